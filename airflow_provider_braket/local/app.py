@@ -1,0 +1,272 @@
+"""The one endpoint of the local service: Braket here, S3/Logs/IAM/STS in moto, admin under /_local/.
+
+Every request but ``/_local/*`` must carry a valid SigV4 signature; the service named in its
+credential scope picks the backend, so one ``endpoint_url`` reaches them all.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import socket
+import threading
+import time
+from collections.abc import Awaitable, Callable, MutableMapping
+from typing import Any
+
+from a2wsgi import WSGIMiddleware
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse, Response
+
+from airflow_provider_braket.local.api import ServiceState, build_braket_app, error_response
+from airflow_provider_braket.local.aws import SelfClients
+from airflow_provider_braket.local.config import LocalServiceConfig
+from airflow_provider_braket.local.devices import DeviceTable
+from airflow_provider_braket.local.errors import (
+    AccessDeniedException,
+    BraketError,
+    InternalServiceException,
+    ThrottlingException,
+)
+from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
+from airflow_provider_braket.local.runner import JobRunner
+from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
+from airflow_provider_braket.local.store import JobStore
+
+Scope = MutableMapping[str, Any]
+Message = MutableMapping[str, Any]
+Receive = Callable[[], Awaitable[Message]]
+Send = Callable[[Message], Awaitable[None]]
+
+log = logging.getLogger(__name__)
+
+JOBS_ROLE_NAME = "AmazonBraketJobsExecutionRole"
+_XML_SERVICES = frozenset({"s3", "iam", "sts"})
+_TRUST_POLICY = (
+    '{"Version":"2012-10-17","Statement":[{"Effect":"Allow",'
+    '"Principal":{"Service":"braket.amazonaws.com"},"Action":"sts:AssumeRole"}]}'
+)
+
+
+class LocalService:
+    """The ASGI application of ``braket-local serve``."""
+
+    def __init__(self, config: LocalServiceConfig) -> None:
+        from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
+
+        self.config = config
+        config.data_dir.mkdir(parents=True, exist_ok=True)
+        self.store = JobStore(config.data_dir / "jobs.sqlite3")
+        self.devices = DeviceTable(config.data_dir / "devices.json")
+        self.clients = SelfClients(config)
+        self.runner = JobRunner(config, self.store, self.clients)
+        self.faults = FaultInjector()
+        self.ready = threading.Event()
+        self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner))
+        self.admin = _build_admin_app(self)
+        self.moto = WSGIMiddleware(DomainDispatcherApplication(create_backend_app))  # type: ignore[arg-type]
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await self._lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        if scope["path"].startswith("/_local/"):
+            await self.admin(scope, receive, send)
+            return
+        body = await _read_body(receive)
+        headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
+        try:
+            service = self._authenticate(scope, headers, body)
+        except SignatureError as error:
+            await _deny(scope, send, headers, str(error))
+            return
+        replay = _replay(body)
+        if service == "braket":
+            await self._braket(scope, replay, send)
+        else:
+            await self.moto(scope, replay, send)  # type: ignore[arg-type]
+
+    def _authenticate(self, scope: Scope, headers: list[tuple[str, str]], body: bytes) -> str:
+        if not self.config.verify_signatures:
+            named = credential_scope(dict(headers).get("authorization"))
+            return named.service if named else "s3"
+        raw_path = scope.get("raw_path") or scope["path"].encode()
+        verified = verify(
+            scope["method"],
+            raw_path.decode("latin-1"),
+            scope.get("query_string", b"").decode("latin-1"),
+            headers,
+            body,
+            self.config.access_key,
+            self.config.secret_key,
+        )
+        return verified.service
+
+    async def _braket(self, scope: Scope, receive: Receive, send: Send) -> None:
+        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
+        operation = operation_of(scope["method"], raw_path)
+        kind, delay = self.faults.decide(operation) if operation else (None, 0.0)
+        if delay:
+            await asyncio.sleep(delay)
+        if kind == "drop" and _drop_connection(send):
+            return
+        if kind == "throttle":
+            await _respond(scope, receive, send, error_response(ThrottlingException("Rate exceeded (injected)")))
+            return
+        if kind in ("error", "drop"):
+            await _respond(scope, receive, send, error_response(InternalServiceException("Injected failure")))
+            return
+        await self.braket(scope, receive, send)
+
+    async def _lifespan(self, receive: Receive, send: Send) -> None:
+        while True:
+            message = await receive()
+            if message["type"] == "lifespan.startup":
+                try:
+                    self.runner.recover()
+                    threading.Thread(target=self._bootstrap, name="braket-local-bootstrap", daemon=True).start()
+                except Exception as error:
+                    log.exception("startup failed")
+                    await send({"type": "lifespan.startup.failed", "message": str(error)})
+                    return
+                await send({"type": "lifespan.startup.complete"})
+            elif message["type"] == "lifespan.shutdown":
+                await asyncio.to_thread(self.runner.stop)
+                self.store.close()
+                await send({"type": "lifespan.shutdown.complete"})
+                return
+
+    def _bootstrap(self) -> None:
+        """Once the socket accepts: create the default jobs role in IAM, then start running jobs."""
+        _wait_for_port(self.config.host, self.config.port)
+        try:
+            self.clients.iam.create_role(
+                RoleName=JOBS_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=_TRUST_POLICY
+            )
+        except self.clients.iam.exceptions.EntityAlreadyExistsException:
+            pass
+        self.runner.start()
+        self.ready.set()
+        log.info("local Braket service ready at %s", self.config.endpoint_url)
+
+
+def _build_admin_app(service: LocalService) -> FastAPI:
+    admin = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
+
+    @admin.get("/_local/health")
+    async def health() -> Response:
+        if not service.ready.is_set():
+            return JSONResponse({"status": "starting"}, status_code=503)
+        counts = {
+            status: service.store.count_with_status([status]) for status in ("QUEUED", "RUNNING", "CANCELLING")
+        }
+        return JSONResponse({"status": "ready", "endpoint": service.config.endpoint_url, "jobs": counts})
+
+    @admin.get("/_local/faults")
+    async def get_faults() -> Response:
+        return JSONResponse({**service.faults.settings.model_dump(), "injected": service.faults.injected})
+
+    @admin.put("/_local/faults")
+    async def put_faults(settings: FaultSettings) -> Response:
+        try:
+            service.faults.configure(settings)
+        except ValueError as error:
+            return JSONResponse({"message": str(error)}, status_code=400)
+        return JSONResponse(service.faults.settings.model_dump())
+
+    @admin.get("/_local/limits")
+    async def get_limits() -> Response:
+        return JSONResponse(_limits(service.config))
+
+    @admin.put("/_local/limits")
+    async def put_limits(limits: dict[str, int]) -> Response:
+        for name, attribute in (("concurrentJobQuota", "concurrent_job_quota"), ("jobSlots", "job_slots")):
+            if name in limits:
+                if limits[name] < 1:
+                    return JSONResponse({"message": f"{name} must be >= 1"}, status_code=400)
+                setattr(service.config, attribute, limits[name])
+        service.runner.wake()
+        return JSONResponse(_limits(service.config))
+
+    return admin
+
+
+def _limits(config: LocalServiceConfig) -> dict[str, int]:
+    return {"concurrentJobQuota": config.concurrent_job_quota, "jobSlots": config.job_slots}
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body"):
+            break
+    return b"".join(chunks)
+
+
+def _replay(body: bytes) -> Receive:
+    sent = False
+
+    async def receive() -> Message:
+        nonlocal sent
+        if sent:
+            await asyncio.Event().wait()  # like a real client that sends nothing more
+        sent = True
+        return {"type": "http.request", "body": body, "more_body": False}
+
+    return receive
+
+
+async def _respond(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
+    await response(scope, receive, send)  # type: ignore[arg-type]
+
+
+async def _deny(scope: Scope, send: Send, headers: list[tuple[str, str]], reason: str) -> None:
+    """403 in the error format the client's protocol parses: XML for S3/IAM/STS, JSON otherwise."""
+    named = credential_scope(dict(headers).get("authorization"))
+    service = named.service if named else None
+    error = f"<Error><Code>AccessDenied</Code><Message>{_xml_escape(reason)}</Message></Error>"
+    if service == "s3":
+        response: Response = Response(error, status_code=403, media_type="application/xml")
+    elif service in _XML_SERVICES:
+        response = Response(f"<ErrorResponse>{error}</ErrorResponse>", status_code=403, media_type="text/xml")
+    else:
+        response = error_response(AccessDeniedException(reason))
+    await _respond(scope, _replay(b""), send, response)
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _drop_connection(send: Send) -> bool:
+    """Close the TCP connection without answering, as a flaky network would.
+
+    ASGI offers no way to do it, so we reach uvicorn's transport through its bound ``send``;
+    if that is not there (another server), the caller answers with a 500 instead.
+    """
+    transport = getattr(getattr(send, "__self__", None), "transport", None)
+    if transport is None:
+        return False
+    transport.abort()
+    return True
+
+
+def _wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection((target, port), timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"the local service did not start listening on {target}:{port}")
+
+
+__all__ = ["BraketError", "LocalService"]

@@ -1,0 +1,93 @@
+"""S3 and CloudWatch Logs as the job runner sees them: boto3 clients to this very endpoint.
+
+The runner goes through the same HTTP front door as every user, so what it writes is exactly
+what the Braket SDK and the hook read back.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from functools import cached_property
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+import boto3
+from botocore.config import Config
+
+from airflow_provider_braket.local.config import LocalServiceConfig
+
+_S3_URI = re.compile(r"^(?:s3|https)://(?P<bucket>[^/]+)/?(?P<key>.*)$")
+
+
+def split_s3_uri(uri: str) -> tuple[str, str]:
+    match = _S3_URI.match(uri)
+    if not match:
+        raise ValueError(f"{uri!r} is not an s3:// URI")
+    return match["bucket"], match["key"]
+
+
+class SelfClients:
+    """Lazily created boto3 clients signed with the service's own credentials."""
+
+    def __init__(self, config: LocalServiceConfig) -> None:
+        self._config = config
+
+    def _client(self, service: str) -> Any:
+        session = boto3.session.Session(
+            aws_access_key_id=self._config.access_key,
+            aws_secret_access_key=self._config.secret_key,
+            region_name=self._config.region,
+        )
+        retries = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=60)
+        return session.client(service, endpoint_url=self._config.endpoint_url, config=retries)
+
+    @cached_property
+    def s3(self) -> Any:
+        return self._client("s3")
+
+    @cached_property
+    def logs(self) -> Any:
+        return self._client("logs")
+
+    @cached_property
+    def iam(self) -> Any:
+        return self._client("iam")
+
+    def download_prefix(self, uri: str, destination: Path) -> int:
+        """Copy every object under ``uri`` into ``destination``; a URI naming one object copies it.
+
+        Keys are made relative to the prefix and must stay inside ``destination``.
+        """
+        bucket, prefix = split_s3_uri(uri)
+        count = 0
+        for key in self._keys(bucket, prefix):
+            relative = key[len(prefix) :].lstrip("/") if key != prefix else PurePosixPath(key).name
+            target = (destination / relative).resolve()
+            if not relative or not target.is_relative_to(destination.resolve()):
+                raise ValueError(f"refusing S3 key {key!r}: it would be written outside {destination}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            self.s3.download_file(bucket, key, str(target))
+            count += 1
+        return count
+
+    def upload_folder(self, folder: Path, uri: str) -> int:
+        bucket, prefix = split_s3_uri(uri)
+        count = 0
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                key = "/".join(filter(None, [prefix.rstrip("/"), path.relative_to(folder).as_posix()]))
+                self.s3.upload_file(str(path), bucket, key)
+                count += 1
+        return count
+
+    def _keys(self, bucket: str, prefix: str) -> Iterator[str]:
+        paginator = self.s3.get_paginator("list_objects_v2")
+        for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
+            for item in page.get("Contents", []):
+                key = item["Key"]
+                if key.endswith("/"):
+                    continue
+                # "data" must not also match "database/...": a prefix counts up to a "/" only.
+                if key == prefix or not prefix or prefix.endswith("/") or key[len(prefix)] == "/":
+                    yield key

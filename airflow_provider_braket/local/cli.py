@@ -1,0 +1,78 @@
+"""``braket-local``: run the local Braket Hybrid Jobs service."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+from airflow_provider_braket.local.config import DEFAULT_HOST, DEFAULT_PORT, LocalServiceConfig, default_data_dir
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="braket-local", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    serve = commands.add_parser("serve", help="serve Braket, S3, CloudWatch Logs, IAM and STS on one endpoint")
+    env = os.environ.get
+    serve.add_argument("--host", default=env("BRAKET_LOCAL_HOST", DEFAULT_HOST), help="bind address (loopback)")
+    serve.add_argument("--port", type=int, default=int(env("BRAKET_LOCAL_PORT", DEFAULT_PORT)))
+    serve.add_argument("--data-dir", type=Path, default=Path(env("BRAKET_LOCAL_DATA_DIR", default_data_dir())))
+    serve.add_argument("--access-key", default=env("BRAKET_LOCAL_ACCESS_KEY", "testing"))
+    serve.add_argument(
+        "--secret-key-env",
+        default="BRAKET_LOCAL_SECRET_KEY",
+        help="name of the environment variable holding the secret key (default value: 'testing'); "
+        "a secret is never taken on the command line, where ps would show it",
+    )
+    serve.add_argument("--region", default=env("BRAKET_LOCAL_REGION", "us-east-1"))
+    serve.add_argument("--python", default=env("BRAKET_LOCAL_PYTHON", sys.executable), help="interpreter of jobs")
+    serve.add_argument("--job-slots", type=int, default=int(env("BRAKET_LOCAL_JOB_SLOTS", 2)))
+    serve.add_argument("--job-quota", type=int, default=int(env("BRAKET_LOCAL_JOB_QUOTA", 3)))
+    serve.add_argument("--cancel-grace", type=float, default=3.0, help="seconds between SIGTERM and SIGKILL")
+    serve.add_argument(
+        "--fault",
+        action="append",
+        default=[],
+        metavar="OP:KIND=P,...",
+        help="inject faults, e.g. 'GetJob:throttle=0.1,error=0.05,drop=0.05,latencyMs=200' ('*' = every op)",
+    )
+    serve.add_argument("--fault-seed", type=int, default=None)
+    serve.add_argument("--no-verify-signatures", action="store_true", help="accept unsigned requests")
+    serve.add_argument("--log-level", default=env("BRAKET_LOCAL_LOG_LEVEL", "info"))
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    import uvicorn
+
+    from airflow_provider_braket.local.app import LocalService
+    from airflow_provider_braket.local.faults import FaultSettings, parse_fault_flag
+
+    config = LocalServiceConfig(
+        host=args.host,
+        port=args.port,
+        data_dir=args.data_dir.expanduser().resolve(),
+        access_key=args.access_key,
+        secret_key=os.environ.get(args.secret_key_env, "testing"),
+        region=args.region,
+        python=args.python,
+        job_slots=args.job_slots,
+        concurrent_job_quota=args.job_quota,
+        cancel_grace_seconds=args.cancel_grace,
+        verify_signatures=not args.no_verify_signatures,
+    )
+    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    service = LocalService(config)
+    if args.fault:
+        service.faults.configure(
+            FaultSettings(operations=dict(parse_fault_flag(flag) for flag in args.fault), seed=args.fault_seed)
+        )
+    uvicorn.run(service, host=config.host, port=config.port, log_level=args.log_level.lower(), access_log=False)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

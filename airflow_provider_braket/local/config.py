@@ -1,0 +1,60 @@
+"""Settings of the local Braket service, from flags or ``BRAKET_LOCAL_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 8975
+DEFAULT_ACCOUNT = "123456789012"  # moto's default account: S3, IAM and STS agree with it
+
+
+def default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "braket-local"
+
+
+@dataclass
+class LocalServiceConfig:
+    """What the local service needs to know; every field has a default that works on a laptop.
+
+    :param host: interface to bind; loopback unless you mean to expose it.
+    :param port: TCP port of the one endpoint that serves Braket, S3, Logs, IAM and STS.
+    :param data_dir: job records (SQLite), job folders and logs, the device table.
+    :param access_key: access key id clients must sign with.
+    :param secret_key: secret key clients must sign with (never logged).
+    :param region: region of the ARNs the service makes.
+    :param account_id: account of the ARNs; moto's default so that STS answers the same.
+    :param python: interpreter that runs job processes (default: the service's own).
+    :param job_slots: jobs that run at once; the rest wait in a FIFO queue.
+    :param concurrent_job_quota: QUEUED + RUNNING jobs allowed; CreateJob beyond it is
+        ServiceQuotaExceededException, as on AWS (default 3).
+    :param cancel_grace_seconds: time between SIGTERM and SIGKILL when a job is cancelled.
+    :param verify_signatures: check SigV4 signatures (on by default).
+    """
+
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    data_dir: Path = field(default_factory=default_data_dir)
+    access_key: str = "testing"
+    secret_key: str = "testing"  # noqa: S105 - the documented local default, like moto's
+    region: str = "us-east-1"
+    account_id: str = DEFAULT_ACCOUNT
+    python: str = sys.executable
+    job_slots: int = 2
+    concurrent_job_quota: int = 3
+    cancel_grace_seconds: float = 3.0
+    verify_signatures: bool = True
+
+    @property
+    def endpoint_url(self) -> str:
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        return f"http://{host}:{self.port}"
+
+    def __repr__(self) -> str:
+        # dataclass's repr would print the secret key into logs.
+        shown = {k: v for k, v in self.__dict__.items() if k != "secret_key"}
+        return f"LocalServiceConfig({shown}, secret_key='***')"

@@ -1,0 +1,365 @@
+"""Runs queued jobs in a fixed number of slots, FIFO, each in its own process group.
+
+Status moves only through conditional updates of the store (``only_if``), so a cancel that
+races with completion, or a restart that races with nothing, always leaves one clear outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+import signal
+import subprocess
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import psutil
+
+from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder
+from airflow_provider_braket.local.aws import SelfClients, split_s3_uri
+from airflow_provider_braket.local.config import LocalServiceConfig
+from airflow_provider_braket.local.errors import ConflictException
+from airflow_provider_braket.local.logship import LogShipper
+from airflow_provider_braket.local.store import JobRecord, JobStore, now_ms
+from airflow_provider_braket.local.workspace import (
+    LAUNCHER,
+    Workspace,
+    fetch_inputs,
+    fetch_source,
+    job_environment,
+    restore_checkpoints,
+)
+
+log = logging.getLogger(__name__)
+
+DEFAULT_MAX_RUNTIME_SECONDS = 432_000
+RESTARTED_REASON = (
+    "InternalServiceError: the local Braket service restarted while the job was running; "
+    "the job's process was stopped"
+)
+STOPPED_REASON = "InternalServiceError: the local Braket service was stopped while the job was running"
+
+
+class JobRunner:
+    """Queue and slots of the local service.
+
+    :param config: service settings (slots, interpreter, cancel grace period).
+    :param store: job records.
+    :param clients: boto3 clients to this service's S3 and CloudWatch Logs.
+    """
+
+    def __init__(self, config: LocalServiceConfig, store: JobStore, clients: SelfClients) -> None:
+        self.config = config
+        self.store = store
+        self.clients = clients
+        self._queue: deque[str] = deque()
+        self._running: dict[str, _Execution] = {}
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._dispatcher = threading.Thread(target=self._dispatch, name="braket-local-dispatcher", daemon=True)
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """After a restart: stop what was running (FAILED, or CANCELLED if being cancelled), requeue the rest."""
+        for record in self.store.with_status(["RUNNING", "CANCELLING"]):
+            _kill_leftover(record, self.config.cancel_grace_seconds)
+            if record.status == "CANCELLING":
+                self._end(record, "CANCELLED", "CANCELLED", "Cancelled: the local service restarted while cancelling")
+            else:
+                self._end(record, "FAILED", "FAILED", RESTARTED_REASON, failure_reason=RESTARTED_REASON)
+        with self._wake:
+            self._queue.extend(record.job_arn for record in self.store.with_status(["QUEUED"]))
+
+    def start(self) -> None:
+        self._dispatcher.start()
+
+    def stop(self) -> None:
+        """Stop dispatching and end running jobs, so no job process outlives the service."""
+        with self._wake:
+            self._stopping = True
+            running = list(self._running.values())
+            self._wake.notify_all()
+        for execution in running:
+            execution.request_stop(STOPPED_REASON)
+        for execution in running:
+            execution.join(timeout=self.config.cancel_grace_seconds + 10)
+
+    # -- requests from the API ---------------------------------------------------------------
+
+    def enqueue(self, job_arn: str) -> None:
+        with self._wake:
+            self._queue.append(job_arn)
+            self._wake.notify_all()
+
+    def wake(self) -> None:
+        """Look at the queue again, e.g. after the number of slots changed."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def queue_position(self, job_arn: str) -> int | None:
+        with self._wake:
+            try:
+                return self._queue.index(job_arn) + 1
+            except ValueError:
+                return None
+
+    def cancel(self, record: JobRecord) -> str:
+        """Cancel a job: a queued one ends at once, a running one once its processes are gone."""
+        if record.status in ("COMPLETED", "FAILED", "CANCELLED"):
+            raise ConflictException(f"Job {record.job_arn} is already {record.status} and cannot be cancelled")
+        with self._wake:
+            if record.job_arn in self._queue and self.store.update(
+                record.job_arn, only_if=["QUEUED"], status="CANCELLED", ended_at=now_ms()
+            ):
+                self._queue.remove(record.job_arn)
+                self.store.add_event(record.job_arn, "CANCELLED", "Job cancelled while queued")
+                return "CANCELLED"
+            self.store.update(record.job_arn, only_if=["RUNNING"], status="CANCELLING")
+            execution = self._running.get(record.job_arn)
+        if execution is not None:
+            execution.request_cancel()
+        return "CANCELLING"
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopping and (not self._queue or len(self._running) >= self.config.job_slots):
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                job_arn = self._queue.popleft()
+                record = self.store.get(job_arn)
+                if record is None or record.status != "QUEUED":
+                    continue
+                execution = _Execution(self, record)
+                self._running[job_arn] = execution
+            execution.start()
+
+    def _finished(self, job_arn: str) -> None:
+        with self._wake:
+            self._running.pop(job_arn, None)
+            self._wake.notify_all()
+
+    def _end(
+        self, record: JobRecord, status: str, event: str, message: str, failure_reason: str | None = None
+    ) -> bool:
+        ended = now_ms()
+        started = record.started_at or ended
+        values: dict[str, Any] = {
+            "status": status,
+            "ended_at": ended,
+            "billable_seconds": max(1, math.ceil((ended - started) / 1000)) if record.started_at else 0,
+        }
+        if failure_reason:
+            values["failure_reason"] = failure_reason[:1024]
+        changed = self.store.update(record.job_arn, only_if=["QUEUED", "RUNNING", "CANCELLING"], **values)
+        if changed:
+            self.store.add_event(record.job_arn, event, message, ended)
+        return changed
+
+
+class _Execution(threading.Thread):
+    """One running job: prepare its folder, run the launcher, watch it, publish its outputs."""
+
+    def __init__(self, runner: JobRunner, record: JobRecord) -> None:
+        super().__init__(name=f"job-{record.job_id}", daemon=True)
+        self.runner = runner
+        self.record = record
+        self.workspace = Workspace.for_job(runner.config.data_dir, record.job_id)
+        self._cancel = threading.Event()
+        self._stop_reason: str | None = None
+
+    def request_cancel(self) -> None:
+        self._cancel.set()
+
+    def request_stop(self, reason: str) -> None:
+        self._stop_reason = reason
+        self._cancel.set()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as error:
+            log.exception("job %s failed inside the local service", self.record.job_arn)
+            self.runner._end(self.record, "FAILED", "FAILED", str(error), f"InternalServiceError: {error}")
+        finally:
+            self.runner._finished(self.record.job_arn)
+
+    def _run(self) -> None:
+        store, record = self.runner.store, self.record
+        started = now_ms()
+        if not store.update(record.job_arn, only_if=["QUEUED"], status="RUNNING", started_at=started):
+            return
+        record.started_at = started
+        store.add_event(record.job_arn, "STARTING_INSTANCE", "Starting a local job process", started)
+        self.workspace.create()
+        store.add_event(record.job_arn, "DOWNLOADING_DATA", "Downloading the script, input data and checkpoints")
+        try:
+            self._prepare()
+        except (UnsafeArchiveError, ValueError, OSError) as error:
+            self._fail(f"ClientError: could not prepare the job: {error}")
+            return
+        except Exception as error:  # botocore errors: missing source object, bucket, ...
+            self._fail(f"ClientError: could not prepare the job: {type(error).__name__}: {error}")
+            return
+        if self._cancel.is_set():
+            self._finish_cancelled()
+            return
+        self._execute()
+
+    def _prepare(self) -> None:
+        request, clients = self.record.request, self.runner.clients
+        fetch_source(self.workspace, request["algorithmSpecification"]["scriptModeConfig"], clients)
+        fetch_inputs(self.workspace, request, clients)
+        restore_checkpoints(self.workspace, request, clients)
+
+    def _execute(self) -> None:
+        record, config = self.record, self.runner.config
+        stream = f"{record.job_name}/{record.job_id}/algo-1-{int(time.time())}"
+        shipper = LogShipper(self.runner.clients.logs, stream, self.workspace.log_file)
+        process = subprocess.Popen(  # noqa: S603 - the configured interpreter runs our launcher
+            [config.python, str(LAUNCHER)],
+            cwd=self.workspace.source,
+            env=job_environment(self.workspace, record.request, config),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own process group: cancel reaches every child
+        )
+        self.runner.store.update(record.job_arn, pid=process.pid, pid_started=_create_time(process.pid))
+        self.runner.store.add_event(record.job_arn, "RUNNING", "Running the algorithm")
+        assert process.stdout is not None
+        reader = shipper.start(process.stdout)
+        outcome = self._watch(process)
+        reader.join(timeout=10)
+        try:
+            self._conclude(outcome, process.returncode, shipper)
+        finally:
+            shipper.close()
+
+    def _watch(self, process: subprocess.Popen[bytes]) -> str:
+        limit = self.record.request.get("stoppingCondition", {}).get("maxRuntimeInSeconds")
+        deadline = time.monotonic() + (limit or DEFAULT_MAX_RUNTIME_SECONDS)
+        while True:
+            try:
+                process.wait(timeout=0.1)
+                return "exited"
+            except subprocess.TimeoutExpired:
+                pass
+            if self._cancel.is_set():
+                terminate_tree(process.pid, self.runner.config.cancel_grace_seconds)
+                process.wait()
+                return "stopped" if self._stop_reason else "cancelled"
+            if time.monotonic() > deadline:
+                terminate_tree(process.pid, self.runner.config.cancel_grace_seconds)
+                process.wait()
+                return "timeout"
+
+    def _conclude(self, outcome: str, returncode: int | None, shipper: LogShipper) -> None:
+        record = self.record
+        if outcome == "cancelled":
+            self._upload_checkpoints()
+            self._finish_cancelled()
+            return
+        if outcome == "stopped":
+            self._fail(self._stop_reason or STOPPED_REASON)
+            return
+        if outcome == "timeout":
+            limit = record.request["stoppingCondition"]["maxRuntimeInSeconds"]
+            message = f"Job exceeded its maximum runtime of {limit} seconds and was stopped"
+            self.runner.store.add_event(record.job_arn, "MAX_RUNTIME_EXCEEDED", message)
+            self._upload_checkpoints()
+            self._fail(f"MaxRuntimeExceeded: {message}")
+            return
+        if returncode != 0:
+            shipper.write(f"Code exited with code {returncode}")
+        self.runner.store.add_event(record.job_arn, "UPLOADING_RESULTS", "Uploading results and checkpoints")
+        self._upload_results()
+        self._upload_checkpoints()
+        if returncode == 0:
+            if self.runner.store.get(record.job_arn).status == "CANCELLING":  # type: ignore[union-attr]
+                self._finish_cancelled()
+            else:
+                self.runner._end(record, "COMPLETED", "COMPLETED", "Job completed")
+            return
+        self._fail(self._failure_reason(returncode))
+
+    def _failure_reason(self, returncode: int | None) -> str:
+        if self.workspace.failure_file.exists():
+            return self.workspace.failure_file.read_text().strip()
+        if returncode is not None and returncode < 0:
+            return f"AlgorithmError: the process was killed by signal {-returncode}, exit code: {returncode}"
+        return f"AlgorithmError: the process exited with a non-zero code, exit code: {returncode}"
+
+    def _upload_results(self) -> None:
+        output = self.record.request["outputDataConfig"]["s3Path"].rstrip("/")
+        archive = pack_folder(self.workspace.results, self.workspace.root / "output" / "model.tar.gz")
+        bucket, key = split_s3_uri(f"{output}/output/model.tar.gz")
+        self.runner.clients.s3.upload_file(str(archive), bucket, key)
+
+    def _upload_checkpoints(self) -> None:
+        checkpoint = self.record.request.get("checkpointConfig")
+        if checkpoint and any(self.workspace.checkpoints.iterdir()):
+            try:
+                self.runner.clients.upload_folder(self.workspace.checkpoints, checkpoint["s3Uri"])
+            except Exception:
+                log.exception("could not upload checkpoints of %s", self.record.job_arn)
+
+    def _fail(self, reason: str) -> None:
+        self.runner._end(self.record, "FAILED", "FAILED", reason, failure_reason=reason)
+
+    def _finish_cancelled(self) -> None:
+        self.runner._end(self.record, "CANCELLED", "CANCELLED", "Job cancelled")
+
+
+def terminate_tree(pid: int, grace_seconds: float) -> None:
+    """SIGTERM the job's process group and every descendant, SIGKILL what is left after the grace."""
+    try:
+        processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+    except psutil.NoSuchProcess:
+        processes = []
+    _signal_group(pid, signal.SIGTERM)
+    for process in processes:
+        try:
+            process.terminate()
+        except psutil.NoSuchProcess:
+            pass
+    _, alive = psutil.wait_procs(processes, timeout=grace_seconds)
+    _signal_group(pid, signal.SIGKILL)
+    for process in alive:
+        try:
+            process.kill()
+        except psutil.NoSuchProcess:
+            pass
+    psutil.wait_procs(alive, timeout=5)
+
+
+def _signal_group(pid: int, signum: int) -> None:
+    try:
+        os.killpg(pid, signum)
+    except (ProcessLookupError, PermissionError):
+        pass
+
+
+def _create_time(pid: int) -> float | None:
+    try:
+        return psutil.Process(pid).create_time()
+    except psutil.NoSuchProcess:
+        return None
+
+
+def _kill_leftover(record: JobRecord, grace_seconds: float) -> None:
+    """A job process that outlived a killed service is stopped, if it is still that process."""
+    if record.pid is None:
+        return
+    try:
+        same = psutil.Process(record.pid).create_time() == record.pid_started
+    except psutil.NoSuchProcess:
+        return
+    if same:
+        terminate_tree(record.pid, grace_seconds)

@@ -1,0 +1,301 @@
+"""Durable job records of the local service, in SQLite inside the data dir.
+
+Every state change is one transaction, so a service killed at any moment leaves records that
+are whole; the runner marks what was running at that moment as FAILED when it starts again.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sqlite3
+import threading
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_braket.jobs.models import SearchJobsFilter, parse_timestamp
+
+MAX_EVENTS = 20
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS jobs (
+    job_arn TEXT PRIMARY KEY,
+    job_id TEXT NOT NULL,
+    job_name TEXT NOT NULL,
+    status TEXT NOT NULL,
+    device TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    started_at INTEGER,
+    ended_at INTEGER,
+    client_token TEXT NOT NULL UNIQUE,
+    request_hash TEXT NOT NULL,
+    request TEXT NOT NULL,
+    tags TEXT NOT NULL,
+    events TEXT NOT NULL,
+    failure_reason TEXT,
+    billable_seconds INTEGER,
+    pid INTEGER,
+    pid_started REAL
+);
+CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at, job_arn);
+CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+"""
+
+_COLUMNS = {"jobArn": "job_arn", "jobName": "job_name", "status": "status", "device": "device"}
+_COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
+
+
+def now_ms() -> int:
+    return int(time.time() * 1000)
+
+
+def iso(ms: int | None) -> str | None:
+    """Format epoch milliseconds the way AWS does: ``2026-01-02T03:04:05.123Z``."""
+    if ms is None:
+        return None
+    moment = datetime.fromtimestamp(ms / 1000, tz=timezone.utc)
+    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+@dataclass
+class JobRecord:
+    """One hybrid job as the service keeps it; ``request`` is the validated CreateJob body."""
+
+    job_arn: str
+    job_id: str
+    job_name: str
+    status: str
+    device: str
+    created_at: int
+    client_token: str
+    request_hash: str
+    request: dict[str, Any]
+    tags: dict[str, str] = field(default_factory=dict)
+    events: list[dict[str, Any]] = field(default_factory=list)
+    started_at: int | None = None
+    ended_at: int | None = None
+    failure_reason: str | None = None
+    billable_seconds: int | None = None
+    pid: int | None = None
+    pid_started: float | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The JobSummary of SearchJobs."""
+        item: dict[str, Any] = {
+            "jobArn": self.job_arn,
+            "jobName": self.job_name,
+            "status": self.status,
+            "device": self.device,
+            "createdAt": iso(self.created_at),
+            "tags": self.tags,
+        }
+        if self.started_at is not None:
+            item["startedAt"] = iso(self.started_at)
+        if self.ended_at is not None:
+            item["endedAt"] = iso(self.ended_at)
+        return item
+
+    def description(self) -> dict[str, Any]:
+        """The GetJob response, without ``queueInfo`` (the runner knows the queue)."""
+        request = self.request
+        item: dict[str, Any] = {
+            "jobArn": self.job_arn,
+            "jobName": self.job_name,
+            "status": self.status,
+            "roleArn": request["roleArn"],
+            "algorithmSpecification": request["algorithmSpecification"],
+            "instanceConfig": request["instanceConfig"],
+            "outputDataConfig": request["outputDataConfig"],
+            "deviceConfig": request["deviceConfig"],
+            "createdAt": iso(self.created_at),
+            "events": self.events,
+            "tags": self.tags,
+        }
+        for name in ("hyperParameters", "inputDataConfig", "checkpointConfig", "stoppingCondition", "associations"):
+            if name in request:
+                item[name] = request[name]
+        optional = {
+            "startedAt": iso(self.started_at),
+            "endedAt": iso(self.ended_at),
+            "failureReason": self.failure_reason,
+            "billableDuration": self.billable_seconds,
+        }
+        item.update({key: value for key, value in optional.items() if value is not None})
+        return item
+
+
+class JobStore:
+    """SQLite-backed job records; safe to use from the event loop and the runner threads."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    # -- reads -------------------------------------------------------------------------------
+
+    def get(self, job_arn: str) -> JobRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE job_arn = ?", (job_arn,)).fetchone()
+        return _record(row) if row else None
+
+    def get_by_token(self, client_token: str) -> JobRecord | None:
+        with self._lock:
+            row = self._db.execute("SELECT * FROM jobs WHERE client_token = ?", (client_token,)).fetchone()
+        return _record(row) if row else None
+
+    def with_status(self, statuses: Iterable[str]) -> list[JobRecord]:
+        """Jobs in any of ``statuses``, oldest first (the FIFO order of the queue)."""
+        wanted = list(statuses)
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            rows = self._db.execute(
+                f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid", wanted
+            ).fetchall()
+        return [_record(row) for row in rows]
+
+    def count_with_status(self, statuses: Iterable[str]) -> int:
+        wanted = list(statuses)
+        marks = ",".join("?" * len(wanted))
+        with self._lock:
+            (count,) = self._db.execute(f"SELECT count(*) FROM jobs WHERE status IN ({marks})", wanted).fetchone()
+        return int(count)
+
+    def search(
+        self, filters: Sequence[SearchJobsFilter], limit: int, next_token: str | None
+    ) -> tuple[list[JobRecord], str | None]:
+        """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
+        where, params = _where(filters)
+        if next_token:
+            created_at, job_arn = _decode_token(next_token)
+            where.append("(created_at < ? OR (created_at = ? AND job_arn < ?))")
+            params += [created_at, created_at, job_arn]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT * FROM jobs {clause} ORDER BY created_at DESC, job_arn DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, [*params, limit + 1]).fetchall()
+        records = [_record(row) for row in rows[:limit]]
+        token = _encode_token(records[-1]) if len(rows) > limit else None
+        return records, token
+
+    # -- writes ------------------------------------------------------------------------------
+
+    def insert(self, record: JobRecord) -> None:
+        with self._lock:
+            self._db.execute(
+                "INSERT INTO jobs (job_arn, job_id, job_name, status, device, created_at, client_token,"
+                " request_hash, request, tags, events) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
+                (
+                    record.job_arn,
+                    record.job_id,
+                    record.job_name,
+                    record.status,
+                    record.device,
+                    record.created_at,
+                    record.client_token,
+                    record.request_hash,
+                    json.dumps(record.request),
+                    json.dumps(record.tags),
+                    json.dumps(record.events),
+                ),
+            )
+
+    def update(self, job_arn: str, *, only_if: Iterable[str] | None = None, **values: Any) -> bool:
+        """Set columns of one job; with ``only_if``, only while its status is one of those.
+
+        The conditional form is how the runner and CancelJob race safely: whichever moves the
+        status first wins and the other sees ``False``.
+        """
+        columns = {name: json.dumps(value) if name == "tags" else value for name, value in values.items()}
+        sets = ", ".join(f"{name} = ?" for name in columns)
+        sql = f"UPDATE jobs SET {sets} WHERE job_arn = ?"
+        params = [*columns.values(), job_arn]
+        if only_if is not None:
+            allowed = list(only_if)
+            sql += f" AND status IN ({','.join('?' * len(allowed))})"
+            params += allowed
+        with self._lock:
+            return self._db.execute(sql, params).rowcount == 1
+
+    def add_event(self, job_arn: str, event_type: str, message: str, at_ms: int | None = None) -> None:
+        with self._lock:
+            row = self._db.execute("SELECT events FROM jobs WHERE job_arn = ?", (job_arn,)).fetchone()
+            if row is None:
+                return
+            events = json.loads(row["events"])
+            events.append({"eventType": event_type, "timeOfEvent": iso(at_ms or now_ms()), "message": message})
+            self._db.execute(
+                "UPDATE jobs SET events = ? WHERE job_arn = ?", (json.dumps(events[-MAX_EVENTS:]), job_arn)
+            )
+
+
+def _record(row: sqlite3.Row) -> JobRecord:
+    return JobRecord(
+        job_arn=row["job_arn"],
+        job_id=row["job_id"],
+        job_name=row["job_name"],
+        status=row["status"],
+        device=row["device"],
+        created_at=row["created_at"],
+        client_token=row["client_token"],
+        request_hash=row["request_hash"],
+        request=json.loads(row["request"]),
+        tags=json.loads(row["tags"]),
+        events=json.loads(row["events"]),
+        started_at=row["started_at"],
+        ended_at=row["ended_at"],
+        failure_reason=row["failure_reason"],
+        billable_seconds=row["billable_seconds"],
+        pid=row["pid"],
+        pid_started=row["pid_started"],
+    )
+
+
+def _where(filters: Sequence[SearchJobsFilter]) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for item in filters:
+        if item.name == "createdAt":
+            column = "created_at"
+            values: list[Any] = [int(parse_timestamp(value).timestamp() * 1000) for value in item.values]
+        else:
+            column, values = _COLUMNS[item.name], list(item.values)
+        if item.operator == "EQUAL":
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+            params += values
+        elif item.operator == "CONTAINS":
+            clauses.append(f"instr({column}, ?) > 0")
+            params += values
+        elif item.operator == "BETWEEN":
+            clauses.append(f"{column} BETWEEN ? AND ?")
+            params += sorted(values)
+        else:
+            clauses.append(f"{column} {_COMPARISONS[item.operator]} ?")
+            params += values
+    return clauses, params
+
+
+def _encode_token(record: JobRecord) -> str:
+    raw = json.dumps([record.created_at, record.job_arn]).encode()
+    return base64.urlsafe_b64encode(raw).decode()
+
+
+def _decode_token(token: str) -> tuple[int, str]:
+    try:
+        created_at, job_arn = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(created_at), str(job_arn)
+    except (ValueError, TypeError, binascii.Error):
+        raise ValueError("nextToken is not a token this service issued") from None

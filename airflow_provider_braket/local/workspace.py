@@ -1,0 +1,141 @@
+"""A job's folder in the data dir, filled the way the job container is before the code starts.
+
+Layout under ``<data-dir>/jobs/<job-id>/``: ``source/`` (unpacked script, the working
+directory), ``input/config/hyperparameters.json``, ``input/data/<channel>/``, ``model/``
+(results), ``checkpoints/``, ``logs/algo-1.log``, ``failure.txt``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import secrets
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from airflow_provider_braket.jobs.archives import safe_extract
+from airflow_provider_braket.local.aws import SelfClients, split_s3_uri
+from airflow_provider_braket.local.config import LocalServiceConfig
+from airflow_provider_braket.local.errors import ValidationException
+from airflow_provider_braket.local.launcher import FAILURE_FILE_VARIABLE
+
+_BRAKET_IMAGE = re.compile(r"/amazon-braket-[a-z0-9-]+-jobs(:|@)")
+LAUNCHER = Path(__file__).with_name("launcher.py")
+
+
+def check_local_algorithm(algorithm: dict[str, Any]) -> None:
+    """Refuse what local mode cannot run: custom containers, or no script to run."""
+    image = algorithm.get("containerImage", {}).get("uri")
+    if image and not _BRAKET_IMAGE.search(image):
+        raise ValidationException(
+            f"algorithmSpecification.containerImage.uri: local mode cannot run container image {image!r}; "
+            "it runs scriptModeConfig with Braket-managed images (amazon-braket-*-jobs) only"
+        )
+    if "scriptModeConfig" not in algorithm:
+        raise ValidationException(
+            "algorithmSpecification.scriptModeConfig: local mode needs a script; "
+            "a Braket-managed image alone has nothing to run"
+        )
+
+
+@dataclass(frozen=True)
+class Workspace:
+    root: Path
+
+    @classmethod
+    def for_job(cls, data_dir: Path, job_id: str) -> Workspace:
+        return cls(data_dir / "jobs" / job_id)
+
+    @property
+    def source(self) -> Path:
+        return self.root / "source"
+
+    @property
+    def hyperparameters_file(self) -> Path:
+        return self.root / "input" / "config" / "hyperparameters.json"
+
+    @property
+    def input_data(self) -> Path:
+        return self.root / "input" / "data"
+
+    @property
+    def results(self) -> Path:
+        return self.root / "model"
+
+    @property
+    def checkpoints(self) -> Path:
+        return self.root / "checkpoints"
+
+    @property
+    def log_file(self) -> Path:
+        return self.root / "logs" / "algo-1.log"
+
+    @property
+    def failure_file(self) -> Path:
+        return self.root / "failure.txt"
+
+    def create(self) -> None:
+        for folder in (self.source, self.hyperparameters_file.parent, self.results, self.checkpoints):
+            folder.mkdir(parents=True, exist_ok=True)
+        self.log_file.parent.mkdir(parents=True, exist_ok=True)
+
+
+def fetch_source(workspace: Workspace, script: dict[str, Any], clients: SelfClients) -> None:
+    """Put the script into ``source/``: a GZIP tar unpacked safely, or one file with NONE."""
+    bucket, key = split_s3_uri(script["s3Uri"])
+    body = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+    if script.get("compressionType", "NONE") == "GZIP":
+        safe_extract(body, workspace.source)
+    else:
+        (workspace.source / PurePosixPath(key).name).write_bytes(body)
+
+
+def fetch_inputs(workspace: Workspace, request: dict[str, Any], clients: SelfClients) -> None:
+    for channel in request.get("inputDataConfig", []):
+        uri = channel["dataSource"]["s3DataSource"]["s3Uri"]
+        target = workspace.input_data / channel["channelName"]
+        target.mkdir(parents=True, exist_ok=True)
+        clients.download_prefix(uri, target)
+    workspace.hyperparameters_file.write_text(json.dumps(request.get("hyperParameters", {})))
+
+
+def restore_checkpoints(workspace: Workspace, request: dict[str, Any], clients: SelfClients) -> int:
+    checkpoint = request.get("checkpointConfig")
+    return clients.download_prefix(checkpoint["s3Uri"], workspace.checkpoints) if checkpoint else 0
+
+
+def job_environment(workspace: Workspace, request: dict[str, Any], config: LocalServiceConfig) -> dict[str, str]:
+    """The environment of the job process: every AMZN_BRAKET_* variable of the job contract."""
+    script = request["algorithmSpecification"]["scriptModeConfig"]
+    output_bucket, _ = split_s3_uri(request["outputDataConfig"]["s3Path"])
+    name = request["jobName"]
+    inherited = {
+        key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "AMZN_BRAKET_", "BRAKET_LOCAL"))
+    }
+    environment = {
+        **inherited,
+        "AMZN_BRAKET_JOB_NAME": name,
+        "AMZN_BRAKET_DEVICE_ARN": request["deviceConfig"]["device"],
+        "AMZN_BRAKET_HP_FILE": str(workspace.hyperparameters_file),
+        "AMZN_BRAKET_JOB_RESULTS_DIR": str(workspace.results),
+        "AMZN_BRAKET_CHECKPOINT_DIR": str(workspace.checkpoints),
+        "AMZN_BRAKET_OUT_S3_BUCKET": output_bucket,
+        "AMZN_BRAKET_TASK_RESULTS_S3_URI": f"s3://{output_bucket}/jobs/{name}/tasks",
+        "AMZN_BRAKET_SCRIPT_S3_URI": script["s3Uri"],
+        "AMZN_BRAKET_SCRIPT_ENTRY_POINT": script["entryPoint"],
+        "AMZN_BRAKET_SCRIPT_COMPRESSION_TYPE": script.get("compressionType", "NONE"),
+        "AMZN_BRAKET_JOB_TOKEN": secrets.token_hex(16),
+        "AWS_ACCESS_KEY_ID": config.access_key,
+        "AWS_SECRET_ACCESS_KEY": config.secret_key,
+        "AWS_DEFAULT_REGION": config.region,
+        "AWS_REGION": config.region,
+        # boto3 >= 1.28 reads it: Braket SDK calls inside the job reach this service, not AWS.
+        "AWS_ENDPOINT_URL": config.endpoint_url,
+        "PYTHONUNBUFFERED": "1",
+        FAILURE_FILE_VARIABLE: str(workspace.failure_file),
+    }
+    if request.get("inputDataConfig"):
+        environment["AMZN_BRAKET_INPUT_DIR"] = str(workspace.input_data)
+    return environment
