@@ -17,7 +17,8 @@ class BraketError(Exception):
         self.message = message
 
     def body(self) -> bytes:
-        return json.dumps({"message": self.message}).encode()
+        # "__type" too: awsjson clients (CloudWatch Logs) read the code from the body, not the header.
+        return json.dumps({"__type": self.shape, "message": self.message}).encode()
 
     def headers(self) -> list[tuple[bytes, bytes]]:
         return [

@@ -1,0 +1,29 @@
+"""Small job behaviours chosen by the 'mode' hyperparameter.
+
+It reads the job contract's files directly instead of importing braket.jobs, which costs
+seconds per job: these jobs are many and only test the lifecycle.
+"""
+
+import json
+import os
+import subprocess
+import sys
+import time
+
+with open(os.environ["AMZN_BRAKET_HP_FILE"]) as handle:
+    mode = json.load(handle).get("mode", "ok")
+print(f"mode={mode} pid={os.getpid()}", flush=True)
+if mode == "fail":
+    raise ValueError("the algorithm diverged")
+if mode == "exit3":
+    sys.exit(3)
+if mode in ("sleep", "spawn"):
+    if mode == "spawn":
+        # A grandchild that ignores SIGTERM: cancel must still leave no process behind.
+        child = subprocess.Popen(
+            [sys.executable, "-c", "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
+        )
+        print(f"child pid={child.pid}", flush=True)
+    for tick in range(600):
+        print(f"tick {tick}", flush=True)
+        time.sleep(1)
