@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import io
 import tarfile
-from pathlib import Path
+from pathlib import Path, PurePath
 
 
 class UnsafeArchiveError(ValueError):
@@ -34,6 +34,10 @@ def safe_extract(archive: Path | bytes, destination: Path) -> list[str]:
 
 
 def _checked(member: tarfile.TarInfo, destination: Path) -> tarfile.TarInfo:
+    # The data filter would strip the leading "/" and extract inside; a packer that wrote an
+    # absolute path meant something else, so the archive is refused instead.
+    if member.name.startswith(("/", "\\")) or PurePath(member.name).is_absolute():
+        raise UnsafeArchiveError(f"refused archive member {member.name!r}: absolute path")
     try:
         filtered = tarfile.data_filter(member, str(destination))
     except tarfile.FilterError as error:

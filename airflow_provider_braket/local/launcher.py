@@ -8,6 +8,7 @@ set to the unpacked source and every ``AMZN_BRAKET_*`` variable set.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import inspect
 import json
 import os
@@ -51,6 +52,8 @@ def main() -> int:
 
 def _run(entry_point: str, hyperparameters: dict[str, str]) -> None:
     module_name, _, function_name = entry_point.partition(":")
+    if importlib.util.find_spec(module_name) is None:
+        raise ModuleNotFoundError(f"entry point {entry_point!r}: no module named {module_name!r} in the source")
     if not function_name:
         runpy.run_module(module_name, run_name="__main__", alter_sys=True)
         return

@@ -1,0 +1,224 @@
+"""Jobs that really run on the local service: the Braket SDK unchanged, cancel, failures, limits."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+from helpers import BUCKET, H2, JOBS_DIR, ensure_bucket, job_request, results, tar_gz, upload_script, wait_for
+from servers import LocalServiceProcess
+
+pytestmark = pytest.mark.integration
+
+
+def exact_ground_energy(hamiltonian: list[list]) -> float:
+    paulis = {
+        "I": np.eye(2),
+        "X": np.array([[0, 1], [1, 0]]),
+        "Y": np.array([[0, -1j], [1j, 0]]),
+        "Z": np.diag([1, -1]),
+    }
+    matrix = sum(coefficient * np.kron(paulis[word[0]], paulis[word[1]]) for coefficient, word in hamiltonian)
+    return float(np.linalg.eigvalsh(matrix)[0])
+
+
+def test_braket_sdk_runs_a_vqe_job_unchanged(
+    local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from braket.aws import AwsQuantumJob, AwsSession
+
+    for name, value in local_service.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # job.result() downloads model.tar.gz into the working directory
+    job = AwsQuantumJob.create(
+        device="local:braket/braket.local.qubit",
+        source_module=str(JOBS_DIR / "vqe_h2.py"),
+        hyperparameters={"hamiltonian": json.dumps(H2), "iterations": "25"},
+        aws_session=AwsSession(boto_session=local_service.session()),
+        wait_until_complete=False,
+    )
+    deadline = time.monotonic() + 180
+    while job.state() not in AwsQuantumJob.TERMINAL_STATES and time.monotonic() < deadline:
+        time.sleep(0.5)
+    assert job.state() == "COMPLETED", job.metadata().get("failureReason")
+
+    result = job.result(poll_interval_seconds=0.1)
+    assert result["energy"] == pytest.approx(exact_ground_energy(H2), abs=1e-3)
+    assert result["energy"] == pytest.approx(-1.851199, abs=1e-3)
+
+    job.logs(poll_interval_seconds=0)
+    printed = capsys.readouterr().out
+    assert "ground-state energy estimate" in printed
+    assert "Running Code As Process" in printed
+
+    logs = local_service.client("logs")
+    name = job.metadata()["jobName"]
+    streams = logs.describe_log_streams(logGroupName="/aws/braket/jobs", logStreamNamePrefix=f"{name}/")
+    stream = streams["logStreams"][0]["logStreamName"]
+    assert re.fullmatch(rf"{name}/{job.arn.rsplit('/', 1)[1]}/algo-1-\d+", stream)
+    messages = [e["message"] for e in logs.get_log_events(logGroupName="/aws/braket/jobs", logStreamName=stream)["events"]]
+    metric_lines = [line for line in messages if line.startswith("Metrics - ")]
+    assert len(metric_lines) == 25
+    assert re.search(r"energy=-1\.8\d+;", metric_lines[-1])
+
+
+def test_cancel_stops_the_whole_process_tree_within_5s(local_service: LocalServiceProcess) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    request = job_request(script, "behaviours", hyperParameters={"mode": "spawn"})
+    job_arn = braket.create_job(**request)["jobArn"]
+    wait_for(braket, job_arn, ("RUNNING",))
+    job_dir = local_service.data_dir / "jobs" / job_arn.rsplit("/", 1)[1]
+    pids = _wait_for_pids(job_dir / "logs" / "algo-1.log", count=2)
+    assert all(psutil.pid_exists(pid) for pid in pids)
+
+    asked = time.monotonic()
+    assert braket.cancel_job(jobArn=job_arn)["cancellationStatus"] == "CANCELLING"
+    job = wait_for(braket, job_arn, timeout=10)
+    assert job["status"] == "CANCELLED"
+    assert time.monotonic() - asked < 5
+    assert job["events"][-1]["eventType"] == "CANCELLED"
+    assert not [pid for pid in pids if _alive(pid)], "a process of the cancelled job is still running"
+
+
+def test_failure_reason_has_the_algorithm_error_form(local_service: LocalServiceProcess) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    failed = wait_for(braket, braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "fail"}))["jobArn"])
+    assert failed["status"] == "FAILED"
+    assert failed["failureReason"] == "AlgorithmError: ValueError: the algorithm diverged, exit code: 1"
+    exited = wait_for(braket, braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "exit3"}))["jobArn"])
+    assert exited["failureReason"] == "AlgorithmError: SystemExit: 3, exit code: 3"
+    missing = wait_for(braket, braket.create_job(**job_request(script, "no_such_module"))["jobArn"])
+    assert missing["failureReason"].startswith("AlgorithmError: ModuleNotFoundError")
+
+
+def test_max_runtime_is_enforced(local_service: LocalServiceProcess) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    request = job_request(
+        script, "behaviours", hyperParameters={"mode": "sleep"}, stoppingCondition={"maxRuntimeInSeconds": 2}
+    )
+    job = wait_for(braket, braket.create_job(**request)["jobArn"], timeout=20)
+    assert job["status"] == "FAILED"
+    assert "maximum runtime of 2 seconds" in job["failureReason"]
+    assert "MAX_RUNTIME_EXCEEDED" in [event["eventType"] for event in job["events"]]
+    assert 2 <= job["billableDuration"] <= 8
+
+
+def test_job_contract_entry_function_channels_and_checkpoints(local_service: LocalServiceProcess) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "typed_entry.py")
+    for name in ("a.csv", "b.csv"):
+        s3.put_object(Bucket=BUCKET, Key=f"inputs/train/{name}", Body=b"1,2\n")
+    s3.put_object(Bucket=BUCKET, Key="inputs/training-extra/ignored.csv", Body=b"not in the channel")
+    s3.put_object(Bucket=BUCKET, Key="checkpoints/contract/old.json", Body=b"{}")
+    request = job_request(
+        script,
+        "typed_entry:run",
+        hyperParameters={"count": "3", "scale": "1.5", "verbose": "true"},
+        inputDataConfig=[{"channelName": "train", "dataSource": {"s3DataSource": {"s3Uri": f"s3://{BUCKET}/inputs/train"}}}],
+        checkpointConfig={"s3Uri": f"s3://{BUCKET}/checkpoints/contract"},
+    )
+    job = wait_for(braket, braket.create_job(**request)["jobArn"])
+    assert job["status"] == "COMPLETED", job.get("failureReason")
+    saved = results(s3, job)
+    assert saved["product"] == 4.5
+    assert saved["verbose"] is True
+    assert saved["label"] == "none"
+    assert saved["channel_files"] == ["a.csv", "b.csv"]
+    assert saved["restored"] == ["old.json"]
+    env = saved["env"]
+    assert env["AMZN_BRAKET_JOB_NAME"] == request["jobName"]
+    assert env["AMZN_BRAKET_DEVICE_ARN"] == "local:braket/braket.local.qubit"
+    assert env["AMZN_BRAKET_OUT_S3_BUCKET"] == BUCKET
+    assert env["AMZN_BRAKET_TASK_RESULTS_S3_URI"] == f"s3://{BUCKET}/jobs/{request['jobName']}/tasks"
+    assert env["AMZN_BRAKET_SCRIPT_ENTRY_POINT"] == "typed_entry:run"
+    assert env["AMZN_BRAKET_SCRIPT_COMPRESSION_TYPE"] == "GZIP"
+    for name in ("AMZN_BRAKET_HP_FILE", "AMZN_BRAKET_INPUT_DIR", "AMZN_BRAKET_JOB_RESULTS_DIR", "AMZN_BRAKET_CHECKPOINT_DIR"):
+        assert Path(env[name]).is_relative_to(local_service.data_dir)
+    uploaded = s3.list_objects_v2(Bucket=BUCKET, Prefix="checkpoints/contract/")["Contents"]
+    assert {item["Key"] for item in uploaded} == {"checkpoints/contract/old.json", "checkpoints/contract/progress.json"}
+
+
+def test_single_file_source_without_compression(local_service: LocalServiceProcess) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    ensure_bucket(s3)
+    s3.put_object(Bucket=BUCKET, Key="plain/behaviours.py", Body=(JOBS_DIR / "behaviours.py").read_bytes())
+    request = job_request(f"s3://{BUCKET}/plain/behaviours.py", "behaviours")
+    request["algorithmSpecification"]["scriptModeConfig"]["compressionType"] = "NONE"
+    assert wait_for(braket, braket.create_job(**request)["jobArn"])["status"] == "COMPLETED"
+
+
+@pytest.mark.parametrize(
+    ("member", "kind"),
+    [("../escape.txt", "file"), ("/tmp/braket-local-absolute.txt", "file"), ("link", "symlink"), ("dev", "device")],
+)
+def test_unsafe_tarballs_are_refused_and_write_nothing_outside(
+    local_service: LocalServiceProcess, member: str, kind: str
+) -> None:
+    import io
+    import tarfile
+
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    ensure_bucket(s3)
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        safe = tarfile.TarInfo("behaviours.py")
+        code = (JOBS_DIR / "behaviours.py").read_bytes()
+        safe.size = len(code)
+        archive.addfile(safe, io.BytesIO(code))
+        info = tarfile.TarInfo(member)
+        if kind == "symlink":
+            info.type, info.linkname = tarfile.SYMTYPE, "../../../../outside.txt"
+            archive.addfile(info)
+        elif kind == "device":
+            info.type, info.devmajor, info.devminor = tarfile.CHRTYPE, 1, 3
+            archive.addfile(info)
+        else:
+            info.size = 4
+            archive.addfile(info, io.BytesIO(b"evil"))
+    key = f"unsafe/{kind}/source.tar.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=buffer.getvalue())
+    job = wait_for(braket, braket.create_job(**job_request(f"s3://{BUCKET}/{key}", "behaviours"))["jobArn"])
+    assert job["status"] == "FAILED"
+    assert "refused archive member" in job["failureReason"]
+    source = local_service.data_dir / "jobs" / job["jobArn"].rsplit("/", 1)[1] / "source"
+    assert list(source.iterdir()) == []  # refused whole: not even the safe member was written
+    assert not Path("/tmp/braket-local-absolute.txt").exists()
+    assert not (local_service.data_dir / "jobs" / "escape.txt").exists()
+
+
+def test_container_images_local_mode_cannot_run_are_refused(local_service: LocalServiceProcess) -> None:
+    braket = local_service.client("braket")
+    request = job_request(f"s3://{BUCKET}/any.tar.gz", "x")
+    request["algorithmSpecification"]["containerImage"] = {"uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"}
+    with pytest.raises(braket.exceptions.ValidationException, match="local mode cannot run container image"):
+        braket.create_job(**request)
+    request["algorithmSpecification"]["containerImage"] = {
+        "uri": "292282985366.dkr.ecr.us-east-1.amazonaws.com/amazon-braket-base-jobs:latest"
+    }
+    assert braket.create_job(**request)["jobArn"]
+
+
+def _wait_for_pids(log_file: Path, count: int, timeout: float = 30) -> list[int]:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log_file.read_text() if log_file.exists() else ""
+        pids = [int(pid) for pid in re.findall(r"pid=(\d+)", text)]
+        if len(pids) >= count:
+            return pids
+        time.sleep(0.1)
+    raise TimeoutError(f"fewer than {count} pids in {log_file}")
+
+
+def _alive(pid: int) -> bool:
+    try:
+        return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
