@@ -28,6 +28,7 @@ from airflow_provider_braket.local.errors import (
     InternalServiceException,
     ThrottlingException,
 )
+from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
@@ -64,7 +65,9 @@ class LocalService:
         self.ready = threading.Event()
         self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner))
         self.admin = _build_admin_app(self)
-        self.moto = WSGIMiddleware(DomainDispatcherApplication(create_backend_app))  # type: ignore[arg-type]
+        self.moto_wsgi = DomainDispatcherApplication(create_backend_app)
+        self.moto = WSGIMiddleware(self.moto_wsgi)  # type: ignore[arg-type]
+        self.journal = MotoJournal(config.data_dir / "moto-journal.jsonl")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
@@ -86,6 +89,7 @@ class LocalService:
         if service == "braket":
             await self._braket(scope, replay, send)
         else:
+            self.journal.record(service, scope, headers, body)
             await self.moto(scope, replay, send)  # type: ignore[arg-type]
 
     def _authenticate(self, scope: Scope, headers: list[tuple[str, str]], body: bytes) -> str:
@@ -125,6 +129,7 @@ class LocalService:
             message = await receive()
             if message["type"] == "lifespan.startup":
                 try:
+                    await asyncio.to_thread(self.journal.replay, self.moto_wsgi)
                     self.runner.recover()
                     threading.Thread(target=self._bootstrap, name="braket-local-bootstrap", daemon=True).start()
                 except Exception as error:

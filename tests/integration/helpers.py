@@ -29,10 +29,10 @@ def tar_gz(files: dict[str, bytes]) -> bytes:
     return buffer.getvalue()
 
 
-def upload_script(s3: Any, *names: str) -> str:
+def upload_script(s3: Any, *names: str, key: str | None = None) -> str:
     """Upload job scripts from tests/integration/jobs as an SDK-style source.tar.gz; return its URI."""
     ensure_bucket(s3)
-    key = f"jobs/test/{uuid.uuid4().hex}/script/source.tar.gz"
+    key = (key or f"jobs/test/{uuid.uuid4().hex}/script/source.tar.gz").removeprefix(f"s3://{BUCKET}/")
     s3.put_object(Bucket=BUCKET, Key=key, Body=tar_gz({name: (JOBS_DIR / name).read_bytes() for name in names}))
     return f"s3://{BUCKET}/{key}"
 

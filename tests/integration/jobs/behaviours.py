@@ -13,6 +13,10 @@ import time
 with open(os.environ["AMZN_BRAKET_HP_FILE"]) as handle:
     mode = json.load(handle).get("mode", "ok")
 print(f"mode={mode} pid={os.getpid()}", flush=True)
+# save_job_result's file format, written by hand for the same reason as above.
+with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+    header = {"name": "braket.jobs_data.persisted_job_data", "version": "1"}
+    json.dump({"braketSchemaHeader": header, "dataDictionary": {"mode": mode}, "dataFormat": "plaintext"}, handle)
 if mode == "fail":
     raise ValueError("the algorithm diverged")
 if mode == "exit3":
