@@ -8,7 +8,7 @@ import pytest
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent / "integration")]
 
-from servers import LocalServiceProcess  # noqa: E402
+from servers import LocalServiceProcess  # noqa: E402 - importable once the path is set
 
 
 @pytest.fixture(scope="session")

@@ -191,7 +191,9 @@ class SearchJobsRequest(_WireModel):
 
 class SearchDevicesFilter(_WireModel):
     name: Literal["deviceArn", "deviceName", "deviceType", "deviceStatus", "providerName"]
-    values: Annotated[list[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1, max_length=10)]
+    values: Annotated[
+        list[Annotated[str, Field(min_length=1, max_length=256)]], Field(min_length=1, max_length=10)
+    ]
 
 
 class SearchDevicesRequest(_WireModel):
@@ -257,7 +259,9 @@ def describe_validation_error(error: ValidationError) -> RequestValidationError:
         problems.append((_field_path(loc), f"{rule} (got {_short(item.get('input'))})"))
     count = len(problems)
     detail = "; ".join(f"{path}: {rule}" for path, rule in problems)
-    return RequestValidationError(f"{count} validation error{'s' if count > 1 else ''} detected: {detail}", problems)
+    return RequestValidationError(
+        f"{count} validation error{'s' if count > 1 else ''} detected: {detail}", problems
+    )
 
 
 def _short(value: Any) -> str:
@@ -289,4 +293,3 @@ def _validate(model: type[_M], request: Any) -> _M:
         return model.model_validate(request)
     except ValidationError as error:
         raise describe_validation_error(error) from None
-

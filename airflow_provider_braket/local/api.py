@@ -68,7 +68,8 @@ def build_braket_app(state: ServiceState) -> FastAPI:
     async def _unknown(request: Request, _: Exception) -> Response:
         return error_response(
             ValidationException(
-                f"{request.method} {request.url.path}: this operation is not served by the local Braket service"
+                f"{request.method} {request.url.path}: "
+                "this operation is not served by the local Braket service"
             )
         )
 
@@ -223,7 +224,9 @@ def _job(store: JobStore, job_arn: str) -> JobRecord:
 def _tagged(store: JobStore, resource_arn: str) -> JobRecord:
     record = store.get(resource_arn)
     if record is None:
-        raise ResourceNotFoundException(f"Resource {resource_arn} not found (the local service tags jobs only)")
+        raise ResourceNotFoundException(
+            f"Resource {resource_arn} not found (the local service tags jobs only)"
+        )
     return record
 
 
@@ -233,7 +236,10 @@ def _queue_info(record: JobRecord, runner: JobRunner) -> dict[str, Any]:
         return {
             "queue": "JOBS_QUEUE",
             "position": "None",
-            "message": f"Job is in {record.status} status. AmazonBraket does not show queue position for this status.",
+            "message": (
+                f"Job is in {record.status} status. "
+                "AmazonBraket does not show queue position for this status."
+            ),
         }
     return {"queue": "JOBS_QUEUE", "position": str(position)}
 

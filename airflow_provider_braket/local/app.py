@@ -7,6 +7,7 @@ credential scope picks the backend, so one ``endpoint_url`` reaches them all.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import socket
 import threading
@@ -28,8 +29,8 @@ from airflow_provider_braket.local.errors import (
     InternalServiceException,
     ThrottlingException,
 )
-from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
+from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
 from airflow_provider_braket.local.store import JobStore
@@ -117,7 +118,9 @@ class LocalService:
         if kind == "drop" and _drop_connection(send):
             return
         if kind == "throttle":
-            await _respond(scope, receive, send, error_response(ThrottlingException("Rate exceeded (injected)")))
+            await _respond(
+                scope, receive, send, error_response(ThrottlingException("Rate exceeded (injected)"))
+            )
             return
         if kind in ("error", "drop"):
             await _respond(scope, receive, send, error_response(InternalServiceException("Injected failure")))
@@ -131,7 +134,9 @@ class LocalService:
                 try:
                     await asyncio.to_thread(self.journal.replay, self.moto_wsgi)
                     self.runner.recover()
-                    threading.Thread(target=self._bootstrap, name="braket-local-bootstrap", daemon=True).start()
+                    threading.Thread(
+                        target=self._bootstrap, name="braket-local-bootstrap", daemon=True
+                    ).start()
                 except Exception as error:
                     log.exception("startup failed")
                     await send({"type": "lifespan.startup.failed", "message": str(error)})
@@ -146,12 +151,10 @@ class LocalService:
     def _bootstrap(self) -> None:
         """Once the socket accepts: create the default jobs role in IAM, then start running jobs."""
         _wait_for_port(self.config.host, self.config.port)
-        try:
+        with contextlib.suppress(self.clients.iam.exceptions.EntityAlreadyExistsException):
             self.clients.iam.create_role(
                 RoleName=JOBS_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=_TRUST_POLICY
             )
-        except self.clients.iam.exceptions.EntityAlreadyExistsException:
-            pass
         self.runner.start()
         self.ready.set()
         log.info("local Braket service ready at %s", self.config.endpoint_url)
@@ -165,7 +168,8 @@ def _build_admin_app(service: LocalService) -> FastAPI:
         if not service.ready.is_set():
             return JSONResponse({"status": "starting"}, status_code=503)
         counts = {
-            status: service.store.count_with_status([status]) for status in ("QUEUED", "RUNNING", "CANCELLING")
+            status: service.store.count_with_status([status])
+            for status in ("QUEUED", "RUNNING", "CANCELLING")
         }
         return JSONResponse({"status": "ready", "endpoint": service.config.endpoint_url, "jobs": counts})
 
@@ -228,7 +232,7 @@ def _replay(body: bytes) -> Receive:
 
 
 async def _respond(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
-    await response(scope, receive, send)  # type: ignore[arg-type]
+    await response(scope, receive, send)
 
 
 async def _deny(scope: Scope, send: Send, headers: list[tuple[str, str]], reason: str) -> None:
@@ -263,7 +267,7 @@ def _drop_connection(send: Send) -> bool:
 
 
 def _wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
-    target = "127.0.0.1" if host in ("0.0.0.0", "") else host  # noqa: S104
+    target = "127.0.0.1" if host in ("0.0.0.0", "") else host
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:

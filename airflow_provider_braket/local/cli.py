@@ -8,17 +8,28 @@ import os
 import sys
 from pathlib import Path
 
-from airflow_provider_braket.local.config import DEFAULT_HOST, DEFAULT_PORT, LocalServiceConfig, default_data_dir
+from airflow_provider_braket.local.config import (
+    DEFAULT_HOST,
+    DEFAULT_PORT,
+    LocalServiceConfig,
+    default_data_dir,
+)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="braket-local", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
-    serve = commands.add_parser("serve", help="serve Braket, S3, CloudWatch Logs, IAM and STS on one endpoint")
+    serve = commands.add_parser(
+        "serve", help="serve Braket, S3, CloudWatch Logs, IAM and STS on one endpoint"
+    )
     env = os.environ.get
-    serve.add_argument("--host", default=env("BRAKET_LOCAL_HOST", DEFAULT_HOST), help="bind address (loopback)")
+    serve.add_argument(
+        "--host", default=env("BRAKET_LOCAL_HOST", DEFAULT_HOST), help="bind address (loopback)"
+    )
     serve.add_argument("--port", type=int, default=int(env("BRAKET_LOCAL_PORT", DEFAULT_PORT)))
-    serve.add_argument("--data-dir", type=Path, default=Path(env("BRAKET_LOCAL_DATA_DIR", default_data_dir())))
+    serve.add_argument(
+        "--data-dir", type=Path, default=Path(env("BRAKET_LOCAL_DATA_DIR", default_data_dir()))
+    )
     serve.add_argument("--access-key", default=env("BRAKET_LOCAL_ACCESS_KEY", "testing"))
     serve.add_argument(
         "--secret-key-env",
@@ -27,7 +38,9 @@ def _parser() -> argparse.ArgumentParser:
         "a secret is never taken on the command line, where ps would show it",
     )
     serve.add_argument("--region", default=env("BRAKET_LOCAL_REGION", "us-east-1"))
-    serve.add_argument("--python", default=env("BRAKET_LOCAL_PYTHON", sys.executable), help="interpreter of jobs")
+    serve.add_argument(
+        "--python", default=env("BRAKET_LOCAL_PYTHON", sys.executable), help="interpreter of jobs"
+    )
     serve.add_argument("--job-slots", type=int, default=int(env("BRAKET_LOCAL_JOB_SLOTS", 2)))
     serve.add_argument("--job-quota", type=int, default=int(env("BRAKET_LOCAL_JOB_QUOTA", 3)))
     serve.add_argument("--cancel-grace", type=float, default=3.0, help="seconds between SIGTERM and SIGKILL")
@@ -64,13 +77,19 @@ def main(argv: list[str] | None = None) -> int:
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,
     )
-    logging.basicConfig(level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     service = LocalService(config)
     if args.fault:
         service.faults.configure(
-            FaultSettings(operations=dict(parse_fault_flag(flag) for flag in args.fault), seed=args.fault_seed)
+            FaultSettings(
+                operations=dict(parse_fault_flag(flag) for flag in args.fault), seed=args.fault_seed
+            )
         )
-    uvicorn.run(service, host=config.host, port=config.port, log_level=args.log_level.lower(), access_log=False)
+    uvicorn.run(
+        service, host=config.host, port=config.port, log_level=args.log_level.lower(), access_log=False
+    )
     return 0
 
 

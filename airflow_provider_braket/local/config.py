@@ -40,7 +40,7 @@ class LocalServiceConfig:
     port: int = DEFAULT_PORT
     data_dir: Path = field(default_factory=default_data_dir)
     access_key: str = "testing"
-    secret_key: str = "testing"  # noqa: S105 - the documented local default, like moto's
+    secret_key: str = "testing"
     region: str = "us-east-1"
     account_id: str = DEFAULT_ACCOUNT
     python: str = sys.executable
@@ -51,7 +51,7 @@ class LocalServiceConfig:
 
     @property
     def endpoint_url(self) -> str:
-        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host  # noqa: S104
+        host = "127.0.0.1" if self.host in ("0.0.0.0", "") else self.host
         return f"http://{host}:{self.port}"
 
     def __repr__(self) -> str:

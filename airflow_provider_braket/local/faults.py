@@ -77,7 +77,9 @@ class FaultInjector:
     def configure(self, settings: FaultSettings) -> None:
         unknown = sorted(set(settings.operations) - {*OPERATIONS, "*"})
         if unknown:
-            raise ValueError(f"operations: unknown operation names {unknown}; known: {', '.join(OPERATIONS)}, *")
+            raise ValueError(
+                f"operations: unknown operation names {unknown}; known: {', '.join(OPERATIONS)}, *"
+            )
         with self._lock:
             self._settings = settings
             self._random = random.Random(settings.seed)
@@ -92,7 +94,11 @@ class FaultInjector:
             roll = self._random.random()
             kind: FaultKind | None = None
             threshold = 0.0
-            for name, probability in (("throttle", faults.throttle), ("error", faults.error), ("drop", faults.drop)):
+            for name, probability in (
+                ("throttle", faults.throttle),
+                ("error", faults.error),
+                ("drop", faults.drop),
+            ):
                 threshold += probability
                 if roll < threshold:
                     kind = name  # type: ignore[assignment]

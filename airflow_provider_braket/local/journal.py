@@ -12,6 +12,7 @@ import base64
 import json
 import logging
 import threading
+from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,7 +29,7 @@ def _is_write(service: str, method: str, headers: dict[str, str], body: bytes) -
     if target:  # awsjson (CloudWatch Logs): "Logs_20140328.PutLogEvents"
         return not target.rpartition(".")[2].startswith(_READ_PREFIXES)
     action = parse_qs(body.decode("utf-8", errors="replace")).get("Action", [""])[0]  # query (IAM, STS)
-    return bool(action) and not action.startswith(_READ_PREFIXES + ("AssumeRole",))
+    return bool(action) and not action.startswith((*_READ_PREFIXES, "AssumeRole"))
 
 
 class MotoJournal:
@@ -41,7 +42,9 @@ class MotoJournal:
         self._path = path
         self._lock = threading.Lock()
 
-    def record(self, service: str, scope: dict[str, Any], headers: list[tuple[str, str]], body: bytes) -> None:
+    def record(
+        self, service: str, scope: MutableMapping[str, Any], headers: list[tuple[str, str]], body: bytes
+    ) -> None:
         lowered = {name.lower(): value for name, value in headers}
         if not _is_write(service, scope["method"], lowered, body):
             return
@@ -72,7 +75,11 @@ class MotoJournal:
                     entry = json.loads(line)
                 except ValueError:
                     continue  # a line cut short by kill -9 while being written
-                headers = [(k, v) for k, v in entry["headers"] if k.lower() not in ("content-length", "transfer-encoding")]
+                headers = [
+                    (k, v)
+                    for k, v in entry["headers"]
+                    if k.lower() not in ("content-length", "transfer-encoding")
+                ]
                 client.open(
                     path=unquote(entry["path"]),
                     method=entry["method"],

@@ -53,14 +53,18 @@ def main() -> int:
 def _run(entry_point: str, hyperparameters: dict[str, str]) -> None:
     module_name, _, function_name = entry_point.partition(":")
     if importlib.util.find_spec(module_name) is None:
-        raise ModuleNotFoundError(f"entry point {entry_point!r}: no module named {module_name!r} in the source")
+        raise ModuleNotFoundError(
+            f"entry point {entry_point!r}: no module named {module_name!r} in the source"
+        )
     if not function_name:
         runpy.run_module(module_name, run_name="__main__", alter_sys=True)
         return
     module = importlib.import_module(module_name)
     function = getattr(module, function_name, None)
     if not callable(function):
-        raise AttributeError(f"entry point {entry_point!r}: module {module_name!r} has no function {function_name!r}")
+        raise AttributeError(
+            f"entry point {entry_point!r}: module {module_name!r} has no function {function_name!r}"
+        )
     function(**_bind(function, hyperparameters))
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
 import time
@@ -31,7 +32,9 @@ class LogShipper:
         self._lock = threading.Lock()
         self._done = threading.Event()
         self._created = False
-        self._flusher = threading.Thread(target=self._flush_periodically, name=f"logs-{stream_name}", daemon=True)
+        self._flusher = threading.Thread(
+            target=self._flush_periodically, name=f"logs-{stream_name}", daemon=True
+        )
 
     def start(self, output: IO[bytes]) -> threading.Thread:
         self._flusher.start()
@@ -73,7 +76,9 @@ class LogShipper:
                 self._create_stream()
             for start in range(0, len(batch), _BATCH_LINES):
                 self._logs.put_log_events(
-                    logGroupName=LOG_GROUP, logStreamName=self._stream, logEvents=batch[start : start + _BATCH_LINES]
+                    logGroupName=LOG_GROUP,
+                    logStreamName=self._stream,
+                    logEvents=batch[start : start + _BATCH_LINES],
                 )
         except Exception:
             # The job must not fail because its logs could not be shipped; the local file has them.
@@ -84,8 +89,6 @@ class LogShipper:
             (self._logs.create_log_group, {"logGroupName": LOG_GROUP}),
             (self._logs.create_log_stream, {"logGroupName": LOG_GROUP, "logStreamName": self._stream}),
         ):
-            try:
+            with contextlib.suppress(self._logs.exceptions.ResourceAlreadyExistsException):
                 call(**kwargs)
-            except self._logs.exceptions.ResourceAlreadyExistsException:
-                pass
         self._created = True

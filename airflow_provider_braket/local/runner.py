@@ -6,6 +6,7 @@ races with completion, or a restart that races with nothing, always leaves one c
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
@@ -59,16 +60,23 @@ class JobRunner:
         self._running: dict[str, _Execution] = {}
         self._wake = threading.Condition()
         self._stopping = False
-        self._dispatcher = threading.Thread(target=self._dispatch, name="braket-local-dispatcher", daemon=True)
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="braket-local-dispatcher", daemon=True
+        )
 
     # -- lifecycle ---------------------------------------------------------------------------
 
     def recover(self) -> None:
-        """After a restart: stop what was running (FAILED, or CANCELLED if being cancelled), requeue the rest."""
+        """After a restart: stop what ran (FAILED; CANCELLED if it was being cancelled), requeue the rest."""
         for record in self.store.with_status(["RUNNING", "CANCELLING"]):
             _kill_leftover(record, self.config.cancel_grace_seconds)
             if record.status == "CANCELLING":
-                self._end(record, "CANCELLED", "CANCELLED", "Cancelled: the local service restarted while cancelling")
+                self._end(
+                    record,
+                    "CANCELLED",
+                    "CANCELLED",
+                    "Cancelled: the local service restarted while cancelling",
+                )
             else:
                 self._end(record, "FAILED", "FAILED", RESTARTED_REASON, failure_reason=RESTARTED_REASON)
         with self._wake:
@@ -110,7 +118,9 @@ class JobRunner:
     def cancel(self, record: JobRecord) -> str:
         """Cancel a job: a queued one ends at once, a running one once its processes are gone."""
         if record.status in ("COMPLETED", "FAILED", "CANCELLED"):
-            raise ConflictException(f"Job {record.job_arn} is already {record.status} and cannot be cancelled")
+            raise ConflictException(
+                f"Job {record.job_arn} is already {record.status} and cannot be cancelled"
+            )
         with self._wake:
             if record.job_arn in self._queue and self.store.update(
                 record.job_arn, only_if=["QUEUED"], status="CANCELLED", ended_at=now_ms()
@@ -199,7 +209,9 @@ class _Execution(threading.Thread):
         record.started_at = started
         store.add_event(record.job_arn, "STARTING_INSTANCE", "Starting a local job process", started)
         self.workspace.create()
-        store.add_event(record.job_arn, "DOWNLOADING_DATA", "Downloading the script, input data and checkpoints")
+        store.add_event(
+            record.job_arn, "DOWNLOADING_DATA", "Downloading the script, input data and checkpoints"
+        )
         try:
             self._prepare()
         except (UnsafeArchiveError, ValueError, OSError) as error:
@@ -223,7 +235,7 @@ class _Execution(threading.Thread):
         record, config = self.record, self.runner.config
         stream = f"{record.job_name}/{record.job_id}/algo-1-{int(time.time())}"
         shipper = LogShipper(self.runner.clients.logs, stream, self.workspace.log_file)
-        process = subprocess.Popen(  # noqa: S603 - the configured interpreter runs our launcher
+        process = subprocess.Popen(
             [config.python, str(LAUNCHER)],
             cwd=self.workspace.source,
             env=job_environment(self.workspace, record.request, config),
@@ -325,25 +337,19 @@ def terminate_tree(pid: int, grace_seconds: float) -> None:
         processes = []
     _signal_group(pid, signal.SIGTERM)
     for process in processes:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.terminate()
-        except psutil.NoSuchProcess:
-            pass
     _, alive = psutil.wait_procs(processes, timeout=grace_seconds)
     _signal_group(pid, signal.SIGKILL)
     for process in alive:
-        try:
+        with contextlib.suppress(psutil.NoSuchProcess):
             process.kill()
-        except psutil.NoSuchProcess:
-            pass
     psutil.wait_procs(alive, timeout=5)
 
 
 def _signal_group(pid: int, signum: int) -> None:
-    try:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
         os.killpg(pid, signum)
-    except (ProcessLookupError, PermissionError):
-        pass
 
 
 def _create_time(pid: int) -> float | None:

@@ -65,8 +65,11 @@ def verify(
     _check_clock(timestamp)
 
     signed = match["signed"].split(";")
-    url = f"http://{received.get('host', 'localhost')}{raw_path}" + (f"?{query_string}" if query_string else "")
-    request = AWSRequest(method=method, url=url, headers=received, data=body)
+    url = f"http://{received.get('host', 'localhost')}{raw_path}" + (
+        f"?{query_string}" if query_string else ""
+    )
+    request = AWSRequest(method=method, url=url, data=body)
+    request.headers = received  # as received: repeated headers stay separate values
     request.context["timestamp"] = timestamp
     signer_class = _DeclaredHeadersS3Signer if match["service"] == "s3" else _DeclaredHeadersSigner
     signer = signer_class(signed, Credentials(access_key, secret_key), match["service"], match["region"])
@@ -91,7 +94,7 @@ def _check_clock(timestamp: str) -> None:
 
 class _DeclaredHeadersMixin:
     def __init__(self, signed: list[str], *args: object) -> None:
-        super().__init__(*args)  # type: ignore[call-arg]
+        super().__init__(*args)
         self._signed = signed
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:

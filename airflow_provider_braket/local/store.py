@@ -116,7 +116,13 @@ class JobRecord:
             "events": self.events,
             "tags": self.tags,
         }
-        for name in ("hyperParameters", "inputDataConfig", "checkpointConfig", "stoppingCondition", "associations"):
+        for name in (
+            "hyperParameters",
+            "inputDataConfig",
+            "checkpointConfig",
+            "stoppingCondition",
+            "associations",
+        ):
             if name in request:
                 item[name] = request[name]
         optional = {
@@ -171,7 +177,9 @@ class JobStore:
         wanted = list(statuses)
         marks = ",".join("?" * len(wanted))
         with self._lock:
-            (count,) = self._db.execute(f"SELECT count(*) FROM jobs WHERE status IN ({marks})", wanted).fetchone()
+            (count,) = self._db.execute(
+                f"SELECT count(*) FROM jobs WHERE status IN ({marks})", wanted
+            ).fetchone()
         return int(count)
 
     def search(
@@ -236,7 +244,9 @@ class JobStore:
             if row is None:
                 return
             events = json.loads(row["events"])
-            events.append({"eventType": event_type, "timeOfEvent": iso(at_ms or now_ms()), "message": message})
+            events.append(
+                {"eventType": event_type, "timeOfEvent": iso(at_ms or now_ms()), "message": message}
+            )
             self._db.execute(
                 "UPDATE jobs SET events = ? WHERE job_arn = ?", (json.dumps(events[-MAX_EVENTS:]), job_arn)
             )

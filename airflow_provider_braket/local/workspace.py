@@ -106,13 +106,17 @@ def restore_checkpoints(workspace: Workspace, request: dict[str, Any], clients: 
     return clients.download_prefix(checkpoint["s3Uri"], workspace.checkpoints) if checkpoint else 0
 
 
-def job_environment(workspace: Workspace, request: dict[str, Any], config: LocalServiceConfig) -> dict[str, str]:
+def job_environment(
+    workspace: Workspace, request: dict[str, Any], config: LocalServiceConfig
+) -> dict[str, str]:
     """The environment of the job process: every AMZN_BRAKET_* variable of the job contract."""
     script = request["algorithmSpecification"]["scriptModeConfig"]
     output_bucket, _ = split_s3_uri(request["outputDataConfig"]["s3Path"])
     name = request["jobName"]
     inherited = {
-        key: value for key, value in os.environ.items() if not key.startswith(("AWS_", "AMZN_BRAKET_", "BRAKET_LOCAL"))
+        key: value
+        for key, value in os.environ.items()
+        if not key.startswith(("AWS_", "AMZN_BRAKET_", "BRAKET_LOCAL"))
     }
     environment = {
         **inherited,

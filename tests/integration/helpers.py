@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 JOBS_DIR = Path(__file__).parent / "jobs"
+ALGORITHMS_DIR = Path(__file__).parents[2] / "example_dags" / "algorithms"
 BUCKET = "amazon-braket-us-east-1-123456789012"
 ROLE = "arn:aws:iam::123456789012:role/service-role/AmazonBraketJobsExecutionRole"
 TERMINAL = ("COMPLETED", "FAILED", "CANCELLED")
@@ -33,7 +34,9 @@ def upload_script(s3: Any, *names: str, key: str | None = None) -> str:
     """Upload job scripts from tests/integration/jobs as an SDK-style source.tar.gz; return its URI."""
     ensure_bucket(s3)
     key = (key or f"jobs/test/{uuid.uuid4().hex}/script/source.tar.gz").removeprefix(f"s3://{BUCKET}/")
-    s3.put_object(Bucket=BUCKET, Key=key, Body=tar_gz({name: (JOBS_DIR / name).read_bytes() for name in names}))
+    s3.put_object(
+        Bucket=BUCKET, Key=key, Body=tar_gz({name: (JOBS_DIR / name).read_bytes() for name in names})
+    )
     return f"s3://{BUCKET}/{key}"
 
 
@@ -61,7 +64,9 @@ def job_request(script_uri: str, entry_point: str, **overrides: Any) -> dict[str
     return request
 
 
-def wait_for(braket: Any, job_arn: str, statuses: tuple[str, ...] = TERMINAL, timeout: float = 120) -> dict[str, Any]:
+def wait_for(
+    braket: Any, job_arn: str, statuses: tuple[str, ...] = TERMINAL, timeout: float = 120
+) -> dict[str, Any]:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         job = braket.get_job(jobArn=job_arn)

@@ -10,7 +10,17 @@ from pathlib import Path
 import numpy as np
 import psutil
 import pytest
-from helpers import BUCKET, H2, JOBS_DIR, ensure_bucket, job_request, results, tar_gz, upload_script, wait_for
+from helpers import (
+    ALGORITHMS_DIR,
+    BUCKET,
+    H2,
+    JOBS_DIR,
+    ensure_bucket,
+    job_request,
+    results,
+    upload_script,
+    wait_for,
+)
 from servers import LocalServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -28,7 +38,10 @@ def exact_ground_energy(hamiltonian: list[list]) -> float:
 
 
 def test_braket_sdk_runs_a_vqe_job_unchanged(
-    local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    local_service: LocalServiceProcess,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+    capsys: pytest.CaptureFixture[str],
 ) -> None:
     from braket.aws import AwsQuantumJob, AwsSession
 
@@ -37,7 +50,7 @@ def test_braket_sdk_runs_a_vqe_job_unchanged(
     monkeypatch.chdir(tmp_path)  # job.result() downloads model.tar.gz into the working directory
     job = AwsQuantumJob.create(
         device="local:braket/braket.local.qubit",
-        source_module=str(JOBS_DIR / "vqe_h2.py"),
+        source_module=str(ALGORITHMS_DIR / "vqe_h2.py"),
         hyperparameters={"hamiltonian": json.dumps(H2), "iterations": "25"},
         aws_session=AwsSession(boto_session=local_service.session()),
         wait_until_complete=False,
@@ -61,7 +74,10 @@ def test_braket_sdk_runs_a_vqe_job_unchanged(
     streams = logs.describe_log_streams(logGroupName="/aws/braket/jobs", logStreamNamePrefix=f"{name}/")
     stream = streams["logStreams"][0]["logStreamName"]
     assert re.fullmatch(rf"{name}/{job.arn.rsplit('/', 1)[1]}/algo-1-\d+", stream)
-    messages = [e["message"] for e in logs.get_log_events(logGroupName="/aws/braket/jobs", logStreamName=stream)["events"]]
+    messages = [
+        e["message"]
+        for e in logs.get_log_events(logGroupName="/aws/braket/jobs", logStreamName=stream)["events"]
+    ]
     metric_lines = [line for line in messages if line.startswith("Metrics - ")]
     assert len(metric_lines) == 25
     assert re.search(r"energy=-1\.8\d+;", metric_lines[-1])
@@ -89,10 +105,16 @@ def test_cancel_stops_the_whole_process_tree_within_5s(local_service: LocalServi
 def test_failure_reason_has_the_algorithm_error_form(local_service: LocalServiceProcess) -> None:
     braket, s3 = local_service.client("braket"), local_service.client("s3")
     script = upload_script(s3, "behaviours.py")
-    failed = wait_for(braket, braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "fail"}))["jobArn"])
+    failed = wait_for(
+        braket,
+        braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "fail"}))["jobArn"],
+    )
     assert failed["status"] == "FAILED"
     assert failed["failureReason"] == "AlgorithmError: ValueError: the algorithm diverged, exit code: 1"
-    exited = wait_for(braket, braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "exit3"}))["jobArn"])
+    exited = wait_for(
+        braket,
+        braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "exit3"}))["jobArn"],
+    )
     assert exited["failureReason"] == "AlgorithmError: SystemExit: 3, exit code: 3"
     missing = wait_for(braket, braket.create_job(**job_request(script, "no_such_module"))["jobArn"])
     assert missing["failureReason"].startswith("AlgorithmError: ModuleNotFoundError")
@@ -122,7 +144,9 @@ def test_job_contract_entry_function_channels_and_checkpoints(local_service: Loc
         script,
         "typed_entry:run",
         hyperParameters={"count": "3", "scale": "1.5", "verbose": "true"},
-        inputDataConfig=[{"channelName": "train", "dataSource": {"s3DataSource": {"s3Uri": f"s3://{BUCKET}/inputs/train"}}}],
+        inputDataConfig=[
+            {"channelName": "train", "dataSource": {"s3DataSource": {"s3Uri": f"s3://{BUCKET}/inputs/train"}}}
+        ],
         checkpointConfig={"s3Uri": f"s3://{BUCKET}/checkpoints/contract"},
     )
     job = wait_for(braket, braket.create_job(**request)["jobArn"])
@@ -140,10 +164,18 @@ def test_job_contract_entry_function_channels_and_checkpoints(local_service: Loc
     assert env["AMZN_BRAKET_TASK_RESULTS_S3_URI"] == f"s3://{BUCKET}/jobs/{request['jobName']}/tasks"
     assert env["AMZN_BRAKET_SCRIPT_ENTRY_POINT"] == "typed_entry:run"
     assert env["AMZN_BRAKET_SCRIPT_COMPRESSION_TYPE"] == "GZIP"
-    for name in ("AMZN_BRAKET_HP_FILE", "AMZN_BRAKET_INPUT_DIR", "AMZN_BRAKET_JOB_RESULTS_DIR", "AMZN_BRAKET_CHECKPOINT_DIR"):
+    for name in (
+        "AMZN_BRAKET_HP_FILE",
+        "AMZN_BRAKET_INPUT_DIR",
+        "AMZN_BRAKET_JOB_RESULTS_DIR",
+        "AMZN_BRAKET_CHECKPOINT_DIR",
+    ):
         assert Path(env[name]).is_relative_to(local_service.data_dir)
     uploaded = s3.list_objects_v2(Bucket=BUCKET, Prefix="checkpoints/contract/")["Contents"]
-    assert {item["Key"] for item in uploaded} == {"checkpoints/contract/old.json", "checkpoints/contract/progress.json"}
+    assert {item["Key"] for item in uploaded} == {
+        "checkpoints/contract/old.json",
+        "checkpoints/contract/progress.json",
+    }
 
 
 def test_single_file_source_without_compression(local_service: LocalServiceProcess) -> None:
@@ -157,7 +189,12 @@ def test_single_file_source_without_compression(local_service: LocalServiceProce
 
 @pytest.mark.parametrize(
     ("member", "kind"),
-    [("../escape.txt", "file"), ("/tmp/braket-local-absolute.txt", "file"), ("link", "symlink"), ("dev", "device")],
+    [
+        ("../escape.txt", "file"),
+        ("/tmp/braket-local-absolute.txt", "file"),
+        ("link", "symlink"),
+        ("dev", "device"),
+    ],
 )
 def test_unsafe_tarballs_are_refused_and_write_nothing_outside(
     local_service: LocalServiceProcess, member: str, kind: str
@@ -197,7 +234,9 @@ def test_unsafe_tarballs_are_refused_and_write_nothing_outside(
 def test_container_images_local_mode_cannot_run_are_refused(local_service: LocalServiceProcess) -> None:
     braket = local_service.client("braket")
     request = job_request(f"s3://{BUCKET}/any.tar.gz", "x")
-    request["algorithmSpecification"]["containerImage"] = {"uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"}
+    request["algorithmSpecification"]["containerImage"] = {
+        "uri": "123456789012.dkr.ecr.us-east-1.amazonaws.com/mine:1"
+    }
     with pytest.raises(braket.exceptions.ValidationException, match="local mode cannot run container image"):
         braket.create_job(**request)
     request["algorithmSpecification"]["containerImage"] = {

@@ -13,14 +13,18 @@ from servers import LocalServiceProcess
 pytestmark = pytest.mark.integration
 
 
-def test_restart_after_kill_keeps_records_and_fails_the_interrupted_job(own_service: LocalServiceProcess) -> None:
+def test_restart_after_kill_keeps_records_and_fails_the_interrupted_job(
+    own_service: LocalServiceProcess,
+) -> None:
     own_service.extra_args = ["--job-slots", "1", "--job-quota", "5"]
     own_service.start()
     braket, s3 = own_service.client("braket"), own_service.client("s3")
     script = upload_script(s3, "behaviours.py")
     done = braket.create_job(**job_request(script, "behaviours"))["jobArn"]
     wait_for(braket, done)
-    interrupted = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))["jobArn"]
+    interrupted = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))[
+        "jobArn"
+    ]
     queued = braket.create_job(**job_request(script, "behaviours"))["jobArn"]
     wait_for(braket, interrupted, ("RUNNING",))
     log_file = own_service.data_dir / "jobs" / interrupted.rsplit("/", 1)[1] / "logs" / "algo-1.log"

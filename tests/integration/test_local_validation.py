@@ -30,31 +30,83 @@ CREATE_JOB_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("name with underscore", {"jobName": "bad_name"}, "jobName"),
     ("name starting with dash", {"jobName": "-abc"}, "jobName"),
     ("role arn pattern", {"roleArn": "arn:aws:iam::12345:role/x"}, "roleArn"),
-    ("instance type enum", {"instanceConfig": {"instanceType": "ml.x9.huge", "volumeSizeInGb": 30}}, "instanceType"),
-    ("volume minimum", {"instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 0}}, "volumeSizeInGb"),
-    ("instance count minimum", {"instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 1, "instanceCount": 0}}, "instanceCount"),
+    (
+        "instance type enum",
+        {"instanceConfig": {"instanceType": "ml.x9.huge", "volumeSizeInGb": 30}},
+        "instanceType",
+    ),
+    (
+        "volume minimum",
+        {"instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 0}},
+        "volumeSizeInGb",
+    ),
+    (
+        "instance count minimum",
+        {"instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 1, "instanceCount": 0}},
+        "instanceCount",
+    ),
     ("instance type required", {"instanceConfig": {"volumeSizeInGb": 1}}, "instanceType"),
     ("101 hyperparameters", {"hyperParameters": {f"k{i}": "v" for i in range(101)}}, "hyperParameters"),
     ("hyperparameter key too long", {"hyperParameters": {"k" * 257: "v"}}, "hyperParameters"),
     ("hyperparameter value too long", {"hyperParameters": {"k": "v" * 2501}}, "hyperParameters['k']"),
     ("hyperparameter value empty", {"hyperParameters": {"k": ""}}, "hyperParameters['k']"),
     ("hyperparameter value not a string", {"hyperParameters": {"k": 3}}, "hyperParameters['k']"),
-    ("21 input channels", {"inputDataConfig": [{**CHANNEL, "channelName": f"c{i}"} for i in range(21)]}, "inputDataConfig"),
+    (
+        "21 input channels",
+        {"inputDataConfig": [{**CHANNEL, "channelName": f"c{i}"} for i in range(21)]},
+        "inputDataConfig",
+    ),
     ("channel name pattern", {"inputDataConfig": [{**CHANNEL, "channelName": "a b"}]}, "channelName"),
     ("channel name too long", {"inputDataConfig": [{**CHANNEL, "channelName": "c" * 65}]}, "channelName"),
     ("channel names repeated", {"inputDataConfig": [CHANNEL, CHANNEL]}, "unique"),
-    ("channel uri pattern", {"inputDataConfig": [{**CHANNEL, "dataSource": {"s3DataSource": {"s3Uri": "ftp://x"}}}]}, "s3Uri"),
+    (
+        "channel uri pattern",
+        {"inputDataConfig": [{**CHANNEL, "dataSource": {"s3DataSource": {"s3Uri": "ftp://x"}}}]},
+        "s3Uri",
+    ),
     ("output path pattern", {"outputDataConfig": {"s3Path": "bucket/key"}}, "outputDataConfig.s3Path"),
-    ("output path too long", {"outputDataConfig": {"s3Path": "s3://b/" + "k" * 1020}}, "outputDataConfig.s3Path"),
-    ("checkpoint uri required", {"checkpointConfig": {"localPath": "/opt/jobs/checkpoints"}}, "checkpointConfig.s3Uri"),
+    (
+        "output path too long",
+        {"outputDataConfig": {"s3Path": "s3://b/" + "k" * 1020}},
+        "outputDataConfig.s3Path",
+    ),
+    (
+        "checkpoint uri required",
+        {"checkpointConfig": {"localPath": "/opt/jobs/checkpoints"}},
+        "checkpointConfig.s3Uri",
+    ),
     ("runtime zero", {"stoppingCondition": {"maxRuntimeInSeconds": 0}}, "maxRuntimeInSeconds"),
     ("runtime over 5 days", {"stoppingCondition": {"maxRuntimeInSeconds": 432_001}}, "maxRuntimeInSeconds"),
-    ("two associations", {"associations": [{"arn": "arn:aws:braket:us-east-1:123456789012:reservation/a", "type": "RESERVATION_TIME_WINDOW_ARN"}] * 2}, "associations"),
-    ("association type", {"associations": [{"arn": "arn:aws:braket:us-east-1:123456789012:reservation/a", "type": "OTHER"}]}, "associations[0].type"),
-    ("container uri pattern", {"algorithmSpecification": {"containerImage": {"uri": "docker.io/me/job:1"}}}, "containerImage.uri"),
+    (
+        "two associations",
+        {
+            "associations": [
+                {
+                    "arn": "arn:aws:braket:us-east-1:123456789012:reservation/a",
+                    "type": "RESERVATION_TIME_WINDOW_ARN",
+                }
+            ]
+            * 2
+        },
+        "associations",
+    ),
+    (
+        "association type",
+        {"associations": [{"arn": "arn:aws:braket:us-east-1:123456789012:reservation/a", "type": "OTHER"}]},
+        "associations[0].type",
+    ),
+    (
+        "container uri pattern",
+        {"algorithmSpecification": {"containerImage": {"uri": "docker.io/me/job:1"}}},
+        "containerImage.uri",
+    ),
     ("compression enum", {"algorithmSpecification": _script(compressionType="ZIP")}, "compressionType"),
     ("entry point required", {"algorithmSpecification": {"scriptModeConfig": {"s3Uri": S3}}}, "entryPoint"),
-    ("script uri pattern", {"algorithmSpecification": _script(s3Uri="file:///tmp/x")}, "scriptModeConfig.s3Uri"),
+    (
+        "script uri pattern",
+        {"algorithmSpecification": _script(s3Uri="file:///tmp/x")},
+        "scriptModeConfig.s3Uri",
+    ),
     ("empty algorithm", {"algorithmSpecification": {}}, "algorithmSpecification"),
     ("device empty", {"deviceConfig": {"device": ""}}, "deviceConfig.device"),
     ("device too long", {"deviceConfig": {"device": "d" * 257}}, "deviceConfig.device"),
@@ -65,14 +117,42 @@ CREATE_JOB_CASES: list[tuple[str, dict[str, Any], str]] = [
 SEARCH_JOBS_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("maxResults zero", {"filters": [], "maxResults": 0}, "maxResults"),
     ("maxResults 101", {"filters": [], "maxResults": 101}, "maxResults"),
-    ("11 filters", {"filters": [{"name": "status", "operator": "EQUAL", "values": ["QUEUED"]}] * 11}, "filters"),
-    ("11 values", {"filters": [{"name": "status", "operator": "EQUAL", "values": ["QUEUED"] * 11}]}, "filters[0].values"),
+    (
+        "11 filters",
+        {"filters": [{"name": "status", "operator": "EQUAL", "values": ["QUEUED"]}] * 11},
+        "filters",
+    ),
+    (
+        "11 values",
+        {"filters": [{"name": "status", "operator": "EQUAL", "values": ["QUEUED"] * 11}]},
+        "filters[0].values",
+    ),
     ("no values", {"filters": [{"name": "status", "operator": "EQUAL", "values": []}]}, "filters[0].values"),
-    ("unknown filter name", {"filters": [{"name": "owner", "operator": "EQUAL", "values": ["me"]}]}, "filters[0].name"),
-    ("unknown operator", {"filters": [{"name": "status", "operator": "LIKE", "values": ["Q"]}]}, "filters[0].operator"),
-    ("BETWEEN with one value", {"filters": [{"name": "createdAt", "operator": "BETWEEN", "values": ["2026-01-01T00:00:00Z"]}]}, "BETWEEN"),
-    ("LT with two values", {"filters": [{"name": "createdAt", "operator": "LT", "values": ["1", "2"]}]}, "LT"),
-    ("createdAt not a time", {"filters": [{"name": "createdAt", "operator": "GT", "values": ["yesterday"]}]}, "ISO-8601"),
+    (
+        "unknown filter name",
+        {"filters": [{"name": "owner", "operator": "EQUAL", "values": ["me"]}]},
+        "filters[0].name",
+    ),
+    (
+        "unknown operator",
+        {"filters": [{"name": "status", "operator": "LIKE", "values": ["Q"]}]},
+        "filters[0].operator",
+    ),
+    (
+        "BETWEEN with one value",
+        {"filters": [{"name": "createdAt", "operator": "BETWEEN", "values": ["2026-01-01T00:00:00Z"]}]},
+        "BETWEEN",
+    ),
+    (
+        "LT with two values",
+        {"filters": [{"name": "createdAt", "operator": "LT", "values": ["1", "2"]}]},
+        "LT",
+    ),
+    (
+        "createdAt not a time",
+        {"filters": [{"name": "createdAt", "operator": "GT", "values": ["yesterday"]}]},
+        "ISO-8601",
+    ),
     ("bad nextToken", {"filters": [], "nextToken": "not-ours"}, "nextToken"),
 ]
 
@@ -83,7 +163,9 @@ def raw_braket(local_service: LocalServiceProcess) -> Any:
     return local_service.session().client("braket", endpoint_url=local_service.endpoint, config=config)
 
 
-@pytest.mark.parametrize(("case", "changes", "field"), CREATE_JOB_CASES, ids=[case[0] for case in CREATE_JOB_CASES])
+@pytest.mark.parametrize(
+    ("case", "changes", "field"), CREATE_JOB_CASES, ids=[case[0] for case in CREATE_JOB_CASES]
+)
 def test_create_job_constraints(raw_braket: Any, case: str, changes: dict[str, Any], field: str) -> None:
     request = job_request(S3, "m")
     request.update(changes)
@@ -95,7 +177,9 @@ def test_create_job_constraints(raw_braket: Any, case: str, changes: dict[str, A
         assert raw_braket.search_jobs(filters=named)["jobs"] == []  # nothing was created
 
 
-@pytest.mark.parametrize(("case", "body", "field"), SEARCH_JOBS_CASES, ids=[case[0] for case in SEARCH_JOBS_CASES])
+@pytest.mark.parametrize(
+    ("case", "body", "field"), SEARCH_JOBS_CASES, ids=[case[0] for case in SEARCH_JOBS_CASES]
+)
 def test_search_jobs_constraints(raw_braket: Any, case: str, body: dict[str, Any], field: str) -> None:
     with pytest.raises(raw_braket.exceptions.ValidationException) as refused:
         raw_braket.search_jobs(**body)
@@ -106,13 +190,15 @@ def test_other_operations_constraints(raw_braket: Any) -> None:
     errors = raw_braket.exceptions
     with pytest.raises(errors.ValidationException, match="maxResults"):
         raw_braket.search_devices(filters=[], maxResults=101)
-    with pytest.raises(errors.ValidationException, match="filters\\[0\\].name"):
+    with pytest.raises(errors.ValidationException, match=r"filters\[0\]\.name"):
         raw_braket.search_devices(filters=[{"name": "color", "values": ["blue"]}])
     with pytest.raises(errors.ValidationException, match="jobArn"):
         raw_braket.get_job(jobArn="arn:aws:braket:us-east-1:123456789012:device/x")
     with pytest.raises(errors.ValidationException, match="jobArn"):
         raw_braket.cancel_job(jobArn="not-an-arn")
     with pytest.raises(errors.ValidationException, match="tags"):
-        raw_braket.tag_resource(resourceArn="arn:aws:braket:us-east-1:123456789012:job/x", tags={"k" * 129: "v"})
+        raw_braket.tag_resource(
+            resourceArn="arn:aws:braket:us-east-1:123456789012:job/x", tags={"k" * 129: "v"}
+        )
     with pytest.raises(errors.ValidationException, match="tagKeys"):
         raw_braket.untag_resource(resourceArn="arn:aws:braket:us-east-1:123456789012:job/x", tagKeys=[])

@@ -35,7 +35,8 @@ def test_every_operation_round_trips(local_service: LocalServiceProcess, script:
     assert job["billableDuration"] >= 1
     assert job["hyperParameters"] == {"mode": "ok"}
     assert [event["eventType"] for event in job["events"]] == [
-        "QUEUED_FOR_EXECUTION", "STARTING_INSTANCE", "DOWNLOADING_DATA", "RUNNING", "UPLOADING_RESULTS", "COMPLETED",
+        "QUEUED_FOR_EXECUTION", "STARTING_INSTANCE", "DOWNLOADING_DATA",
+        "RUNNING", "UPLOADING_RESULTS", "COMPLETED",
     ]  # fmt: skip
     queued = braket.get_job(jobArn=job_arn, additionalAttributeNames=["QueueInfo"])["queueInfo"]
     assert queued["position"] == "None"
@@ -64,7 +65,9 @@ def test_cancel_of_a_queued_job_and_queue_position(own_service: LocalServiceProc
     own_service.start()
     braket, s3 = own_service.client("braket"), own_service.client("s3")
     script = upload_script(s3, "behaviours.py")
-    running = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))["jobArn"]
+    running = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))[
+        "jobArn"
+    ]
     second = braket.create_job(**job_request(script, "behaviours"))["jobArn"]
     third = braket.create_job(**job_request(script, "behaviours"))["jobArn"]
     wait_for(braket, running, ("RUNNING",))
@@ -99,9 +102,15 @@ def test_search_jobs_filters_and_pages(local_service: LocalServiceProcess, scrip
     assert "nextToken" not in rest
     seen = [item["jobArn"] for item in first["jobs"] + rest["jobs"]]
     assert seen == list(reversed(arns))  # newest first
-    paged = [item["jobArn"] for page in braket.get_paginator("search_jobs").paginate(filters=filters) for item in page["jobs"]]
+    paged = [
+        item["jobArn"]
+        for page in braket.get_paginator("search_jobs").paginate(filters=filters)
+        for item in page["jobs"]
+    ]
     assert paged == seen
-    contains = braket.search_jobs(filters=[{"name": "device", "operator": "CONTAINS", "values": ["local.qubit"]}])
+    contains = braket.search_jobs(
+        filters=[{"name": "device", "operator": "CONTAINS", "values": ["local.qubit"]}]
+    )
     assert contains["jobs"]
     future = (datetime.now(timezone.utc) + timedelta(days=1)).isoformat()
     none = braket.search_jobs(filters=[{"name": "createdAt", "operator": "GT", "values": [future]}])
@@ -141,7 +150,9 @@ def test_error_shapes_arrive_as_modeled_exceptions(own_service: LocalServiceProc
         braket.create_job(**job_request(script, "behaviours", deviceConfig={"device": qpu}))
     assert braket.get_device(deviceArn=qpu)["deviceStatus"] == "OFFLINE"
 
-    running = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))["jobArn"]
+    running = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))[
+        "jobArn"
+    ]
     with pytest.raises(errors.ServiceQuotaExceededException, match="quota"):
         braket.create_job(**job_request(script, "behaviours"))
     braket.cancel_job(jobArn=running)
@@ -149,7 +160,9 @@ def test_error_shapes_arrive_as_modeled_exceptions(own_service: LocalServiceProc
     with pytest.raises(errors.ConflictException, match="CANCELLED"):
         braket.cancel_job(jobArn=running)
 
-    own_service.admin("PUT", "/_local/faults", json.dumps({"operations": {"GetJob": {"throttle": 1.0}}}).encode())
+    own_service.admin(
+        "PUT", "/_local/faults", json.dumps({"operations": {"GetJob": {"throttle": 1.0}}}).encode()
+    )
     with pytest.raises(errors.ThrottlingException):
         braket.get_job(jobArn=running)
     own_service.admin("PUT", "/_local/faults", json.dumps({"operations": {"*": {"error": 1.0}}}).encode())
@@ -163,9 +176,11 @@ def test_error_shapes_arrive_as_modeled_exceptions(own_service: LocalServiceProc
 
 
 def test_unsigned_and_wrongly_signed_requests_are_refused(local_service: LocalServiceProcess) -> None:
-    unsigned = urllib.request.Request(f"{local_service.endpoint}/jobs", data=b'{"filters": []}', method="POST")
+    unsigned = urllib.request.Request(
+        f"{local_service.endpoint}/jobs", data=b'{"filters": []}', method="POST"
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
-        urllib.request.urlopen(unsigned)  # noqa: S310
+        urllib.request.urlopen(unsigned)
     assert refused.value.code == 403
     assert refused.value.headers["x-amzn-ErrorType"] == "AccessDeniedException"
 

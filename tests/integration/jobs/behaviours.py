@@ -16,7 +16,9 @@ print(f"mode={mode} pid={os.getpid()}", flush=True)
 # save_job_result's file format, written by hand for the same reason as above.
 with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
     header = {"name": "braket.jobs_data.persisted_job_data", "version": "1"}
-    json.dump({"braketSchemaHeader": header, "dataDictionary": {"mode": mode}, "dataFormat": "plaintext"}, handle)
+    json.dump(
+        {"braketSchemaHeader": header, "dataDictionary": {"mode": mode}, "dataFormat": "plaintext"}, handle
+    )
 if mode == "fail":
     raise ValueError("the algorithm diverged")
 if mode == "exit3":
@@ -25,7 +27,11 @@ if mode in ("sleep", "spawn"):
     if mode == "spawn":
         # A grandchild that ignores SIGTERM: cancel must still leave no process behind.
         child = subprocess.Popen(
-            [sys.executable, "-c", "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)"]
+            [
+                sys.executable,
+                "-c",
+                "import signal,time; signal.signal(signal.SIGTERM, signal.SIG_IGN); time.sleep(600)",
+            ]
         )
         print(f"child pid={child.pid}", flush=True)
     for tick in range(600):

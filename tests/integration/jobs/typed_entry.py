@@ -13,7 +13,9 @@ def run(count: int, scale: float, verbose: bool, label="none"):
     restored = sorted(os.listdir(checkpoint_dir))
     with open(os.path.join(checkpoint_dir, "progress.json"), "w") as handle:
         json.dump({"count": count}, handle)
-    print(f"types {type(count).__name__} {type(scale).__name__} {type(verbose).__name__} {type(label).__name__}")
+    print(
+        f"types {type(count).__name__} {type(scale).__name__} {type(verbose).__name__} {type(label).__name__}"
+    )
     save_job_result(
         {
             "product": count * scale,
@@ -21,6 +23,10 @@ def run(count: int, scale: float, verbose: bool, label="none"):
             "label": label,
             "channel_files": channel_files,
             "restored": restored,
-            "env": {k: v for k, v in os.environ.items() if k.startswith("AMZN_BRAKET_") and k != "AMZN_BRAKET_JOB_TOKEN"},
+            "env": {
+                k: v
+                for k, v in os.environ.items()
+                if k.startswith("AMZN_BRAKET_") and k != "AMZN_BRAKET_JOB_TOKEN"
+            },
         }
     )

@@ -28,7 +28,7 @@ def energy(device, hamiltonian, theta: float) -> float:
         circuit.expectation(observable, target=[0, 1])
     values = device.run(circuit, shots=0).result().values
     constant = sum(coefficient for coefficient, word in hamiltonian if word == "II")
-    return constant + sum(coefficient * value for (coefficient, _), value in zip(terms, values))
+    return constant + sum(coefficient * value for (coefficient, _), value in zip(terms, values, strict=False))
 
 
 def main():
