@@ -32,7 +32,7 @@ def main() -> None:
         os.environ.update(
             AWS_ENDPOINT_URL=service.endpoint,
             AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",  # noqa: S105 - the local service's default
+            AWS_SECRET_ACCESS_KEY="testing",
             AWS_DEFAULT_REGION="us-east-1",
         )
         from braket.aws import AwsQuantumJob

@@ -1,0 +1,182 @@
+"""Unit tests of the local service's parts that need no server: store, archives, faults, signatures."""
+
+from __future__ import annotations
+
+import io
+import json
+import tarfile
+from pathlib import Path
+
+import pytest
+from botocore.auth import SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+
+from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder, safe_extract
+from airflow_provider_braket.jobs.models import SearchJobsFilter
+from airflow_provider_braket.local.devices import DeviceTable
+from airflow_provider_braket.local.errors import (
+    DeviceOfflineException,
+    DeviceRetiredException,
+    ValidationException,
+)
+from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of, parse_fault_flag
+from airflow_provider_braket.local.launcher import _bind
+from airflow_provider_braket.local.sigv4 import SignatureError, verify
+from airflow_provider_braket.local.store import JobRecord, JobStore, iso
+
+
+def _record(number: int, created_at: int, status: str = "COMPLETED") -> JobRecord:
+    return JobRecord(
+        job_arn=f"arn:aws:braket:us-east-1:123456789012:job/{number:04d}",
+        job_id=f"{number:04d}",
+        job_name=f"job-{number % 3}",
+        status=status,
+        device="local:braket/braket.local.qubit",
+        created_at=created_at,
+        client_token=f"token-{number}",
+        request_hash="h",
+        request={},
+    )
+
+
+def test_store_search_pages_newest_first_without_gaps(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    for number in range(25):
+        store.insert(_record(number, created_at=1_000 + number // 2))  # pairs share a timestamp
+    seen, token = [], None
+    while True:
+        page, token = store.search([], 7, token)
+        seen += [record.job_arn for record in page]
+        if token is None:
+            break
+    assert len(seen) == len(set(seen)) == 25
+    assert seen == sorted(seen, key=lambda arn: (1_000 + int(arn[-4:]) // 2, arn), reverse=True)
+    named = SearchJobsFilter(name="jobName", operator="EQUAL", values=["job-1"])
+    assert {record.job_name for record in store.search([named], 100, None)[0]} == {"job-1"}
+    with pytest.raises(ValueError, match="nextToken"):
+        store.search([], 5, "garbage")
+
+
+def test_store_conditional_update_decides_races(tmp_path: Path) -> None:
+    store = JobStore(tmp_path / "jobs.sqlite3")
+    store.insert(_record(1, 1, status="RUNNING"))
+    arn = _record(1, 1).job_arn
+    assert store.update(arn, only_if=["RUNNING"], status="CANCELLING")
+    assert not store.update(arn, only_if=["RUNNING"], status="COMPLETED")
+    assert store.get(arn).status == "CANCELLING"  # type: ignore[union-attr]
+    for index in range(25):
+        store.add_event(arn, "RUNNING", f"event {index}")
+    assert len(store.get(arn).events) == 20  # type: ignore[union-attr]
+
+
+def test_iso_timestamps_have_milliseconds() -> None:
+    assert iso(1_767_323_045_123) == "2026-01-02T03:04:05.123Z"
+
+
+def _tar(members: list[tarfile.TarInfo]) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
+        for member in members:
+            archive.addfile(member, io.BytesIO(b"x" * member.size) if member.isfile() else None)
+    return buffer.getvalue()
+
+
+def _member(name: str, **attributes: object) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(name)
+    for key, value in attributes.items():
+        setattr(info, key, value)
+    return info
+
+
+@pytest.mark.parametrize(
+    "bad",
+    [
+        _member("../up.txt", size=1),
+        _member("/etc/absolute.txt", size=1),
+        _member("inner/../../up.txt", size=1),
+        _member("link", type=tarfile.SYMTYPE, linkname="/etc/passwd"),
+        _member("hard", type=tarfile.LNKTYPE, linkname="../outside"),
+        _member("null", type=tarfile.CHRTYPE),
+        _member("fifo", type=tarfile.FIFOTYPE),
+    ],
+    ids=lambda member: member.name,
+)
+def test_unsafe_archives_are_refused_whole(tmp_path: Path, bad: tarfile.TarInfo) -> None:
+    destination = tmp_path / "job" / "source"
+    with pytest.raises(UnsafeArchiveError, match="refused archive member"):
+        safe_extract(_tar([_member("ok.py", size=2), bad]), destination)
+    assert list(destination.iterdir()) == []
+    assert sorted(path.name for path in tmp_path.rglob("*")) == ["job", "source"]
+
+
+def test_pack_and_extract_round_trip(tmp_path: Path) -> None:
+    folder = tmp_path / "results"
+    (folder / "sub").mkdir(parents=True)
+    (folder / "results.json").write_text("{}")
+    (folder / "sub" / "a.txt").write_text("a")
+    archive = pack_folder(folder, tmp_path / "model.tar.gz")
+    assert sorted(safe_extract(archive, tmp_path / "out")) == ["results.json", "sub", "sub/a.txt"]
+
+
+def test_device_table(tmp_path: Path) -> None:
+    table_file = tmp_path / "devices.json"
+    table = DeviceTable(table_file)
+    sv1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
+    table.check_runnable(sv1)
+    table.check_runnable("local:pennylane/lightning.qubit")
+    with pytest.raises(DeviceOfflineException, match="no QPUs"):
+        table.check_runnable("arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1")
+    with pytest.raises(ValidationException, match=r"deviceConfig\.device"):
+        table.check_runnable("sv1")
+    table_file.write_text(json.dumps({sv1: {"deviceStatus": "RETIRED"}}))
+    with pytest.raises(DeviceRetiredException):
+        table.check_runnable(sv1)
+
+
+def test_faults_follow_probabilities_and_routes() -> None:
+    injector = FaultInjector()
+    injector.configure(
+        FaultSettings(operations={"GetJob": parse_fault_flag("GetJob:throttle=0.3,drop=0.2")[1]}, seed=1)
+    )
+    kinds = [injector.decide("GetJob")[0] for _ in range(2_000)]
+    assert 0.25 < kinds.count("throttle") / 2_000 < 0.35
+    assert 0.15 < kinds.count("drop") / 2_000 < 0.25
+    assert injector.decide("CreateJob") == (None, 0.0)
+    assert operation_of("PUT", "/job/arn%3Aaws%3Abraket%3Aus-east-1%3A1%3Ajob%2Fx/cancel") == "CancelJob"
+    assert operation_of("GET", "/job/arn%3Aaws%3Abraket%3Aus-east-1%3A1%3Ajob%2Fx") == "GetJob"
+    assert operation_of("DELETE", "/tags/arn") == "UntagResource"
+    with pytest.raises(ValueError, match="unknown operation"):
+        injector.configure(FaultSettings(operations={"GetJobs": parse_fault_flag("x:error=1")[1]}))
+
+
+def test_hyperparameters_bound_to_signature() -> None:
+    def entry(count: int, rate: float, verbose: bool, name="x") -> None: ...
+
+    def anything(**kwargs: str) -> None: ...
+
+    given = {"count": "3", "rate": "0.5", "verbose": "false", "name": "y", "unused": "z"}
+    assert _bind(entry, given) == {"count": 3, "rate": 0.5, "verbose": False, "name": "y"}
+    assert _bind(anything, {"a": "1"}) == {"a": "1"}
+
+
+def _signed(secret: str, path: str = "/jobs", body: bytes = b"{}") -> AWSRequest:
+    request = AWSRequest(method="POST", url=f"http://127.0.0.1:8975{path}", data=body)
+    SigV4Auth(Credentials("testing", secret), "braket", "us-east-1").add_auth(request)
+    return request
+
+
+def _verify(request: AWSRequest, body: bytes = b"{}", path: str = "/jobs") -> str:
+    headers = [(name, value) for name, value in request.headers.items()] + [("host", "127.0.0.1:8975")]
+    return verify("POST", path, "", headers, body, "testing", "testing").service
+
+
+def test_signatures_are_checked_with_botocores_signer() -> None:
+    encoded = "/job/arn%3Aaws%3Abraket%3Aus-east-1%3A123456789012%3Ajob%2Fabc/cancel"
+    assert _verify(_signed("testing", encoded), path=encoded) == "braket"
+    with pytest.raises(SignatureError, match="does not match"):
+        _verify(_signed("wrong"))
+    with pytest.raises(SignatureError, match="does not match"):
+        _verify(_signed("testing"), body=b'{"tampered": 1}')
+    with pytest.raises(SignatureError, match="Authorization"):
+        verify("GET", "/", "", [("host", "x")], b"", "testing", "testing")
