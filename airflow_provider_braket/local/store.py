@@ -43,7 +43,7 @@ CREATE TABLE IF NOT EXISTS jobs (
     pid_started REAL
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at, job_arn);
-CREATE INDEX IF NOT EXISTS jobs_status ON jobs (status);
+CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at, job_arn);
 """
 
 _COLUMNS = {"jobArn": "job_arn", "jobName": "job_name", "status": "status", "device": "device"}
