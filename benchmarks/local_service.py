@@ -34,7 +34,9 @@ TRIVIAL = b"print('trivial job')\n"
 
 
 def client(service: LocalServiceProcess, name: str) -> Any:
-    session = boto3.session.Session(aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1")
+    session = boto3.session.Session(
+        aws_access_key_id="testing", aws_secret_access_key="testing", region_name="us-east-1"
+    )
     return session.client(name, endpoint_url=service.endpoint, config=Config(retries={"mode": "standard"}))
 
 
@@ -142,7 +144,8 @@ def main() -> None:
         with LocalServiceProcess(searched_dir) as service:
             searches = time_searches(service, args.repeats)
 
-    print(f"| measure (local service, {args.jobs} trivial jobs, {args.stored:,} stored jobs) | median | p90 | target |")
+    scale = f"{args.jobs} trivial jobs, {args.stored:,} stored jobs"
+    print(f"| measure (local service, {scale}) | median | p90 | target |")
     print("|---|---|---|---|")
     rows = [
         ("CreateJob -> RUNNING, seen by the client", jobs["to_running_client"], "< 1 s"),

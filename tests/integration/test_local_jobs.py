@@ -261,3 +261,26 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_cancel_uploads_checkpoints(local_service: LocalServiceProcess) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    request = job_request(
+        script,
+        "behaviours",
+        hyperParameters={"mode": "checkpoint-then-sleep"},
+        checkpointConfig={"s3Uri": f"s3://{BUCKET}/checkpoints/cancelled"},
+    )
+    job_arn = braket.create_job(**request)["jobArn"]
+    log_file = local_service.data_dir / "jobs" / job_arn.rsplit("/", 1)[1] / "logs" / "algo-1.log"
+    deadline = time.monotonic() + 30
+    while "checkpoint written" not in (log_file.read_text() if log_file.exists() else ""):
+        assert time.monotonic() < deadline, "the job never wrote its checkpoint"
+        time.sleep(0.1)
+    braket.cancel_job(jobArn=job_arn)
+    assert wait_for(braket, job_arn, timeout=10)["status"] == "CANCELLED"
+    keys = [
+        item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="checkpoints/cancelled/")["Contents"]
+    ]
+    assert keys == ["checkpoints/cancelled/step.json"]

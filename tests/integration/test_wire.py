@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 import urllib.error
 import urllib.request
 from datetime import datetime, timedelta, timezone
@@ -168,6 +169,12 @@ def test_error_shapes_arrive_as_modeled_exceptions(own_service: LocalServiceProc
     own_service.admin("PUT", "/_local/faults", json.dumps({"operations": {"*": {"error": 1.0}}}).encode())
     with pytest.raises(errors.InternalServiceException):
         braket.search_jobs(filters=[])
+    own_service.admin(
+        "PUT", "/_local/faults", json.dumps({"operations": {"SearchJobs": {"latencyMs": 400}}}).encode()
+    )
+    started = time.monotonic()
+    braket.search_jobs(filters=[])
+    assert time.monotonic() - started >= 0.4
     own_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
 
     denied = own_service.client("braket", secret_key="wrong")

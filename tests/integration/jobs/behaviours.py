@@ -23,7 +23,11 @@ if mode == "fail":
     raise ValueError("the algorithm diverged")
 if mode == "exit3":
     sys.exit(3)
-if mode in ("sleep", "spawn"):
+if mode == "checkpoint-then-sleep":
+    with open(os.path.join(os.environ["AMZN_BRAKET_CHECKPOINT_DIR"], "step.json"), "w") as handle:
+        json.dump({"step": 1}, handle)
+    print("checkpoint written", flush=True)
+if mode in ("sleep", "spawn", "checkpoint-then-sleep"):
     if mode == "spawn":
         # A grandchild that ignores SIGTERM: cancel must still leave no process behind.
         child = subprocess.Popen(
