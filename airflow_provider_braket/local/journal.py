@@ -15,7 +15,7 @@ import threading
 from collections.abc import MutableMapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, unquote
 
 log = logging.getLogger(__name__)
 
@@ -63,8 +63,6 @@ class MotoJournal:
         """Send every journaled request to ``wsgi_app`` again; return how many were replayed."""
         if not self._path.exists():
             return 0
-        from urllib.parse import unquote
-
         from werkzeug.test import Client
 
         client = Client(wsgi_app)
