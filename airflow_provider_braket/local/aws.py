@@ -6,7 +6,6 @@ what the Braket SDK and the hook read back.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterator
 from functools import cached_property
 from pathlib import Path, PurePosixPath
@@ -15,16 +14,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
+from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.config import LocalServiceConfig
-
-_S3_URI = re.compile(r"^(?:s3|https)://(?P<bucket>[^/]+)/?(?P<key>.*)$")
-
-
-def split_s3_uri(uri: str) -> tuple[str, str]:
-    match = _S3_URI.match(uri)
-    if not match:
-        raise ValueError(f"{uri!r} is not an s3:// URI")
-    return match["bucket"], match["key"]
 
 
 class SelfClients:

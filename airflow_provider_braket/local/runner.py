@@ -20,7 +20,9 @@ from typing import Any
 import psutil
 
 from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder
-from airflow_provider_braket.local.aws import SelfClients, split_s3_uri
+from airflow_provider_braket.jobs.results import results_key
+from airflow_provider_braket.jobs.s3uri import split_s3_uri
+from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ConflictException
 from airflow_provider_braket.local.logship import LogShipper
@@ -311,7 +313,7 @@ class _Execution(threading.Thread):
     def _upload_results(self) -> None:
         output = self.record.request["outputDataConfig"]["s3Path"].rstrip("/")
         archive = pack_folder(self.workspace.results, self.workspace.root / "output" / "model.tar.gz")
-        bucket, key = split_s3_uri(f"{output}/output/model.tar.gz")
+        bucket, key = split_s3_uri(results_key(output))
         self.runner.clients.s3.upload_file(str(archive), bucket, key)
 
     def _upload_checkpoints(self) -> None:

@@ -16,7 +16,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from airflow_provider_braket.jobs.archives import safe_extract
-from airflow_provider_braket.local.aws import SelfClients, split_s3_uri
+from airflow_provider_braket.jobs.s3uri import split_s3_uri
+from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ValidationException
 from airflow_provider_braket.local.launcher import FAILURE_FILE_VARIABLE

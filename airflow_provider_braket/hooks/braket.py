@@ -1,0 +1,339 @@
+"""BraketHook: Amazon Braket Hybrid Jobs, their S3 files and CloudWatch logs, through one connection.
+
+Point the connection's ``endpoint_url`` extra at the local Braket service and every client
+(braket, s3, logs, iam, sts) goes there; leave it out and they go to AWS. No code path differs.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from botocore.config import Config
+from botocore.exceptions import ClientError, HTTPClientError
+from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
+from airflow_provider_braket.jobs.metrics import parse_metrics
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, validate_create_job
+from airflow_provider_braket.jobs.request import JobLocation
+from airflow_provider_braket.jobs.results import read_results_archive, results_key
+from airflow_provider_braket.jobs.s3uri import is_s3_uri, split_s3_uri
+from airflow_provider_braket.jobs.source import pack_source_module
+
+if TYPE_CHECKING:
+    from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
+
+DEFAULT_CONN_ID = "braket_default"
+JOBS_ROLE_ENV = "BRAKET_JOBS_ROLE_ARN"
+JOBS_ROLE_EXTRA = "jobs_role_arn"
+DEFAULT_JOBS_ROLE_PREFIX = "AmazonBraketJobsExecutionRole"
+# Braket's API quotas are small (GetJob, SearchJobs: 5 requests/s per account); adaptive mode adds
+# client-side rate limiting on top of standard retries when the service starts to throttle.
+DEFAULT_RETRIES = {"mode": "adaptive", "max_attempts": 10}
+# What botocore's standard retry mode treats as passing (its throttling and transient lists); a
+# waiter that still sees one after botocore gave up waits longer instead of failing the task.
+TRANSIENT_ERROR_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "LimitExceededException",
+        "SlowDown",
+        "RequestTimeout",
+        "RequestTimeoutException",
+        "PriorRequestNotComplete",
+        "InternalServiceException",
+        "InternalServerException",
+        "ServiceUnavailable",
+    }
+)
+
+
+def is_transient_error(error: BaseException) -> bool:
+    """Throttling, a 5xx answer or a lost connection: worth waiting out rather than failing on."""
+    if isinstance(error, ClientError):
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        return error.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES or status in (
+            429,
+            500,
+            502,
+            503,
+            504,
+        )
+    return isinstance(error, BotocoreConnectionError | HTTPClientError | TimeoutError)
+
+
+class BraketHook(AwsBaseHook):
+    """
+    Interact with Amazon Braket Hybrid Jobs, and the S3 objects and log streams they use.
+
+    Uses the standard AWS connection (``conn_type`` ``aws``, or ``braket`` which behaves the same).
+    Its extra ``jobs_role_arn`` names the role jobs run with when an operator gives none.
+    botocore retries throttling and 5xx answers in ``adaptive`` mode with 10 attempts unless the
+    connection or ``config`` sets ``retries``.
+
+    :param aws_conn_id: The Airflow connection; ``braket_default`` unless given. If it does not
+        exist, boto3's default credential chain is used (on MWAA, the environment's role).
+    :param region_name: AWS region; defaults to the connection's.
+    :param verify: Whether to verify SSL certificates.
+    :param config: botocore client configuration (``botocore.config.Config`` or a dict of its kwargs).
+    """
+
+    conn_type = "braket"
+    hook_name = "Amazon Braket"
+    default_conn_name = DEFAULT_CONN_ID
+
+    def __init__(self, aws_conn_id: str | None = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+        kwargs["client_type"] = "braket"
+        super().__init__(aws_conn_id=aws_conn_id, **kwargs)
+
+    @classmethod
+    def get_connection(cls, conn_id: str) -> Any:
+        # A "braket" connection is an AWS connection by another name; the wrapper warns on
+        # any conn_type but "aws", so it is handed over as one.
+        connection = super().get_connection(conn_id)
+        if connection.conn_type == cls.conn_type:
+            connection.conn_type = "aws"
+        return connection
+
+    @property
+    def config(self) -> Config:
+        config = super().config
+        if config.retries is None:
+            config = config.merge(Config(retries=DEFAULT_RETRIES))
+        return config
+
+    # -- other services behind the same connection ------------------------------------------
+
+    def _service_client(self, service: str) -> Any:
+        wrapper: AwsConnectionWrapper = self.conn_config
+        return self.get_session(region_name=self.region_name).client(
+            service,
+            endpoint_url=wrapper.get_service_endpoint_url(service_name=service),
+            config=self._get_config(),
+            verify=self.verify,
+        )
+
+    def _async_client(self, service: str) -> Any:
+        session = self.get_session(region_name=self.region_name, deferrable=True)
+        return session.create_client(
+            service,
+            region_name=self.region_name,
+            endpoint_url=self.conn_config.get_service_endpoint_url(service_name=service),
+            config=self._get_config(),
+            verify=self.verify,
+        )
+
+    @cached_property
+    def s3_client(self) -> Any:
+        return self._service_client("s3")
+
+    @cached_property
+    def logs_client(self) -> Any:
+        return self._service_client("logs")
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def create_job(self, request: dict[str, Any]) -> str:
+        """Create a hybrid job from a CreateJob request; return its ARN.
+
+        The request is checked against the API's rules first and sent only if it passes
+        (:class:`~airflow_provider_braket.jobs.models.RequestValidationError` otherwise). A missing
+        ``clientToken`` gets a fresh one, so botocore's retries of this call never duplicate it.
+        """
+        request = {"clientToken": uuid.uuid4().hex, **request}
+        wire = validate_create_job(request).wire()
+        response = self.conn.create_job(**wire)
+        self.log.info("Created hybrid job %s (%s).", response["jobArn"], wire["jobName"])
+        return response["jobArn"]
+
+    def get_job(self, job_arn: str, queue_info: bool = True) -> dict[str, Any]:
+        """GetJob, with the queue position unless ``queue_info`` is False."""
+        extra = {"additionalAttributeNames": ["QueueInfo"]} if queue_info else {}
+        return self.conn.get_job(jobArn=job_arn, **extra)
+
+    def cancel_job(self, job_arn: str) -> str:
+        """Cancel a job; return ``CANCELLING``/``CANCELLED``, or the status it already ended in."""
+        try:
+            status = self.conn.cancel_job(jobArn=job_arn)["cancellationStatus"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("ConflictException", "ValidationException"):
+                raise
+            status = self.get_job(job_arn, queue_info=False)["status"]
+            if status not in TERMINAL_STATUSES:
+                raise
+        self.log.info("Cancel of hybrid job %s: %s.", job_arn, status)
+        return status
+
+    def search_jobs(self, filters: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
+        """Every job summary matching ``filters`` (SearchJobs, all pages)."""
+        paginator = self.conn.get_paginator("search_jobs")
+        return [job for page in paginator.paginate(filters=filters or []) for job in page["jobs"]]
+
+    def get_device(self, device_arn: str) -> dict[str, Any]:
+        return self.conn.get_device(deviceArn=device_arn)
+
+    async def get_job_async(self, job_arn: str, client: Any = None) -> dict[str, Any]:
+        """GetJob with the queue position, on ``client`` or a client of its own."""
+        if client is None:
+            async with await self.get_async_conn() as own_client:
+                return await self.get_job_async(job_arn, own_client)
+        return await client.get_job(jobArn=job_arn, additionalAttributeNames=["QueueInfo"])
+
+    async def cancel_job_async(self, job_arn: str, client: Any = None) -> str:
+        """Async :meth:`cancel_job`."""
+        if client is None:
+            async with await self.get_async_conn() as own_client:
+                return await self.cancel_job_async(job_arn, own_client)
+        try:
+            status = (await client.cancel_job(jobArn=job_arn))["cancellationStatus"]
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("ConflictException", "ValidationException"):
+                raise
+            status = (await client.get_job(jobArn=job_arn))["status"]
+            if status not in TERMINAL_STATUSES:
+                raise
+        self.log.info("Cancel of hybrid job %s: %s.", job_arn, status)
+        return status
+
+    # -- where a job's files go ------------------------------------------------------------------
+
+    def default_bucket(self) -> str:
+        """``amazon-braket-<region>-<account>``, the SDK's default bucket, created if missing."""
+        bucket = f"amazon-braket-{self.region_name}-{self.account_id}"
+        try:
+            self.s3_client.head_bucket(Bucket=bucket)
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+                raise
+            self.log.info("Creating the default Braket bucket %s.", bucket)
+            location = {} if self.region_name == "us-east-1" else {"LocationConstraint": self.region_name}
+            self.s3_client.create_bucket(
+                Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
+            )
+        return bucket
+
+    def jobs_role_arn(self) -> str:
+        """The role jobs run with: connection extra ``jobs_role_arn``, then ``BRAKET_JOBS_ROLE_ARN``,
+        then the ``AmazonBraketJobsExecutionRole*`` role the Braket console creates (as the SDK does).
+        """
+        configured = self.conn_config.extra_config.get(JOBS_ROLE_EXTRA) or os.environ.get(JOBS_ROLE_ENV)
+        if configured:
+            return configured
+        iam = self._service_client("iam")
+        for page in iam.get_paginator("list_roles").paginate(PathPrefix="/service-role/"):
+            for role in page["Roles"]:
+                if role["RoleName"].startswith(DEFAULT_JOBS_ROLE_PREFIX):
+                    return role["Arn"]
+        raise ValueError(
+            "role_arn: no execution role for the job. Pass role_arn, set the connection extra "
+            f"{JOBS_ROLE_EXTRA!r} or {JOBS_ROLE_ENV}, or create {DEFAULT_JOBS_ROLE_PREFIX} "
+            "in the Braket console"
+        )
+
+    def upload_source_module(self, source_module: str | Path, location: JobLocation) -> str:
+        """Put the job's code at ``location.source_uri``, packed as the SDK packs it; return the URI.
+
+        A local file or folder is tarred with its own name as the root; an ``s3://`` ``.tar.gz`` is
+        copied there so the job runs a snapshot of it.
+        """
+        target_bucket, target_key = split_s3_uri(location.source_uri)
+        if isinstance(source_module, str) and is_s3_uri(source_module):
+            bucket, key = split_s3_uri(source_module)
+            self.s3_client.copy_object(
+                Bucket=target_bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": key}
+            )
+        else:
+            body = pack_source_module(Path(source_module))
+            self.s3_client.put_object(Bucket=target_bucket, Key=target_key, Body=body)
+        return location.source_uri
+
+    def upload_input_data(self, local_path: str | Path, location: JobLocation, channel: str) -> str:
+        """Upload a local file or folder as input channel ``channel``; return its S3 prefix.
+
+        The prefix is ``<job prefix>/data/<channel>/<name>`` as the SDK makes it; a folder's files
+        keep their paths below it.
+        """
+        path = Path(local_path)
+        prefix = location.channel_uri(channel, path.name)
+        bucket, key = split_s3_uri(prefix)
+        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
+        for file in files:
+            relative = "" if file == path else "/" + file.relative_to(path).as_posix()
+            self.s3_client.upload_file(str(file), bucket, key + relative)
+        return prefix
+
+    # -- results, logs and metrics ---------------------------------------------------------------
+
+    def get_results(self, job: dict[str, Any], allow_pickle: bool = False) -> dict[str, Any] | None:
+        """The result dictionary the job saved, or ``None`` if it saved none."""
+        bucket, key = split_s3_uri(results_key(job["outputDataConfig"]["s3Path"]))
+        try:
+            body = self.s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as error:
+            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+                return None
+            raise
+        return read_results_archive(body, allow_pickle=allow_pickle)
+
+    def job_log_streams(self, job_name: str, job_arn: str) -> list[str]:
+        """The job's CloudWatch log streams (one per instance), empty until it first logs."""
+        prefix = log_stream_prefix(job_name, job_arn)
+        try:
+            pages = self.logs_client.get_paginator("describe_log_streams").paginate(
+                logGroupName=LOG_GROUP, logStreamNamePrefix=prefix
+            )
+            return [stream["logStreamName"] for page in pages for stream in page["logStreams"]]
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return []
+            raise
+
+    def iter_log_events(
+        self, job_name: str, job_arn: str, cursor: LogCursor | None = None
+    ) -> Iterator[tuple[str, dict[str, Any]]]:
+        """Yield ``(stream, event)`` for each log event of the job not yet seen by ``cursor``.
+
+        ``cursor`` advances as events are yielded; pass the same one again to get only new events.
+        """
+        cursor = cursor if cursor is not None else LogCursor()
+        for stream in self.job_log_streams(job_name, job_arn):
+            reader = StreamReader(stream, cursor.position(stream))
+            while not reader.done:
+                new = reader.take(self.logs_client.get_log_events(**reader.request))
+                yield from ((stream, event) for event in new)
+
+    async def iter_log_events_async(
+        self, job_name: str, job_arn: str, cursor: LogCursor, client: Any
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """Async :meth:`iter_log_events` on an aiobotocore ``logs`` client (:meth:`async_logs_client`)."""
+        try:
+            answer = await client.describe_log_streams(
+                logGroupName=LOG_GROUP, logStreamNamePrefix=log_stream_prefix(job_name, job_arn)
+            )
+        except ClientError as error:
+            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+                return
+            raise
+        for stream in (item["logStreamName"] for item in answer["logStreams"]):
+            reader = StreamReader(stream, cursor.position(stream))
+            while not reader.done:
+                for event in reader.take(await client.get_log_events(**reader.request)):
+                    yield stream, event
+
+    def async_logs_client(self) -> Any:
+        """An aiobotocore ``logs`` client context manager on this connection."""
+        return self._async_client("logs")
+
+    def get_metrics(self, job_name: str, job_arn: str) -> list[dict[str, float]]:
+        """Every ``log_metric`` record the job logged, in order (read from its log streams)."""
+        return parse_metrics(event["message"] for _, event in self.iter_log_events(job_name, job_arn))

@@ -1,0 +1,61 @@
+"""What is worth telling a person watching a job: status changes and queue movement.
+
+Both the worker's wait loop and the trigger feed each GetJob answer to one :class:`JobProgress`
+and log what it returns, so the task log reads the same in sync and deferrable mode.
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
+
+LOG_FORWARDING_STATUSES = frozenset({"RUNNING", "CANCELLING"}) | TERMINAL_STATUSES
+
+
+class JobProgress:
+    """Remembers the last status and queue position seen; reports only what changed."""
+
+    def __init__(self, last_status: str | None = None) -> None:
+        self.last_status = last_status
+        self.last_queue_position: str | None = None
+
+    def update(self, job: dict[str, Any]) -> list[str]:
+        messages = []
+        status = job["status"]
+        if status != self.last_status:
+            messages.append(f"Hybrid job {job['jobName']} is {status}.")
+            self.last_status = status
+        queue = job.get("queueInfo") or {}
+        position = queue.get("position") if status == "QUEUED" else None
+        if position is not None and position != self.last_queue_position:
+            messages.append(f"Queue position: {position} in the {queue.get('queue', 'jobs')} queue.")
+        self.last_queue_position = position
+        return messages
+
+
+def is_terminal(job: dict[str, Any]) -> bool:
+    return job["status"] in TERMINAL_STATUSES
+
+
+def wants_logs(job: dict[str, Any]) -> bool:
+    """Logs exist only once a job runs; the final read after it ends catches the last lines."""
+    return job["status"] in LOG_FORWARDING_STATUSES
+
+
+class Backoff:
+    """Capped exponential backoff with jitter for riding out throttling, 5xx and lost connections."""
+
+    def __init__(self, base: float, cap: float = 300.0) -> None:
+        self.base = max(base, 0.1)
+        self.cap = max(cap, self.base)
+        self.failures = 0
+
+    def next_delay(self) -> float:
+        self.failures += 1
+        ceiling = min(self.cap, self.base * 2 ** min(self.failures, 16))
+        return random.uniform(ceiling / 2, ceiling)
+
+    def reset(self) -> None:
+        self.failures = 0

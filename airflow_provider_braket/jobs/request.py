@@ -1,0 +1,247 @@
+"""A CreateJob request built from the arguments a Braket SDK user knows from ``AwsQuantumJob.create``.
+
+:class:`HybridJobSpec` holds those arguments; :meth:`HybridJobSpec.request` turns them into the
+API request, and :meth:`HybridJobSpec.validate` checks the whole request against the shared
+model before anything is uploaded or created. Errors name the argument the user wrote
+(``job_name``), with the API field in brackets (``jobName``).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from airflow_provider_braket.jobs.models import (
+    MAX_HYPERPARAMETERS,
+    CreateJobRequest,
+    RequestValidationError,
+    validate_create_job,
+)
+from airflow_provider_braket.jobs.s3uri import is_s3_uri
+from airflow_provider_braket.jobs.source import SOURCE_ARCHIVE
+
+DEFAULT_INSTANCE_CONFIG = {"instanceType": "ml.m5.large", "volumeSizeInGb": 30, "instanceCount": 1}
+DEFAULT_CHECKPOINT_LOCAL_PATH = "/opt/jobs/checkpoints"
+DEFAULT_MAX_RUNTIME_SECONDS = 5 * 24 * 60 * 60
+JOB_NAME_MAX = 50
+# Stand-ins used only to validate a request before the bucket and role are looked up.
+PLACEHOLDER_BUCKET = "amazon-braket-validation-placeholder"
+PLACEHOLDER_ROLE_ARN = "arn:aws:iam::000000000000:role/placeholder"
+
+ARGUMENT_OF_FIELD = {
+    "jobName": "job_name",
+    "roleArn": "role_arn",
+    "hyperParameters": "hyperparameters",
+    "instanceConfig": "instance_config",
+    "deviceConfig": "device",
+    "tags": "tags",
+    "inputDataConfig": "input_data",
+    "checkpointConfig": "checkpoint_config",
+    "outputDataConfig": "output_data_config",
+    "stoppingCondition": "stopping_condition",
+    "associations": "reservation_arn",
+    "algorithmSpecification.scriptModeConfig.entryPoint": "entry_point",
+    "algorithmSpecification.containerImage": "image_uri",
+}
+_SCALARS = (str, int, float, bool)
+
+
+@dataclass
+class JobLocation:
+    """The S3 prefix the SDK gives one job: ``s3://<bucket>/jobs/<name>/<timestamp-ms>``."""
+
+    bucket: str
+    job_name: str
+    timestamp: str
+
+    def uri(self, *parts: str) -> str:
+        return "/".join([f"s3://{self.bucket}/jobs/{self.job_name}/{self.timestamp}", *parts])
+
+    @property
+    def source_uri(self) -> str:
+        return self.uri("script", SOURCE_ARCHIVE)
+
+    def channel_uri(self, channel: str, name: str) -> str:
+        return self.uri("data", channel, name)
+
+
+@dataclass
+class HybridJobSpec:
+    """What a hybrid job needs, in the Braket SDK's terms. See the operator for each argument."""
+
+    device: str
+    entry_point: str
+    job_name: str
+    role_arn: str | None = None
+    image_uri: str | None = None
+    hyperparameters: dict[str, str] = field(default_factory=dict)
+    # channel name -> S3 URI (local channels are replaced by their upload URI before the request)
+    input_channels: dict[str, dict[str, Any]] = field(default_factory=dict)
+    instance_config: dict[str, Any] = field(default_factory=lambda: dict(DEFAULT_INSTANCE_CONFIG))
+    checkpoint_config: dict[str, Any] = field(default_factory=dict)
+    output_data_config: dict[str, Any] = field(default_factory=dict)
+    stopping_condition: dict[str, Any] = field(
+        default_factory=lambda: {"maxRuntimeInSeconds": DEFAULT_MAX_RUNTIME_SECONDS}
+    )
+    tags: dict[str, str] = field(default_factory=dict)
+    reservation_arn: str | None = None
+    create_job_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def request(self, location: JobLocation, role_arn: str, client_token: str) -> dict[str, Any]:
+        """The CreateJob request, with SDK defaults filled in under ``location``."""
+        script: dict[str, Any] = {
+            "entryPoint": self.entry_point,
+            "s3Uri": location.source_uri,
+            "compressionType": "GZIP",
+        }
+        algorithm: dict[str, Any] = {"scriptModeConfig": script}
+        if self.image_uri:
+            algorithm["containerImage"] = {"uri": self.image_uri}
+        request: dict[str, Any] = {
+            "clientToken": client_token,
+            "jobName": self.job_name,
+            "roleArn": role_arn,
+            "algorithmSpecification": algorithm,
+            "instanceConfig": {**DEFAULT_INSTANCE_CONFIG, **self.instance_config},
+            "outputDataConfig": {"s3Path": location.uri("data"), **self.output_data_config},
+            "checkpointConfig": {
+                "localPath": DEFAULT_CHECKPOINT_LOCAL_PATH,
+                "s3Uri": location.uri("checkpoints"),
+                **self.checkpoint_config,
+            },
+            "deviceConfig": {"device": self.device},
+            "hyperParameters": dict(self.hyperparameters),
+            "stoppingCondition": dict(self.stopping_condition),
+            "tags": dict(self.tags),
+        }
+        if self.input_channels:
+            request["inputDataConfig"] = [
+                {"channelName": name, **config} for name, config in self.input_channels.items()
+            ]
+        if self.reservation_arn:
+            request["associations"] = [{"arn": self.reservation_arn, "type": "RESERVATION_TIME_WINDOW_ARN"}]
+        request.update(self.create_job_kwargs)
+        return request
+
+    def validate(self) -> CreateJobRequest:
+        """Check the request this spec makes, with stand-ins for what needs AWS to look up."""
+        location = JobLocation(PLACEHOLDER_BUCKET, self.job_name, "0")
+        request = self.request(location, self.role_arn or PLACEHOLDER_ROLE_ARN, client_token="validation")
+        return validate_for_arguments(request)
+
+
+def validate_for_arguments(request: dict[str, Any]) -> CreateJobRequest:
+    """:func:`validate_create_job`, with each error naming the operator argument first."""
+    try:
+        return validate_create_job(request)
+    except RequestValidationError as error:
+        problems = [(argument_for(path), rule) for path, rule in error.errors]
+        detail = "; ".join(f"{name}: {rule}" for name, rule in problems) or str(error)
+        raise RequestValidationError(f"invalid hybrid job arguments: {detail}", problems) from None
+
+
+def argument_for(field_path: str) -> str:
+    """``job_name (jobName)`` for an API field path the user set through an operator argument."""
+    for api_field, argument in sorted(ARGUMENT_OF_FIELD.items(), key=lambda item: -len(item[0])):
+        if field_path == api_field or field_path.startswith((f"{api_field}.", f"{api_field}[")):
+            return f"{argument} ({field_path})"
+    return field_path
+
+
+def to_api_dict(value: Any, argument: str) -> dict[str, Any]:
+    """Accept an API-shaped dict or the SDK's config dataclass (``braket.jobs.config``)."""
+    if value is None:
+        return {}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
+    if isinstance(value, dict):
+        return dict(value)
+    raise RequestValidationError(
+        f"{argument}: must be a dict or a braket.jobs.config object (got {type(value).__name__})",
+        [(argument, "must be a dict or a braket.jobs.config object")],
+    )
+
+
+def normalize_hyperparameters(hyperparameters: dict[str, Any] | None) -> dict[str, str]:
+    """Stringify hyperparameters the way the SDK does, refusing what ``str()`` would mangle.
+
+    The API takes strings only; the SDK calls ``str()`` on every value, which turns a list into
+    its Python repr. Scalars are stringified; lists, dicts and None are refused with a hint.
+    """
+    hyperparameters = hyperparameters or {}
+    if not isinstance(hyperparameters, dict):
+        raise RequestValidationError(
+            f"hyperparameters: must be a dict (got {type(hyperparameters).__name__})",
+            [("hyperparameters", "must be a dict of name -> str/int/float/bool")],
+        )
+    if len(hyperparameters) > MAX_HYPERPARAMETERS:
+        raise RequestValidationError(
+            f"hyperparameters: at most {MAX_HYPERPARAMETERS} are allowed (got {len(hyperparameters)})",
+            [("hyperparameters", f"at most {MAX_HYPERPARAMETERS} entries")],
+        )
+    problems = [
+        (f"hyperparameters[{name!r}]", f"must be a str, int, float or bool (got {type(value).__name__})")
+        for name, value in hyperparameters.items()
+        if not isinstance(value, _SCALARS)
+    ]
+    if problems:
+        detail = "; ".join(f"{path}: {rule}" for path, rule in problems)
+        raise RequestValidationError(
+            f"{detail}; serialise structured values yourself, e.g. json.dumps(value)", problems
+        )
+    return {str(name): str(value) for name, value in hyperparameters.items()}
+
+
+def normalize_input_data(input_data: Any) -> dict[str, Any]:
+    """``input_data`` as the SDK takes it, as channel name -> location (str) or API config dict.
+
+    A single location becomes the channel ``input``; an ``S3DataSourceConfig`` gives its
+    ``config``; a local path stays a str until it is uploaded.
+    """
+    if input_data is None or input_data == {}:
+        return {}
+    channels = input_data if isinstance(input_data, dict) else {"input": input_data}
+    normalized: dict[str, Any] = {}
+    for name, location in channels.items():
+        if isinstance(location, str):
+            normalized[str(name)] = location
+        elif isinstance(getattr(location, "config", None), dict):
+            normalized[str(name)] = dict(location.config)
+        elif isinstance(location, dict) and "dataSource" in location:
+            normalized[str(name)] = dict(location)
+        else:
+            raise RequestValidationError(
+                f"input_data[{name!r}]: must be a local path, an s3:// URI or an S3DataSourceConfig "
+                f"(got {type(location).__name__})",
+                [(f"input_data[{name!r}]", "must be a path, an s3:// URI or an S3DataSourceConfig")],
+            )
+    return normalized
+
+
+def s3_channel(uri: str) -> dict[str, Any]:
+    return {"dataSource": {"s3DataSource": {"s3Uri": uri}}}
+
+
+def channel_configs(channels: dict[str, Any], uploaded: dict[str, str]) -> dict[str, dict[str, Any]]:
+    """API channel configs: S3 locations as given, local ones as the URI they were uploaded to."""
+    configs = {}
+    for name, location in channels.items():
+        if isinstance(location, dict):
+            configs[name] = location
+        elif is_s3_uri(location):
+            configs[name] = s3_channel(location)
+        else:
+            configs[name] = s3_channel(uploaded.get(name, f"s3://{PLACEHOLDER_BUCKET}/{name}"))
+    return configs
+
+
+def default_job_name(task_id: str, timestamp_ms: str, map_index: int = -1) -> str:
+    """``<task-id>[-<map-index>]-<timestamp-ms>``, trimmed to the 50 characters the API allows.
+
+    Task ids may hold ``_`` and ``.``, which job names may not: runs of them become one ``-``.
+    """
+    stem = re.sub(r"[^A-Za-z0-9]+", "-", task_id).strip("-") or "job"
+    suffix = f"-{map_index}-{timestamp_ms}" if map_index >= 0 else f"-{timestamp_ms}"
+    return stem[: JOB_NAME_MAX - len(suffix)].rstrip("-") + suffix

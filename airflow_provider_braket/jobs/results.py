@@ -1,0 +1,57 @@
+"""The result dictionary a job saved with ``save_job_result``, read from its output archive.
+
+The service tars the job's results folder to ``<s3Path>/output/model.tar.gz``; ``results.json``
+at its root holds ``dataDictionary`` and ``dataFormat``. ``pickled_v4`` values are base64 pickles:
+unpickling runs code chosen by whoever wrote the job, so it needs an explicit ``allow_pickle``.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+import pickle
+import tarfile
+from typing import Any
+
+RESULTS_FILE = "results.json"
+
+
+class ResultsFormatError(ValueError):
+    """The output archive has no readable results.json, or its format is refused."""
+
+
+def results_key(output_s3_path: str) -> str:
+    """The S3 URI of the results archive for a job whose outputDataConfig.s3Path is given."""
+    return f"{output_s3_path.rstrip('/')}/output/model.tar.gz"
+
+
+def read_results_archive(archive: bytes, *, allow_pickle: bool = False) -> dict[str, Any] | None:
+    """The ``dataDictionary`` from ``model.tar.gz`` bytes; ``None`` if the job saved no result."""
+    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
+        member = next((m for m in tar.getmembers() if m.name.lstrip("./") == RESULTS_FILE), None)
+        if member is None or not member.isfile():
+            return None
+        handle = tar.extractfile(member)
+        if handle is None:
+            return None
+        document = json.loads(handle.read())
+    return decode_persisted_data(document, allow_pickle=allow_pickle)
+
+
+def decode_persisted_data(document: dict[str, Any], *, allow_pickle: bool = False) -> dict[str, Any]:
+    """Decode a ``braket.jobs_data.persisted_job_data`` document (results or checkpoint)."""
+    data = document.get("dataDictionary")
+    data_format = document.get("dataFormat", "plaintext")
+    if not isinstance(data, dict):
+        raise ResultsFormatError(f"{RESULTS_FILE} has no dataDictionary object")
+    if data_format == "plaintext":
+        return data
+    if data_format != "pickled_v4":
+        raise ResultsFormatError(f"{RESULTS_FILE}: unknown dataFormat {data_format!r}")
+    if not allow_pickle:
+        raise ResultsFormatError(
+            f"{RESULTS_FILE} holds pickled values (dataFormat 'pickled_v4'); unpickling runs code from "
+            "the job, so it is refused unless allow_pickle=True"
+        )
+    return {key: pickle.loads(base64.b64decode(value)) for key, value in data.items()}

@@ -1,0 +1,213 @@
+"""JobStatusTrigger: waits in the triggerer for a hybrid job to end, forwarding its log lines."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import AsyncIterator
+from contextlib import AsyncExitStack
+from functools import cached_property
+from typing import Any
+
+from airflow.triggers.base import BaseTrigger, TriggerEvent
+
+from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
+from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
+from airflow_provider_braket.jobs.progress import Backoff, JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
+
+# The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
+USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
+UNKNOWN_STATE = "unknown"
+
+
+class JobStatusTrigger(BaseTrigger):
+    """
+    Poll a Braket hybrid job until it ends; fire one event with its final status.
+
+    The event is ``{"status": <COMPLETED|FAILED|CANCELLED>, "jobArn", "failureReason"}``, or
+    ``{"status": "timeout", ...}`` when ``timeout_at`` passes first and ``{"status": "error",
+    "message"}`` when the job cannot be read at all (e.g. it does not exist). Throttling, 5xx
+    answers and dropped connections are waited out with capped backoff, not reported.
+
+    Status changes and queue position go to the task log, and so do the job's own log lines while
+    it runs. When the task is killed by a user (marked failed or success, or cleared) the job is
+    cancelled, but only after confirming that the task really left the DEFERRED state: a triggerer
+    restart or a move to another triggerer never cancels anything.
+
+    :param job_arn: The job to watch.
+    :param job_name: Its name (its log streams are named after it).
+    :param poll_interval: Seconds between two GetJob calls.
+    :param timeout_at: Epoch seconds after which to stop waiting and report ``timeout``.
+    :param cancel_on_kill: Cancel the job when a user kills the deferred task.
+    :param forward_logs: Copy the job's log lines into the task log.
+    :param log_positions: Where log forwarding stopped before (a serialised ``LogCursor``).
+    :param aws_conn_id: The Airflow connection.
+    :param region_name: AWS region, if not the connection's.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    def __init__(
+        self,
+        job_arn: str,
+        job_name: str,
+        poll_interval: float = 30,
+        timeout_at: float | None = None,
+        cancel_on_kill: bool = True,
+        forward_logs: bool = True,
+        log_positions: dict[str, dict[str, int]] | None = None,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__()
+        self.job_arn = job_arn
+        self.job_name = job_name
+        self.poll_interval = poll_interval
+        self.timeout_at = timeout_at
+        self.cancel_on_kill = cancel_on_kill
+        self.forward_logs = forward_logs
+        self.log_positions = log_positions or {}
+        self.aws_conn_id = aws_conn_id
+        self.region_name = region_name
+        self.verify = verify
+        self.botocore_config = botocore_config
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {
+                "job_arn": self.job_arn,
+                "job_name": self.job_name,
+                "poll_interval": self.poll_interval,
+                "timeout_at": self.timeout_at,
+                "cancel_on_kill": self.cancel_on_kill,
+                "forward_logs": self.forward_logs,
+                "log_positions": self.log_positions,
+                "aws_conn_id": self.aws_conn_id,
+                "region_name": self.region_name,
+                "verify": self.verify,
+                "botocore_config": self.botocore_config,
+            },
+        )
+
+    @cached_property
+    def hook(self) -> BraketHook:
+        return BraketHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=self.botocore_config,
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        try:
+            async with AsyncExitStack() as clients:
+                braket = await clients.enter_async_context(await self.hook.get_async_conn())
+                logs = await clients.enter_async_context(self.hook.async_logs_client())
+                event = await self._watch(braket, logs)
+            yield TriggerEvent(event)
+        except asyncio.CancelledError as cancelled:
+            # Airflow >= 3.3 calls on_kill() for a user's action; before 3.3 this is the only signal.
+            if not AIRFLOW_V_3_3_PLUS and not _is_user_action(cancelled):
+                await self._cancel_job_if_task_left_deferred()
+            raise
+
+    async def _watch(self, braket: Any, logs: Any) -> dict[str, Any]:
+        progress = JobProgress()
+        cursor = LogCursor(self.log_positions)
+        backoff = Backoff(base=min(self.poll_interval, 5.0), cap=max(self.poll_interval, 60.0))
+        while True:
+            try:
+                job = await self.hook.get_job_async(self.job_arn, braket)
+            except Exception as error:
+                if not is_transient_error(error):
+                    return {
+                        "status": "error",
+                        "jobArn": self.job_arn,
+                        "message": f"{type(error).__name__}: {error}",
+                    }
+                delay = backoff.next_delay()
+                self.log.warning(
+                    "Reading job %s failed (%s); trying again in %.0f s.", self.job_arn, error, delay
+                )
+                await asyncio.sleep(delay)
+                continue
+            backoff.reset()
+            for message in progress.update(job):
+                self.log.info(message)
+            if self.forward_logs and wants_logs(job):
+                await self._forward_logs(logs, cursor)
+            if is_terminal(job):
+                return {
+                    "status": job["status"],
+                    "jobArn": self.job_arn,
+                    "failureReason": job.get("failureReason"),
+                }
+            if self.timeout_at is not None and time.time() >= self.timeout_at:
+                return {"status": "timeout", "jobArn": self.job_arn, "lastStatus": job["status"]}
+            await asyncio.sleep(self.poll_interval)
+
+    async def _forward_logs(self, logs: Any, cursor: LogCursor) -> None:
+        # A failed read costs only a delay: the cursor has not moved past what was not logged.
+        try:
+            streams = len(cursor.positions) or 1
+            async for stream, event in self.hook.iter_log_events_async(
+                self.job_name, self.job_arn, cursor, logs
+            ):
+                self.log.info("%s", format_log_line(stream, event["message"], streams))
+        except Exception as error:
+            if not is_transient_error(error):
+                raise
+            self.log.warning("Reading the job's log lines failed (%s); will try again.", error)
+        self.log_positions = cursor.serialize()
+
+    async def on_kill(self) -> None:
+        """Cancel the job when a user kills the deferred task (Airflow >= 3.3 calls this)."""
+        await self._cancel_job_if_task_left_deferred()
+
+    async def _cancel_job_if_task_left_deferred(self) -> None:
+        if not self.cancel_on_kill:
+            self.log.info("cancel_on_kill is off; hybrid job %s keeps running.", self.job_arn)
+            return
+        state = await self._task_state()
+        if state in ("deferred", UNKNOWN_STATE):
+            self.log.info(
+                "Task is %s; not cancelling hybrid job %s (the trigger only moved or stopped).",
+                state,
+                self.job_arn,
+            )
+            return
+        self.log.info("Task is %s; cancelling hybrid job %s.", state or "cleared", self.job_arn)
+        try:
+            await self.hook.cancel_job_async(self.job_arn)
+        except Exception:
+            self.log.exception("Could not cancel hybrid job %s; it may still be running.", self.job_arn)
+
+    async def _task_state(self) -> str | None:
+        """The task's state as the API server knows it now (None once cleared, or gone).
+
+        :data:`UNKNOWN_STATE` when it cannot be asked (no task instance, e.g. under ``dag.test()``,
+        or the call failed): with no proof that the task left DEFERRED, nothing is cancelled.
+        """
+        ti = self.task_instance
+        if ti is None:
+            return UNKNOWN_STATE
+        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
+        from asgiref.sync import sync_to_async
+
+        try:
+            states = await sync_to_async(RuntimeTaskInstance.get_task_states)(
+                dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id], map_index=ti.map_index
+            )
+        except Exception:
+            self.log.exception("Could not read the state of task %s.", ti.task_id)
+            return UNKNOWN_STATE
+        state = states.get(ti.run_id, {}).get(ti.task_id)
+        return None if state is None else str(getattr(state, "value", state))
+
+
+def _is_user_action(cancelled: asyncio.CancelledError) -> bool:
+    return bool(cancelled.args) and cancelled.args[0] == USER_ACTION_CANCEL_MSG
