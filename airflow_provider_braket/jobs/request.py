@@ -205,7 +205,7 @@ def normalize_input_data(input_data: Any) -> dict[str, Any]:
     channels = input_data if isinstance(input_data, dict) else {"input": input_data}
     normalized: dict[str, Any] = {}
     for name, location in channels.items():
-        if isinstance(location, str):
+        if isinstance(location, str) and location.strip():
             normalized[str(name)] = location
         elif isinstance(getattr(location, "config", None), dict):
             normalized[str(name)] = dict(location.config)

@@ -20,21 +20,21 @@ from airflow_provider_braket.jobs.models import RequestValidationError
 SOURCE_ARCHIVE = "source.tar.gz"
 
 
-def resolve_source_module(source_module: str, search_dirs: Iterable[Path] = ()) -> Path:
-    """The existing local path of ``source_module``.
+def resolve_local_path(value: str, search_dirs: Iterable[Path] = (), argument: str = "source_module") -> Path:
+    """The existing local path ``value`` names (``argument`` is the name errors give it).
 
     A relative path is looked up in ``search_dirs`` first (the DAG's folder, so a DAG can name its
     script next to it whatever the worker's working directory is), then in the working directory.
     """
-    path = Path(source_module).expanduser()
+    path = Path(value).expanduser()
     candidates = [path] if path.is_absolute() else [*(Path(d) / path for d in search_dirs), path]
     for candidate in candidates:
         if candidate.exists():
             return candidate.resolve()
     tried = ", ".join(str(c) for c in candidates)
     raise RequestValidationError(
-        f"source_module: {source_module!r} does not exist (looked at {tried})",
-        [("source_module", "must be an existing file or folder, or an s3:// URI of a .tar.gz")],
+        f"{argument}: {value!r} does not exist (looked at {tried})",
+        [(argument, "must be an existing local file or folder, or an s3:// URI")],
     )
 
 

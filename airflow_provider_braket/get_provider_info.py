@@ -1,0 +1,74 @@
+"""What ``airflow providers ...`` lists for this package (entry point ``apache_airflow_provider``).
+
+Only plain data: Airflow imports this in every process that lists providers.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+INTEGRATION = "Amazon Braket"
+PACKAGE = "airflow_provider_braket"
+
+
+def get_provider_info() -> dict[str, Any]:
+    return {
+        "package-name": "airflow-provider-braket",
+        "name": "Amazon Braket",
+        "description": "Amazon Braket Hybrid Jobs as Airflow tasks, with a local Braket Hybrid Jobs service.",
+        "versions": [_version()],
+        "integrations": [
+            {
+                "integration-name": INTEGRATION,
+                "external-doc-url": "https://aws.amazon.com/braket/",
+                "tags": ["aws"],
+            }
+        ],
+        "hooks": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.hooks.braket"]}],
+        "operators": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.operators.braket"]}],
+        "sensors": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.sensors.braket"]}],
+        "triggers": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.triggers.braket"]}],
+        "extra-links": [
+            f"{PACKAGE}.links.braket.BraketJobLink",
+            f"{PACKAGE}.links.braket.BraketJobLogsLink",
+        ],
+        "connection-types": [
+            {
+                "hook-class-name": f"{PACKAGE}.hooks.braket.BraketHook",
+                "hook-name": "Amazon Braket",
+                "connection-type": "braket",
+            }
+        ],
+        "config": {
+            "braket": {
+                "description": "Defaults of the Amazon Braket provider's operators and sensors.",
+                "options": {
+                    "waiter_delay": {
+                        "description": "Seconds between two status checks of a hybrid job, when an "
+                        "operator or sensor does not set its own.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "30",
+                    },
+                    "default_bucket": {
+                        "description": "S3 bucket for job code, input data and outputs. Empty: "
+                        "amazon-braket-<region>-<account>, created if missing (as the Braket SDK does).",
+                        "version_added": "0.1.0",
+                        "type": "string",
+                        "example": "my-braket-jobs",
+                        "default": "",
+                    },
+                },
+            }
+        },
+    }
+
+
+def _version() -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("airflow-provider-braket")
+    except PackageNotFoundError:
+        return "0.0.0"

@@ -1,0 +1,48 @@
+"""Console links on a hybrid job task: the job in the Braket console and its CloudWatch log streams."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from airflow.providers.amazon.aws.links.base_aws import BASE_AWS_CONSOLE_LINK, BaseAwsLink
+
+from airflow_provider_braket.jobs.logs import LOG_GROUP, log_stream_prefix
+
+
+def _console_fragment(value: str) -> str:
+    # The CloudWatch console's hash route escapes twice, writing "%" as "$25".
+    return quote(quote(value, safe=""), safe="").replace("%", "$")
+
+
+class BraketJobLink(BaseAwsLink):
+    """The hybrid job's page in the Amazon Braket console."""
+
+    name = "Braket Hybrid Job"
+    key = "braket_hybrid_job"
+    format_str = BASE_AWS_CONSOLE_LINK + "/braket/home?region={region_name}#/jobs/{job_arn}"
+
+    def format_link(self, **kwargs: Any) -> str:
+        if "job_arn" not in kwargs:
+            return ""
+        return super().format_link(**{**kwargs, "job_arn": quote(kwargs["job_arn"], safe="")})
+
+
+class BraketJobLogsLink(BaseAwsLink):
+    """The job's log streams in CloudWatch Logs (``/aws/braket/jobs``, prefix ``<name>/<id>/``)."""
+
+    name = "Braket Job Logs"
+    key = "braket_job_logs"
+    format_str = (
+        BASE_AWS_CONSOLE_LINK
+        + "/cloudwatch/home?region={region_name}#logsV2:log-groups/log-group/{log_group}"
+        + "$3FlogStreamNameFilter$3D{stream_prefix}"
+    )
+
+    def format_link(self, **kwargs: Any) -> str:
+        if "job_arn" not in kwargs or "job_name" not in kwargs:
+            return ""
+        prefix = log_stream_prefix(kwargs["job_name"], kwargs["job_arn"])
+        return super().format_link(
+            **kwargs, log_group=_console_fragment(LOG_GROUP), stream_prefix=_console_fragment(prefix)
+        )

@@ -1,0 +1,370 @@
+"""Operators that create and cancel Amazon Braket Hybrid Jobs."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
+
+from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
+from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
+from airflow_provider_braket.jobs.metrics import latest_values
+from airflow_provider_braket.jobs.models import RequestValidationError
+from airflow_provider_braket.jobs.progress import Backoff, JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.jobs.request import (
+    HybridJobSpec,
+    JobLocation,
+    channel_configs,
+    default_job_name,
+    normalize_hyperparameters,
+    normalize_input_data,
+    to_api_dict,
+)
+from airflow_provider_braket.jobs.s3uri import is_s3_uri
+from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
+from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+
+def _default_waiter_delay() -> float:
+    return conf.getfloat("braket", "waiter_delay", fallback=30.0)
+
+
+class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
+    """
+    Create an Amazon Braket Hybrid Job, wait for it, and return what it produced.
+
+    The job arguments are those of the Braket SDK's ``AwsQuantumJob.create``. Everything is
+    checked before any AWS call (job name, role ARN, hyperparameters, source file and entry point,
+    instance type, ...); a bad argument fails the task with a message naming it, without retries.
+
+    Returned to XCom: ``{"jobArn", "jobName", "status", "results", "metrics", "billableDuration",
+    "outputS3Path"}``; ``results`` is the dictionary the job saved with ``save_job_result`` and
+    ``metrics`` the last value of each metric it logged with ``log_metric``. A FAILED or
+    CANCELLED job fails the task with the job's failureReason.
+
+    :param device: Device ARN the job gets priority access to, or ``local:<provider>/<simulator>``.
+    :param source_module: The job's code: a local ``.py`` file or package folder (a relative path is
+        looked up next to the DAG file first), or an ``s3://`` URI of a ``.tar.gz``.
+    :param entry_point: ``module[:function]`` relative to the source module's parent. Default: the
+        source module's name (required for an S3 source module).
+    :param image_uri: Container image; default: Braket's base jobs image.
+    :param job_name: Default: ``<task-id>[-<map-index>]-<timestamp-ms>``, trimmed to 50 characters.
+    :param hyperparameters: Names to str, int, float or bool values (sent as strings); at most 100.
+    :param input_data: A location, or a dict of channel name to location: a local file or folder
+        (uploaded to the job's S3 prefix), an ``s3://`` prefix, or an ``S3DataSourceConfig``.
+    :param instance_config: Dict or ``braket.jobs.config.InstanceConfig``. Default: one
+        ``ml.m5.large`` with 30 GB.
+    :param checkpoint_config: Dict or ``CheckpointConfig``. Default: the job's S3 prefix ``/checkpoints``.
+    :param output_data_config: Dict or ``OutputDataConfig``. Default: the job's S3 prefix ``/data``.
+    :param stopping_condition: Dict or ``StoppingCondition``. Default: 5 days.
+    :param role_arn: Execution role. Default: the connection extra ``jobs_role_arn``, then the
+        environment variable ``BRAKET_JOBS_ROLE_ARN``, then the account's
+        ``AmazonBraketJobsExecutionRole*`` (as the SDK finds it).
+    :param tags: Tags for the job.
+    :param reservation_arn: A Braket Direct reservation to run the job in.
+    :param create_job_kwargs: Raw CreateJob fields, applied last (e.g. ``{"associations": [...]}``).
+    :param wait_for_completion: Wait for the job to end (default True); if False, return at once.
+    :param deferrable: Wait in the triggerer instead of a worker slot. Default:
+        ``[operators] default_deferrable``.
+    :param waiter_delay: Seconds between two status checks. Default: ``[braket] waiter_delay`` (30).
+    :param waiter_max_attempts: Give up (and cancel the job) after this many checks. Default:
+        no limit; the job's own stopping condition bounds it.
+    :param cancel_on_kill: Cancel the job when the task is killed (default True).
+    :param forward_logs: Copy the job's log lines into the task log while it runs (default True).
+    :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
+    :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
+    :param region_name: AWS region, if not the connection's.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    template_fields: Sequence[str] = (
+        "device",
+        "source_module",
+        "entry_point",
+        "job_name",
+        "hyperparameters",
+        "input_data",
+        "tags",
+    )
+    template_fields_renderers = {"hyperparameters": "json", "tags": "json", "input_data": "json"}
+    operator_extra_links = (BraketJobLink(), BraketJobLogsLink())
+    ui_color = "#a166ff"
+
+    def __init__(
+        self,
+        *,
+        device: str,
+        source_module: str,
+        entry_point: str | None = None,
+        image_uri: str | None = None,
+        job_name: str | None = None,
+        hyperparameters: dict[str, Any] | None = None,
+        input_data: Any = None,
+        instance_config: Any = None,
+        checkpoint_config: Any = None,
+        output_data_config: Any = None,
+        stopping_condition: Any = None,
+        role_arn: str | None = None,
+        tags: dict[str, str] | None = None,
+        reservation_arn: str | None = None,
+        create_job_kwargs: dict[str, Any] | None = None,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        waiter_delay: float | None = None,
+        waiter_max_attempts: int | None = None,
+        cancel_on_kill: bool = True,
+        forward_logs: bool = True,
+        allow_pickle: bool = False,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.device = device
+        self.source_module = source_module
+        self.entry_point = entry_point
+        self.image_uri = image_uri
+        self.job_name = job_name
+        self.hyperparameters = hyperparameters
+        self.input_data = input_data
+        self.instance_config = instance_config
+        self.checkpoint_config = checkpoint_config
+        self.output_data_config = output_data_config
+        self.stopping_condition = stopping_condition
+        self.role_arn = role_arn
+        self.tags = tags
+        self.reservation_arn = reservation_arn
+        self.create_job_kwargs = create_job_kwargs
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.waiter_delay = waiter_delay if waiter_delay is not None else _default_waiter_delay()
+        self.waiter_max_attempts = waiter_max_attempts
+        self.cancel_on_kill = cancel_on_kill
+        self.forward_logs = forward_logs
+        self.allow_pickle = allow_pickle
+
+    # -- execute ---------------------------------------------------------------------------------
+
+    def execute(self, context: Context) -> dict[str, Any]:
+        timestamp = str(int(time.time() * 1000))
+        try:
+            spec, source, local_channels = self._checked_spec(context, timestamp)
+        except RequestValidationError as error:
+            raise AirflowFailException(str(error)) from error
+        job_arn = self._create(spec, source, local_channels, timestamp)
+        self.job_arn_to_cancel = job_arn
+        self.persist_links(
+            context, [BraketJobLink, BraketJobLogsLink], job_arn=job_arn, job_name=spec.job_name
+        )
+        if not self.wait_for_completion:
+            return job_summary(self.hook.get_job(job_arn))
+        if self.deferrable:
+            job = self.hook.get_job(job_arn)
+            if not is_terminal(job):
+                self._defer(job)
+            return self._finish(job)
+        return self._finish(self._wait(job_arn, spec.job_name))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        """Resume after the trigger fired: read the ended job and return (or fail on) its outcome."""
+        job_arn = event["jobArn"]
+        self.job_arn_to_cancel = job_arn
+        status = event["status"]
+        if status == "timeout":
+            self._cancel_after_timeout(job_arn)
+        if status == "error":
+            raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
+        return self._finish(self.hook.get_job(job_arn))
+
+    def _checked_spec(
+        self, context: Context, timestamp: str
+    ) -> tuple[HybridJobSpec, Path | str, dict[str, str]]:
+        """The job spec, its source and its local input channels; every check, no AWS call."""
+        map_index = getattr(context.get("ti"), "map_index", -1)
+        job_name = self.job_name or default_job_name(self.task_id, timestamp, map_index)
+        source: Path | str
+        if is_s3_uri(self.source_module):
+            source = self.source_module
+            entry_point = check_s3_source_module(self.source_module, self.entry_point)
+        else:
+            source = resolve_local_path(self.source_module, _dag_folders(context))
+            entry_point = check_entry_point(source, self.entry_point)
+        channels = normalize_input_data(self.input_data)
+        local_channels = {
+            name: str(resolve_local_path(location, _dag_folders(context), f"input_data[{name!r}]"))
+            for name, location in channels.items()
+            if isinstance(location, str) and not is_s3_uri(location)
+        }
+        spec = HybridJobSpec(
+            device=self.device,
+            entry_point=entry_point,
+            job_name=job_name,
+            role_arn=self.role_arn,
+            image_uri=self.image_uri,
+            hyperparameters=normalize_hyperparameters(self.hyperparameters),
+            input_channels=channel_configs(channels, {}),
+            instance_config=to_api_dict(self.instance_config, "instance_config"),
+            checkpoint_config=to_api_dict(self.checkpoint_config, "checkpoint_config"),
+            output_data_config=to_api_dict(self.output_data_config, "output_data_config"),
+            stopping_condition=to_api_dict(self.stopping_condition, "stopping_condition"),
+            tags=dict(self.tags or {}),
+            reservation_arn=self.reservation_arn,
+            create_job_kwargs=dict(self.create_job_kwargs or {}),
+        )
+        spec.validate()
+        return spec, source, local_channels
+
+    def _create(
+        self, spec: HybridJobSpec, source: Path | str, local_channels: dict[str, str], timestamp: str
+    ) -> str:
+        hook = self.hook
+        bucket = conf.get("braket", "default_bucket", fallback="") or hook.default_bucket()
+        location = JobLocation(bucket, spec.job_name, timestamp)
+        role_arn = spec.role_arn or hook.jobs_role_arn()
+        hook.upload_source_module(source, location)
+        uploaded = {
+            name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
+        }
+        spec.input_channels = channel_configs(normalize_input_data(self.input_data), uploaded)
+        # One token per attempt to create: botocore's retries of this call reuse it.
+        return hook.create_job(spec.request(location, role_arn, client_token=uuid.uuid4().hex))
+
+    # -- waiting ---------------------------------------------------------------------------------
+
+    def _deadline(self) -> float | None:
+        if self.waiter_max_attempts is None:
+            return None
+        return time.time() + self.waiter_delay * self.waiter_max_attempts
+
+    def _defer(self, job: dict[str, Any]) -> None:
+        self.defer(
+            trigger=JobStatusTrigger(
+                job_arn=job["jobArn"],
+                job_name=job["jobName"],
+                poll_interval=self.waiter_delay,
+                timeout_at=self._deadline(),
+                cancel_on_kill=self.cancel_on_kill,
+                forward_logs=self.forward_logs,
+                **self.trigger_connection_kwargs(),
+            ),
+            method_name="execute_complete",
+        )
+
+    def _wait(self, job_arn: str, job_name: str) -> dict[str, Any]:
+        """Poll in this worker until the job ends, logging progress and the job's log lines."""
+        hook, progress, cursor = self.hook, JobProgress(), LogCursor()
+        backoff = Backoff(base=min(self.waiter_delay, 5.0), cap=max(self.waiter_delay, 60.0))
+        deadline = self._deadline()
+        while True:
+            try:
+                job = hook.get_job(job_arn)
+            except Exception as error:
+                if not is_transient_error(error):
+                    raise
+                delay = backoff.next_delay()
+                self.log.warning("Reading job %s failed (%s); again in %.0f s.", job_arn, error, delay)
+                time.sleep(delay)
+                continue
+            backoff.reset()
+            for message in progress.update(job):
+                self.log.info(message)
+            if self.forward_logs and wants_logs(job):
+                self._forward_logs(hook, job_name, job_arn, cursor)
+            if is_terminal(job):
+                return job
+            if deadline is not None and time.time() >= deadline:
+                self._cancel_after_timeout(job_arn)
+            time.sleep(self.waiter_delay)
+
+    def _forward_logs(self, hook: BraketHook, job_name: str, job_arn: str, cursor: LogCursor) -> None:
+        try:
+            streams = len(cursor.positions) or 1
+            for stream, event in hook.iter_log_events(job_name, job_arn, cursor):
+                self.log.info("%s", format_log_line(stream, event["message"], streams))
+        except Exception as error:
+            if not is_transient_error(error):
+                raise
+            self.log.warning("Reading the job's log lines failed (%s); will try again.", error)
+
+    def _cancel_after_timeout(self, job_arn: str) -> None:
+        waited = self.waiter_delay * (self.waiter_max_attempts or 0)
+        status = self.hook.cancel_job(job_arn)
+        raise AirflowException(
+            f"Hybrid job {job_arn} did not end within waiter_max_attempts={self.waiter_max_attempts} "
+            f"x waiter_delay={self.waiter_delay} s ({waited:.0f} s); it was cancelled ({status})."
+        )
+
+    # -- outcome ---------------------------------------------------------------------------------
+
+    def _finish(self, job: dict[str, Any]) -> dict[str, Any]:
+        self.job_arn_to_cancel = None
+        if job["status"] != "COMPLETED":
+            raise AirflowException(
+                f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
+            )
+        summary = job_summary(job)
+        summary["results"] = self.hook.get_results(job, allow_pickle=self.allow_pickle)
+        summary["metrics"] = latest_values(self.hook.get_metrics(job["jobName"], job["jobArn"]))
+        self.log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
+        return summary
+
+
+class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
+    """
+    Cancel a hybrid job; return its cancellation status (or the status it had already ended in).
+
+    :param job_arn: The job to cancel (templated).
+    :param wait_for_completion: Wait until the job is CANCELLED or otherwise ended (default True).
+    :param waiter_delay: Seconds between two status checks while waiting.
+    :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
+    :param region_name: AWS region, if not the connection's.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    template_fields: Sequence[str] = ("job_arn",)
+
+    def __init__(
+        self,
+        *,
+        job_arn: str,
+        wait_for_completion: bool = True,
+        waiter_delay: float | None = None,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.job_arn = job_arn
+        self.wait_for_completion = wait_for_completion
+        self.waiter_delay = waiter_delay if waiter_delay is not None else _default_waiter_delay()
+        self.cancel_on_kill = False
+
+    def execute(self, context: Context) -> str:
+        status = self.hook.cancel_job(self.job_arn)
+        while self.wait_for_completion and status == "CANCELLING":
+            time.sleep(self.waiter_delay)
+            status = self.hook.get_job(self.job_arn, queue_info=False)["status"]
+        self.log.info("Hybrid job %s: %s.", self.job_arn, status)
+        return status
+
+
+def _dag_folders(context: Context) -> list[Path]:
+    fileloc = getattr(context.get("dag"), "fileloc", None)
+    return [Path(fileloc).parent] if fileloc else []

@@ -1,0 +1,128 @@
+"""HybridJobSensor: wait for an existing hybrid job to end."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, conf
+
+from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
+from airflow_provider_braket.links.braket import BraketJobLink
+from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context, PokeReturnValue
+
+
+class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
+    """
+    Wait until a hybrid job ends; succeed if it COMPLETED, fail with its failureReason otherwise.
+
+    Returns to XCom ``{"jobArn", "jobName", "status", "billableDuration", "outputS3Path", ...}``.
+    Throttling and lost connections only delay a poke. When the task is killed (in a worker, or
+    by a user while deferred) the job is cancelled unless ``cancel_on_kill`` is False; a sensor
+    timeout fails the task and leaves the job alone.
+
+    :param job_arn: The job to wait for (templated).
+    :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
+    :param cancel_on_kill: Cancel the job when the task is killed (default True).
+    :param forward_logs: Copy the job's log lines into the task log while deferred (default False).
+    :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
+    :param region_name: AWS region, if not the connection's.
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    template_fields: Sequence[str] = ("job_arn",)
+    operator_extra_links = (BraketJobLink(),)
+    ui_color = "#a166ff"
+
+    def __init__(
+        self,
+        *,
+        job_arn: str,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        cancel_on_kill: bool = True,
+        forward_logs: bool = False,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("poke_interval", conf.getfloat("braket", "waiter_delay", fallback=30.0))
+        super().__init__(**kwargs)
+        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.job_arn = job_arn
+        self.deferrable = deferrable
+        self.cancel_on_kill = cancel_on_kill
+        self.forward_logs = forward_logs
+        self._progress = JobProgress()
+
+    def execute(self, context: Context) -> Any:
+        self.job_arn_to_cancel = self.job_arn
+        self.persist_links(context, [BraketJobLink], job_arn=self.job_arn)
+        if not self.deferrable:
+            return super().execute(context)
+        job = self.hook.get_job(self.job_arn)
+        if is_terminal(job):
+            return self._outcome(job)
+        timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
+        self.defer(
+            trigger=JobStatusTrigger(
+                job_arn=self.job_arn,
+                job_name=job["jobName"],
+                poll_interval=self.poke_interval_seconds,
+                timeout_at=time.time() + float(timeout),
+                cancel_on_kill=self.cancel_on_kill,
+                forward_logs=self.forward_logs,
+                **self.trigger_connection_kwargs(),
+            ),
+            method_name="execute_complete",
+        )
+
+    @property
+    def poke_interval_seconds(self) -> float:
+        interval = self.poke_interval
+        return interval.total_seconds() if isinstance(interval, timedelta) else float(interval)
+
+    def poke(self, context: Context) -> bool | PokeReturnValue:
+        from airflow.sdk import PokeReturnValue
+
+        try:
+            job = self.hook.get_job(self.job_arn)
+        except Exception as error:
+            if not is_transient_error(error):
+                raise
+            self.log.warning("Reading job %s failed (%s); will poke again.", self.job_arn, error)
+            return False
+        for message in self._progress.update(job):
+            self.log.info(message)
+        if not is_terminal(job):
+            return False
+        return PokeReturnValue(is_done=True, xcom_value=self._outcome(job))
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
+        status = event["status"]
+        if status == "timeout":
+            self.job_arn_to_cancel = None
+            raise AirflowException(
+                f"Hybrid job {self.job_arn} still {event.get('lastStatus')} when the sensor timed out "
+                f"after {self.timeout}; the job was left running."
+            )
+        if status == "error":
+            raise AirflowException(f"Could not watch hybrid job {self.job_arn}: {event.get('message')}")
+        return self._outcome(self.hook.get_job(self.job_arn))
+
+    def _outcome(self, job: dict[str, Any]) -> dict[str, Any]:
+        self.job_arn_to_cancel = None
+        if job["status"] != "COMPLETED":
+            raise AirflowException(
+                f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
+            )
+        return job_summary(job)
