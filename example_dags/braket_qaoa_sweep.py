@@ -18,7 +18,7 @@ from airflow.sdk import Param, dag, task
 
 from airflow_provider_braket.operators.braket import CreateHybridJobOperator
 
-# A 6-node graph: a ring with two chords. Its maximum cut is 7 edges.
+# A 6-node graph: a ring with two chords (bipartite, so its maximum cut is all 8 edges).
 GRAPH = [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0], [0, 3], [1, 4]]
 POOL = "braket_jobs"
 

@@ -1,12 +1,25 @@
 from __future__ import annotations
 
+import os
+import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent / "integration")]
+
+# Airflow reads its configuration once, at first import: give the whole session its own home
+# (SQLite metadata DB, no example DAGs) before anything imports airflow.
+_AIRFLOW_HOME = tempfile.mkdtemp(prefix="airflow-home-")
+os.environ.update(
+    AIRFLOW_HOME=_AIRFLOW_HOME,
+    AIRFLOW__CORE__LOAD_EXAMPLES="False",
+    AIRFLOW__CORE__DAGS_FOLDER=str(Path(__file__).parents[1] / "example_dags"),
+    AIRFLOW__BRAKET__WAITER_DELAY="1",
+)
 
 from servers import LocalServiceProcess  # noqa: E402 - importable once the path is set
 
@@ -25,3 +38,22 @@ def own_service(tmp_path: Path) -> Iterator[LocalServiceProcess]:
     service = LocalServiceProcess(tmp_path / "data")
     yield service
     service.stop()
+
+
+@pytest.fixture(scope="session")
+def airflow_db() -> str:
+    """A migrated Airflow metadata DB for ``dag.test()`` runs; the same AIRFLOW_HOME all session."""
+    subprocess.run(
+        [sys.executable, "-m", "airflow", "db", "migrate"],
+        check=True,
+        capture_output=True,
+        env=os.environ.copy(),
+    )
+    return _AIRFLOW_HOME
+
+
+@pytest.fixture
+def braket_connection(local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch) -> str:
+    """Connection ``braket_default`` pointing at the session's local service, as a user would set it."""
+    monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", local_service.connection_uri())
+    return "braket_default"

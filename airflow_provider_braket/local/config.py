@@ -17,6 +17,9 @@ def default_data_dir() -> Path:
     return Path(base) / "braket-local"
 
 
+DEFAULT_REGION = "us-east-1"
+
+
 @dataclass
 class LocalServiceConfig:
     """What the local service needs to know; every field has a default that works on a laptop.
@@ -41,7 +44,7 @@ class LocalServiceConfig:
     data_dir: Path = field(default_factory=default_data_dir)
     access_key: str = "testing"
     secret_key: str = "testing"
-    region: str = "us-east-1"
+    region: str = DEFAULT_REGION
     account_id: str = DEFAULT_ACCOUNT
     python: str = sys.executable
     job_slots: int = 2

@@ -5,6 +5,7 @@ Used by the demo, the benchmarks and the tests; a DAG never needs it.
 
 from __future__ import annotations
 
+import json
 import signal
 import socket
 import subprocess
@@ -13,6 +14,8 @@ import time
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from airflow_provider_braket.local.config import DEFAULT_REGION
 
 
 def free_port() -> int:
@@ -42,6 +45,11 @@ class LocalServiceProcess:
     @property
     def log_path(self) -> Path:
         return self.data_dir.parent / f"{self.data_dir.name}-service.log"
+
+    def connection_uri(self, access_key: str = "testing", secret_key: str = "testing") -> str:
+        """An Airflow AWS connection (JSON, for ``AIRFLOW_CONN_<ID>``) pointing every client here."""
+        extra = {"endpoint_url": self.endpoint, "region_name": DEFAULT_REGION}
+        return json.dumps({"conn_type": "aws", "login": access_key, "password": secret_key, "extra": extra})
 
     def start(self, timeout: float = 60) -> LocalServiceProcess:
         command = [

@@ -19,6 +19,12 @@ with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"
     json.dump(
         {"braketSchemaHeader": header, "dataDictionary": {"mode": mode}, "dataFormat": "plaintext"}, handle
     )
+if mode == "metrics":
+    # log_metric's line format, for the readers that parse it back.
+    for iteration in range(3):
+        print(f"Metrics - timestamp={time.time()}; loss={1 / (iteration + 1)}; iteration_number={iteration};")
+    for line in range(40):
+        print(f"line {line}")
 if mode == "fail":
     raise ValueError("the algorithm diverged")
 if mode == "exit3":

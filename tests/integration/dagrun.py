@@ -1,0 +1,31 @@
+"""Run a DAG with ``dag.test()`` (tasks and triggers in this process) and read what it left."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from airflow.models.xcom import XComModel
+from airflow.utils.session import create_session
+
+
+def run(dag: Any, **kwargs: Any) -> Any:
+    """``dag.test()``; returns the DagRun."""
+    return dag.test(**kwargs)
+
+
+def xcoms(dag_run: Any, key: str = "return_value") -> dict[tuple[str, int], Any]:
+    """``{(task_id, map_index): value}`` of every XCom ``key`` the run pushed."""
+    with create_session() as session:
+        rows = session.scalars(
+            XComModel.get_many(run_id=dag_run.run_id, dag_ids=dag_run.dag_id, key=key)
+        ).all()
+        return {(row.task_id, row.map_index): XComModel.deserialize_value(row) for row in rows}
+
+
+def states(dag_run: Any) -> dict[tuple[str, int], str]:
+    """``{(task_id, map_index): state}`` of every task instance of the run."""
+    with create_session() as session:
+        return {
+            (ti.task_id, ti.map_index): str(getattr(ti.state, "value", ti.state))
+            for ti in dag_run.get_task_instances(session=session)
+        }

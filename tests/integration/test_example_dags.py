@@ -1,0 +1,86 @@
+"""Both example DAGs run end to end with dag.test(), against the local service, sync and deferrable."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+from dagrun import run, states, xcoms
+
+EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
+EXACT_H2_GROUND_STATE = -1.851199
+QAOA_MAX_CUT = 8
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db", "braket_connection")]
+
+
+def load_dag(dag_id: str, deferrable: bool) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(EXAMPLE_DAGS / f"{dag_id}.py"))
+    assert not bag.import_errors, bag.import_errors
+    dag = bag.get_dag(dag_id)
+    for task in dag.tasks:
+        # The operator's default comes from [operators] default_deferrable, read once at import.
+        if type(task).__name__ == "CreateHybridJobOperator":
+            task.deferrable = deferrable
+        elif getattr(task, "partial_kwargs", None) is not None:
+            task.partial_kwargs["deferrable"] = deferrable
+    return dag
+
+
+def check_job_xcom(job: dict[str, Any]) -> None:
+    assert set(job) == {
+        "jobArn",
+        "jobName",
+        "status",
+        "results",
+        "metrics",
+        "billableDuration",
+        "outputS3Path",
+    }
+    assert job["status"] == "COMPLETED"
+    assert job["jobArn"].startswith("arn:aws:braket:us-east-1:123456789012:job/")
+    assert job["outputS3Path"].startswith(f"s3://amazon-braket-us-east-1-123456789012/jobs/{job['jobName']}/")
+    assert isinstance(job["billableDuration"], int)
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
+def test_braket_vqe_finds_the_h2_ground_state(deferrable: bool) -> None:
+    dag_run = run(load_dag("braket_vqe", deferrable))
+
+    assert set(states(dag_run).values()) == {"success"}
+    values = xcoms(dag_run)
+    job = values[("vqe", -1)]
+    check_job_xcom(job)
+    assert job["jobName"].startswith("vqe-")
+    assert job["results"]["energy"] == pytest.approx(EXACT_H2_GROUND_STATE, abs=1e-5)
+    assert job["results"]["iterations"] == 30
+    assert job["metrics"]["energy"] == pytest.approx(job["results"]["energy"])
+    summary = values[("post_process", -1)]
+    assert summary["exact"] == pytest.approx(EXACT_H2_GROUND_STATE, abs=1e-6)
+    assert summary["error"] < 1e-5
+    assert summary["jobArn"] == job["jobArn"]
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
+def test_braket_qaoa_sweep_maps_one_job_per_point_and_picks_the_best(deferrable: bool) -> None:
+    conf = {"depths": [1, 2], "seeds": [1, 2], "maxiter": 25}
+    dag_run = run(load_dag("braket_qaoa_sweep", deferrable), run_conf=conf)
+
+    assert set(states(dag_run).values()) == {"success"}
+    values = xcoms(dag_run)
+    jobs = [value for (task_id, _), value in values.items() if task_id == "qaoa"]
+    assert len(jobs) == 4
+    for job in jobs:
+        check_job_xcom(job)
+        assert 0 < job["results"]["expected_cut"] <= QAOA_MAX_CUT
+        assert job["metrics"]["expected_cut"] > 0
+    assert {(job["results"]["p"], job["results"]["seed"]) for job in jobs} == {(1, 1), (1, 2), (2, 1), (2, 2)}
+    assert len({job["jobArn"] for job in jobs}) == 4
+    best = values[("pick_best", -1)]
+    assert best["jobs"] == 4
+    assert best["max_cut"] == QAOA_MAX_CUT
+    assert best["expected_cut"] == max(job["results"]["expected_cut"] for job in jobs)
+    assert best["best_cut"] == QAOA_MAX_CUT  # sampling the best angles finds a maximum cut
