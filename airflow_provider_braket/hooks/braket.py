@@ -174,10 +174,14 @@ class BraketHook(AwsBaseHook):
         self.log.info("Cancel of hybrid job %s: %s.", job_arn, status)
         return status
 
-    def search_jobs(self, filters: list[dict[str, Any]] | None = None) -> list[dict[str, Any]]:
-        """Every job summary matching ``filters`` (SearchJobs, all pages)."""
-        paginator = self.conn.get_paginator("search_jobs")
-        return [job for page in paginator.paginate(filters=filters or []) for job in page["jobs"]]
+    def search_jobs(
+        self, filters: list[dict[str, Any]] | None = None, page_size: int = 100
+    ) -> list[dict[str, Any]]:
+        """Every job summary matching ``filters`` (SearchJobs, all pages of ``page_size``)."""
+        pages = self.conn.get_paginator("search_jobs").paginate(
+            filters=filters or [], PaginationConfig={"PageSize": page_size}
+        )
+        return [job for page in pages for job in page["jobs"]]
 
     def get_device(self, device_arn: str) -> dict[str, Any]:
         return self.conn.get_device(deviceArn=device_arn)
@@ -309,8 +313,9 @@ class BraketHook(AwsBaseHook):
         for stream in self.job_log_streams(job_name, job_arn):
             reader = StreamReader(stream, cursor.position(stream))
             while not reader.done:
-                new = reader.take(self.logs_client.get_log_events(**reader.request))
-                yield from ((stream, event) for event in new)
+                for event in reader.take(self.logs_client.get_log_events(**reader.request)):
+                    reader.position.passed(event)
+                    yield stream, event
 
     async def iter_log_events_async(
         self, job_name: str, job_arn: str, cursor: LogCursor, client: Any
@@ -328,6 +333,7 @@ class BraketHook(AwsBaseHook):
             reader = StreamReader(stream, cursor.position(stream))
             while not reader.done:
                 for event in reader.take(await client.get_log_events(**reader.request)):
+                    reader.position.passed(event)
                     yield stream, event
 
     def async_logs_client(self) -> Any:

@@ -30,12 +30,21 @@ class StreamPosition:
     timestamp: int = 0
     skip: int = 0
 
+    def passed(self, event: dict[str, Any]) -> None:
+        """Record that ``event`` was handed on; call it for each event, in order, as it goes."""
+        if event["timestamp"] == self.timestamp:
+            self.skip += 1
+        else:
+            self.timestamp, self.skip = event["timestamp"], 1
+
 
 class StreamReader:
     """Reads one stream on from a :class:`StreamPosition`, a GetLogEvents page at a time.
 
     ``request`` is the next call's keyword arguments; :meth:`take` hands back the new events of
-    its answer and advances the position; ``done`` says the stream has nothing more for now.
+    its answer; ``done`` says the stream has nothing more for now. The position moves only as the
+    caller passes each event on (:meth:`StreamPosition.passed`), so a reader stopped half-way
+    through a page resumes at the first event it did not pass on.
     """
 
     def __init__(self, stream: str, position: StreamPosition) -> None:
@@ -57,11 +66,6 @@ class StreamReader:
             while seen < min(position.skip, len(events)) and events[seen]["timestamp"] == position.timestamp:
                 seen += 1
             events = events[seen:]
-        for event in events:
-            if event["timestamp"] == position.timestamp:
-                position.skip += 1
-            else:
-                position.timestamp, position.skip = event["timestamp"], 1
         token = page.get("nextForwardToken")
         # AWS answers the end of a stream with the token it was given; moto with no events.
         self.done = not page["events"] or token is None or token == self.request.get("nextToken")

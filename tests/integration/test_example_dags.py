@@ -11,6 +11,7 @@ from dagrun import run, states, xcoms
 EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
 EXACT_H2_GROUND_STATE = -1.851199
 QAOA_MAX_CUT = 8
+XCOM_KEYS = {"jobArn", "jobName", "status", "results", "metrics", "billableDuration", "outputS3Path"}
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db", "braket_connection")]
 
