@@ -164,4 +164,4 @@ def test_get_device_and_input_data_upload(hook: BraketHook, tmp_path: Path, loca
 def test_retries_use_botocore_adaptive_mode(hook: BraketHook) -> None:
     retries = hook.conn.meta.config.retries
     assert retries["mode"] == "adaptive"
-    assert retries["max_attempts"] == 10
+    assert retries["total_max_attempts"] == 11  # botocore's max_attempts=10 counts the retries
