@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -14,10 +15,25 @@ sys.path[:0] = [str(Path(__file__).parent), str(Path(__file__).parent / "integra
 # Airflow reads its configuration once, at first import: give the whole session its own home
 # (SQLite metadata DB, no example DAGs) before anything imports airflow.
 _AIRFLOW_HOME = tempfile.mkdtemp(prefix="airflow-home-")
+_BUNDLES = {
+    "example-dags": Path(__file__).parents[1] / "example_dags",
+    "test-dags": Path(__file__).parent / "integration" / "dags",
+}
 os.environ.update(
     AIRFLOW_HOME=_AIRFLOW_HOME,
     AIRFLOW__CORE__LOAD_EXAMPLES="False",
-    AIRFLOW__CORE__DAGS_FOLDER=str(Path(__file__).parents[1] / "example_dags"),
+    AIRFLOW__CORE__DAGS_FOLDER=str(_BUNDLES["example-dags"]),
+    # dag.test() runs only DAGs it finds in a bundle: the examples, and the tests' own DAGs.
+    AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST=json.dumps(
+        [
+            {
+                "name": name,
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(path)},
+            }
+            for name, path in _BUNDLES.items()
+        ]
+    ),
     AIRFLOW__BRAKET__WAITER_DELAY="1",
 )
 

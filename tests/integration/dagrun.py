@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+from functools import cache
+from pathlib import Path
 from typing import Any
 
 from airflow.models.xcom import XComModel
 from airflow.utils.session import create_session
+
+TEST_DAGS = Path(__file__).parent / "dags" / "provider_test_dags.py"
+
+
+@cache
+def _bag(path: Path) -> Any:
+    from airflow.dag_processing.dagbag import DagBag
+
+    bag = DagBag(dag_folder=str(path))
+    assert not bag.import_errors, bag.import_errors
+    return bag
+
+
+def load(dag_id: str, path: Path = TEST_DAGS) -> Any:
+    """A DAG of a file in one of the session's bundles (dag.test() runs no other)."""
+    return _bag(path).get_dag(dag_id)
 
 
 def run(dag: Any, **kwargs: Any) -> Any:

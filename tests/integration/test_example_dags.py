@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagrun import run, states, xcoms
+from dagrun import load, run, states, xcoms
 
 EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
 EXACT_H2_GROUND_STATE = -1.851199
@@ -17,11 +17,7 @@ pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db", "br
 
 
 def load_dag(dag_id: str, deferrable: bool) -> Any:
-    from airflow.dag_processing.dagbag import DagBag
-
-    bag = DagBag(dag_folder=str(EXAMPLE_DAGS / f"{dag_id}.py"))
-    assert not bag.import_errors, bag.import_errors
-    dag = bag.get_dag(dag_id)
+    dag = load(dag_id, EXAMPLE_DAGS / f"{dag_id}.py")
     for task in dag.tasks:
         # The operator's default comes from [operators] default_deferrable, read once at import.
         if type(task).__name__ == "CreateHybridJobOperator":

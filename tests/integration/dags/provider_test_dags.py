@@ -1,0 +1,58 @@
+"""DAGs the integration tests run with dag.test(); behaviour picked by params (run_conf)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from pathlib import Path
+
+from airflow.sdk import DAG
+
+from airflow_provider_braket.operators.braket import CancelHybridJobOperator, CreateHybridJobOperator
+from airflow_provider_braket.sensors.braket import HybridJobSensor
+
+JOBS = Path(__file__).parents[1] / "jobs"
+LOCAL_DEVICE = "local:braket/braket.local.qubit"
+START = datetime(2026, 1, 1)
+
+
+def job_task(**kwargs):
+    arguments = {
+        "task_id": "job",
+        "device": LOCAL_DEVICE,
+        "source_module": "../jobs/behaviours.py",  # relative to this DAG file's folder
+        "hyperparameters": {"mode": "{{ params.mode }}"},
+        "waiter_delay": 0.5,
+        **kwargs,
+    }
+    return CreateHybridJobOperator(**arguments)
+
+
+for mode_name, deferrable in (("sync", False), ("deferrable", True)):
+    with DAG(f"test_job_{mode_name}", schedule=None, start_date=START, params={"mode": "ok"}):
+        job_task(deferrable=deferrable)
+
+    with DAG(f"test_attempts_{mode_name}", schedule=None, start_date=START, params={"mode": "sleep"}):
+        job_task(deferrable=deferrable, waiter_max_attempts=4)
+
+    with DAG(f"test_sensor_{mode_name}", schedule=None, start_date=START, params={"job_arn": ""}):
+        HybridJobSensor(
+            task_id="sensor", job_arn="{{ params.job_arn }}", deferrable=deferrable, poke_interval=0.5
+        )
+
+with DAG("test_no_wait", schedule=None, start_date=START, params={"mode": "sleep"}):
+    job_task(wait_for_completion=False)
+
+with DAG("test_package", schedule=None, start_date=START, params={"mode": "package"}):
+    from braket.jobs.config import InstanceConfig, StoppingCondition
+
+    job_task(
+        source_module=str(JOBS / "algo_pkg"),
+        entry_point="algo_pkg.run:main",
+        input_data={"points": str(JOBS / "points.txt")},
+        instance_config=InstanceConfig(instanceType="ml.c5.xlarge", volumeSizeInGb=40),
+        stopping_condition=StoppingCondition(maxRuntimeInSeconds=600),
+        tags={"team": "q"},
+    )
+
+with DAG("test_cancel", schedule=None, start_date=START, params={"job_arn": ""}):
+    CancelHybridJobOperator(task_id="cancel", job_arn="{{ params.job_arn }}", waiter_delay=0.5)
