@@ -20,8 +20,8 @@ LOCAL_DEVICE = "local:braket/braket.local.qubit"
 
 
 def forwarded(output: str, message: str) -> int:
-    """How many task-log rows carry exactly ``message`` (rows read ``<time> [info ] <message>  [logger]``)."""
-    pattern = re.compile(rf"\] {re.escape(message)}(\s+\[|$)")
+    """How many task-log rows carry ``message`` as a whole word (rows read ``<time> [info ] <message>``)."""
+    pattern = re.compile(rf"\] {re.escape(message)}(\s|$)")
     return sum(1 for row in output.splitlines() if pattern.search(row))
 
 
