@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -47,3 +48,9 @@ def states(dag_run: Any) -> dict[tuple[str, int], str]:
             (ti.task_id, ti.map_index): str(getattr(ti.state, "value", ti.state))
             for ti in dag_run.get_task_instances(session=session)
         }
+
+
+def forwarded(output: str, message: str) -> int:
+    """How many task-log rows carry ``message`` as a whole word (rows read ``<time> [info ] <message>``)."""
+    pattern = re.compile(rf"\] {re.escape(message)}(\s|$)")
+    return sum(1 for row in output.splitlines() if pattern.search(row))

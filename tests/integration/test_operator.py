@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-import re
 import threading
 import uuid
 from datetime import datetime
 from typing import Any
 
 import pytest
-from dagrun import load, run, states, xcoms
+from dagrun import forwarded, load, run, states, xcoms
 from helpers import ALGORITHMS_DIR, JOBS_DIR, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
@@ -17,12 +16,6 @@ from airflow_provider_braket.operators.braket import CreateHybridJobOperator
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db", "braket_connection")]
 LOCAL_DEVICE = "local:braket/braket.local.qubit"
-
-
-def forwarded(output: str, message: str) -> int:
-    """How many task-log rows carry ``message`` as a whole word (rows read ``<time> [info ] <message>``)."""
-    pattern = re.compile(rf"\] {re.escape(message)}(\s|$)")
-    return sum(1 for row in output.splitlines() if pattern.search(row))
 
 
 def mode_of(deferrable: bool) -> str:

@@ -1,0 +1,144 @@
+"""JobStatusTrigger run directly on an event loop, and HybridJobSensor through dag.test()."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+
+import pytest
+from dagrun import forwarded, load, run, states, xcoms
+from helpers import JOBS_DIR, wait_for
+
+from airflow_provider_braket.hooks.braket import BraketHook
+from airflow_provider_braket.jobs.request import HybridJobSpec, JobLocation
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("braket_connection")]
+
+
+def start_job(mode: str) -> dict:
+    hook = BraketHook()
+    name = f"trig-{mode}-{uuid.uuid4().hex[:8]}"
+    location = JobLocation(hook.default_bucket(), name, "1")
+    hook.upload_source_module(JOBS_DIR / "behaviours.py", location)
+    spec = HybridJobSpec(
+        device="local:braket/braket.local.qubit",
+        entry_point="behaviours",
+        job_name=name,
+        hyperparameters={"mode": mode},
+    )
+    return hook.get_job(hook.create_job(spec.request(location, hook.jobs_role_arn(), uuid.uuid4().hex)))
+
+
+def first_event(trigger: JobStatusTrigger, timeout: float = 90) -> dict:
+    async def consume() -> dict:
+        async for event in trigger.run():
+            return event.payload
+        raise AssertionError("the trigger ended without an event")
+
+    return asyncio.run(asyncio.wait_for(consume(), timeout))
+
+
+def test_fires_once_with_the_final_status_and_forwards_log_lines(capfd: pytest.CaptureFixture[str]) -> None:
+    job = start_job("metrics")
+    trigger = JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.3)
+    event = first_event(trigger)
+
+    assert event == {"status": "COMPLETED", "jobArn": job["jobArn"], "failureReason": None}
+    output = capfd.readouterr().out
+    assert forwarded(output, f"Hybrid job {job['jobName']} is COMPLETED.") == 1
+    for line in ["mode=metrics", *(f"line {n}" for n in range(40))]:
+        assert forwarded(output, line) == 1, line
+    assert next(iter(trigger.log_positions.values()))["timestamp"] > 0
+
+
+def test_failure_reason_reaches_the_event() -> None:
+    job = start_job("fail")
+    event = first_event(JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.3))
+    assert event["status"] == "FAILED"
+    assert "ValueError: the algorithm diverged" in event["failureReason"]
+
+
+def test_rides_out_throttling_errors_and_dropped_connections(local_service) -> None:
+    job = start_job("ok")
+    faults = {"operations": {"GetJob": {"throttle": 0.34, "error": 0.33, "drop": 0.33}}}
+    local_service.admin("PUT", "/_local/faults", json.dumps(faults).encode())
+    trigger = JobStatusTrigger(
+        job_arn=job["jobArn"],
+        job_name=job["jobName"],
+        poll_interval=0.2,
+        # Few botocore retries, so failures surface to the trigger's own backoff.
+        botocore_config={"retries": {"mode": "standard", "max_attempts": 2}},
+    )
+
+    async def lift_faults_later() -> dict:
+        watcher = asyncio.ensure_future(_first(trigger))
+        await asyncio.sleep(3)
+        assert not watcher.done()  # every GetJob fails: the trigger waits instead of failing
+        local_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
+        return await asyncio.wait_for(watcher, 120)
+
+    try:
+        event = asyncio.run(lift_faults_later())
+    finally:
+        local_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
+    assert event["status"] == "COMPLETED"
+
+
+async def _first(trigger: JobStatusTrigger) -> dict:
+    async for event in trigger.run():
+        return event.payload
+    raise AssertionError("no event")
+
+
+def test_timeout_and_unknown_job_events() -> None:
+    job = start_job("sleep")
+    try:
+        timed_out = first_event(
+            JobStatusTrigger(
+                job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2, timeout_at=time.time()
+            )
+        )
+        assert timed_out == {
+            "status": "timeout",
+            "jobArn": job["jobArn"],
+            "lastStatus": timed_out["lastStatus"],
+        }
+        assert timed_out["lastStatus"] in ("QUEUED", "RUNNING")
+    finally:
+        BraketHook().cancel_job(job["jobArn"])
+    missing = "arn:aws:braket:us-east-1:123456789012:job/no-such-job"
+    event = first_event(JobStatusTrigger(job_arn=missing, job_name="x", poll_interval=0.2))
+    assert event["status"] == "error"
+    assert "ResourceNotFoundException" in event["message"]
+
+
+def test_on_kill_without_a_task_instance_leaves_the_job_running() -> None:
+    # Under dag.test() (and in any context where the task's state cannot be read) there is no
+    # proof the task left DEFERRED, so nothing is cancelled.
+    job = start_job("sleep")
+    trigger = JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"])
+    asyncio.run(trigger.on_kill())
+    try:
+        assert BraketHook().get_job(job["jobArn"])["status"] in ("QUEUED", "RUNNING")
+    finally:
+        BraketHook().cancel_job(job["jobArn"])
+
+
+@pytest.mark.usefixtures("airflow_db")
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
+def test_sensor_waits_for_an_existing_job(deferrable: bool) -> None:
+    mode = "deferrable" if deferrable else "sync"
+    ok = start_job("ok")
+    dag_run = run(load(f"test_sensor_{mode}"), run_conf={"job_arn": ok["jobArn"]})
+    assert states(dag_run) == {("sensor", -1): "success"}
+    summary = xcoms(dag_run)[("sensor", -1)]
+    assert summary["jobArn"] == ok["jobArn"]
+    assert summary["status"] == "COMPLETED"
+
+    failing = start_job("fail")
+    wait_for(BraketHook().conn, failing["jobArn"])
+    dag_run = run(load(f"test_sensor_{mode}"), run_conf={"job_arn": failing["jobArn"]})
+    assert states(dag_run) == {("sensor", -1): "failed"}
