@@ -1,23 +1,42 @@
-"""Demo: start the local Braket service, run a real VQE hybrid job on it, print the result.
+"""Demo: start the local Braket service, run the braket_vqe example DAG on it, print the result.
 
-No AWS account is used: the Braket SDK is pointed at the local service with AWS_ENDPOINT_URL,
-exactly as a user would point it at any Braket-compatible endpoint.
+No AWS account is used. The DAG runs with ``airflow dags test`` in deferrable mode (the job is
+watched by its trigger, as the triggerer would), with connection ``braket_default`` pointed at the
+local service exactly as a user would point it at any Braket endpoint.
 """
 
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import tempfile
-import time
+import re
+import subprocess
+import sys
 from pathlib import Path
 
 from airflow_provider_braket.local.process import LocalServiceProcess
 
-ALGORITHM = Path(__file__).resolve().parents[1] / "example_dags" / "algorithms" / "vqe_h2.py"
-# H2 at 0.74 A in a two-qubit reduction: coefficient, Pauli word.
-H2 = [[-0.4804, "II"], [0.3435, "ZI"], [-0.4347, "IZ"], [0.5716, "ZZ"], [0.0910, "XX"], [0.0910, "YY"]]
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLE_DAGS = REPO / "example_dags"
+
+
+def airflow_environment(home: Path, connection: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(EXAMPLE_DAGS),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
+        "AIRFLOW__BRAKET__WAITER_DELAY": "2",
+        "AIRFLOW_CONN_BRAKET_DEFAULT": connection,
+    }
+
+
+def airflow(*args: str, env: dict[str, str], log: Path) -> int:
+    with log.open("a") as handle:
+        return subprocess.call(
+            [sys.executable, "-m", "airflow", *args], env=env, stdout=handle, stderr=handle
+        )
 
 
 def main() -> None:
@@ -26,34 +45,25 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, default=Path(".demo"))
     args = parser.parse_args()
 
-    data_dir = args.data_dir.resolve() / "braket-local"
-    with LocalServiceProcess(data_dir, port=args.port) as service:
-        print(f"local Braket service ready at {service.endpoint} (data in {data_dir})")
-        os.environ.update(
-            AWS_ENDPOINT_URL=service.endpoint,
-            AWS_ACCESS_KEY_ID="testing",
-            AWS_SECRET_ACCESS_KEY="testing",
-            AWS_DEFAULT_REGION="us-east-1",
-        )
-        from braket.aws import AwsQuantumJob
-
-        started = time.monotonic()
-        job = AwsQuantumJob.create(
-            device="local:braket/braket.local.qubit",
-            source_module=str(ALGORITHM),
-            hyperparameters={"hamiltonian": json.dumps(H2), "iterations": "30"},
-            wait_until_complete=False,
-        )
-        print(f"created hybrid job {job.arn}")
-        while job.state() not in AwsQuantumJob.TERMINAL_STATES:
-            time.sleep(0.5)
-        if job.state() != "COMPLETED":
-            raise SystemExit(f"job {job.state()}: {job.metadata().get('failureReason')}")
-        with tempfile.TemporaryDirectory() as scratch:
-            os.chdir(scratch)  # result() downloads model.tar.gz into the working directory
-            result = job.result(poll_interval_seconds=0.5)
-        print(f"job {job.arn} COMPLETED in {time.monotonic() - started:.1f} s")
-        print(f"ground-state energy: {result['energy']:.6f} Ha (exact: -1.851199 Ha)")
+    root = args.data_dir.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    log = root / "airflow-dags-test.log"
+    log.write_text("")
+    with LocalServiceProcess(root / "braket-local", port=args.port) as service:
+        print(f"local Braket service ready at {service.endpoint} (data in {root / 'braket-local'})")
+        env = airflow_environment(root / "airflow", service.connection_uri())
+        if airflow("db", "migrate", env=env, log=log) != 0:
+            raise SystemExit(f"airflow db migrate failed; see {log}")
+        print("running: airflow dags test braket_vqe (deferrable) ...", flush=True)
+        code = airflow("dags", "test", "braket_vqe", env=env, log=log)
+    output = log.read_text()
+    energy = re.search(r"VQE energy (-?\d+\.\d+) Ha, exact (-?\d+\.\d+) Ha", output)
+    job_arn = re.search(r"job (arn:aws:braket:\S+:job/[0-9a-f-]+)", output)
+    if code != 0 or "state=success" not in output or not energy or not job_arn:
+        raise SystemExit(f"the braket_vqe run did not succeed (exit {code}); see {log}")
+    print(f"hybrid job:          {job_arn.group(1)}")
+    print(f"ground-state energy: {float(energy.group(1)):.6f} Ha (exact: {float(energy.group(2)):.6f} Ha)")
+    print(f"full Airflow log:    {log}")
 
 
 if __name__ == "__main__":

@@ -1,0 +1,277 @@
+"""Unit tests of the provider's pure parts: logs, metrics, results, requests, sources, links, trigger."""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import importlib
+import io
+import json
+import pickle
+import subprocess
+import sys
+import tarfile
+from pathlib import Path
+
+import pytest
+
+from airflow_provider_braket.jobs.logs import LogCursor, StreamReader, format_log_line, log_stream_prefix
+from airflow_provider_braket.jobs.metrics import latest_values, parse_metric_line, parse_metrics
+from airflow_provider_braket.jobs.models import RequestValidationError
+from airflow_provider_braket.jobs.request import (
+    HybridJobSpec,
+    JobLocation,
+    default_job_name,
+    normalize_hyperparameters,
+    normalize_input_data,
+    to_api_dict,
+)
+from airflow_provider_braket.jobs.results import ResultsFormatError, read_results_archive
+from airflow_provider_braket.jobs.source import check_entry_point, pack_source_module
+
+ALGORITHMS = Path(__file__).parents[2] / "example_dags" / "algorithms"
+ARN = "arn:aws:braket:us-east-1:123456789012:job/0b1c"
+
+
+def event(ts: int, message: str) -> dict:
+    return {"timestamp": ts, "message": message}
+
+
+def test_stream_reader_skips_what_was_seen_at_the_same_timestamp() -> None:
+    cursor = LogCursor({"s": {"timestamp": 5, "skip": 2}})
+    reader = StreamReader("s", cursor.position("s"))
+    assert reader.request["startTime"] == 5
+    page = {"events": [event(5, "a"), event(5, "b"), event(5, "c"), event(7, "d")], "nextForwardToken": "t1"}
+    new = reader.take(page)
+    for item in new:
+        reader.position.passed(item)
+    assert [item["message"] for item in new] == ["c", "d"]
+    assert cursor.serialize() == {"s": {"timestamp": 7, "skip": 1}}
+    assert not reader.done
+    assert reader.request["nextToken"] == "t1"
+    # Later pages are not filtered again; the end is the same token handed back, or no events.
+    assert reader.take({"events": [event(7, "e")], "nextForwardToken": "t2"}) == [event(7, "e")]
+    reader.take({"events": [], "nextForwardToken": "t2"})
+    assert reader.done
+
+
+def test_log_names_and_lines() -> None:
+    assert log_stream_prefix("vqe-1", ARN) == "vqe-1/0b1c/"
+    assert format_log_line("vqe-1/0b1c/algo-1-1", "hello\n", 1) == "hello"
+    assert format_log_line("vqe-1/0b1c/algo-2-1", "hello", 2) == "[algo-2-1] hello"
+
+
+def test_metrics_are_parsed_like_the_sdk() -> None:
+    line = "Metrics - timestamp=1795477922.15; energy=-1.13; iteration_number=3;"
+    assert parse_metric_line(line) == {"timestamp": 1795477922.15, "energy": -1.13, "iteration_number": 3.0}
+    assert parse_metric_line("energy=-1.13;") is None
+    records = parse_metrics([line, "noise", "Metrics - energy=-1.5; loss=0.2; iteration_number=4;"])
+    assert latest_values(records) == {"energy": -1.5, "loss": 0.2}
+
+
+def results_archive(document: dict) -> bytes:
+    buffer = io.BytesIO()
+    with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        body = json.dumps(document).encode()
+        info = tarfile.TarInfo("results.json")
+        info.size = len(body)
+        tar.addfile(info, io.BytesIO(body))
+    return buffer.getvalue()
+
+
+def test_results_plaintext_and_pickled() -> None:
+    assert read_results_archive(results_archive({"dataDictionary": {"e": 1}, "dataFormat": "plaintext"})) == {
+        "e": 1
+    }
+    pickled = {
+        "dataDictionary": {"e": base64.b64encode(pickle.dumps({1, 2})).decode()},
+        "dataFormat": "pickled_v4",
+    }
+    with pytest.raises(ResultsFormatError, match="allow_pickle=True"):
+        read_results_archive(results_archive(pickled))
+    assert read_results_archive(results_archive(pickled), allow_pickle=True) == {"e": {1, 2}}
+
+
+def test_request_defaults_follow_the_sdk() -> None:
+    spec = HybridJobSpec(device="local:braket/braket.local.qubit", entry_point="vqe_h2", job_name="vqe-1")
+    request = spec.request(JobLocation("bucket", "vqe-1", "17"), "arn:aws:iam::123456789012:role/r", "token")
+    assert request["algorithmSpecification"] == {
+        "scriptModeConfig": {
+            "entryPoint": "vqe_h2",
+            "s3Uri": "s3://bucket/jobs/vqe-1/17/script/source.tar.gz",
+            "compressionType": "GZIP",
+        }
+    }
+    assert request["instanceConfig"] == {
+        "instanceType": "ml.m5.large",
+        "volumeSizeInGb": 30,
+        "instanceCount": 1,
+    }
+    assert request["outputDataConfig"] == {"s3Path": "s3://bucket/jobs/vqe-1/17/data"}
+    assert request["checkpointConfig"] == {
+        "localPath": "/opt/jobs/checkpoints",
+        "s3Uri": "s3://bucket/jobs/vqe-1/17/checkpoints",
+    }
+    assert request["stoppingCondition"] == {"maxRuntimeInSeconds": 432000}
+    spec.validate()
+
+
+def test_argument_names_in_errors() -> None:
+    spec = HybridJobSpec(
+        device="d", entry_point="m", job_name="-bad", instance_config={"instanceType": "ml.x"}
+    )
+    with pytest.raises(RequestValidationError) as raised:
+        spec.validate()
+    assert "job_name (jobName)" in str(raised.value)
+    assert "instance_config (instanceConfig.instanceType)" in str(raised.value)
+
+
+def test_small_helpers() -> None:
+    assert default_job_name("prep_data.vqe", "1795487441465") == "prep-data-vqe-1795487441465"
+    assert default_job_name("t" * 60, "1795487441465", map_index=11) == "t" * 33 + "-11-1795487441465"
+    assert normalize_hyperparameters({"p": 2, "lr": 0.1, "flag": True}) == {
+        "p": "2",
+        "lr": "0.1",
+        "flag": "True",
+    }
+    with pytest.raises(RequestValidationError, match=r"hyperparameters\['w'\]"):
+        normalize_hyperparameters({"w": {"a": 1}})
+    assert normalize_input_data("s3://b/p") == {"input": "s3://b/p"}
+    with pytest.raises(RequestValidationError, match="input_data"):
+        normalize_input_data({"x": ""})
+
+    from braket.jobs.config import InstanceConfig
+
+    assert to_api_dict(InstanceConfig(instanceCount=2), "instance_config") == {
+        "instanceType": "ml.m5.large",
+        "volumeSizeInGb": 30,
+        "instanceCount": 2,
+    }
+
+
+def test_source_is_packed_exactly_like_the_sdk(tmp_path: Path) -> None:
+    from braket.jobs.quantum_job_creation import _tar_and_upload_to_code_location
+
+    class Recorder:
+        def upload_to_s3(self, filename: str, uri: str) -> None:
+            self.body = Path(filename).read_bytes()
+
+    recorder = Recorder()
+    _tar_and_upload_to_code_location(ALGORITHMS, recorder, "s3://b/code")  # type: ignore[arg-type]
+
+    def listing(body: bytes) -> list[tuple[str, int]]:
+        with tarfile.open(fileobj=io.BytesIO(body)) as tar:
+            return sorted((member.name, member.size) for member in tar.getmembers())
+
+    assert listing(pack_source_module(ALGORITHMS)) == listing(recorder.body)
+
+
+def test_entry_points_are_checked_without_importing(tmp_path: Path) -> None:
+    assert check_entry_point(ALGORITHMS / "vqe_h2.py", None) == "vqe_h2"
+    assert check_entry_point(ALGORITHMS, "algorithms.qaoa_maxcut:main") == "algorithms.qaoa_maxcut:main"
+    with pytest.raises(RequestValidationError, match="not defined"):
+        check_entry_point(ALGORITHMS / "vqe_h2.py", "vqe_h2:nothing")
+    with pytest.raises(RequestValidationError, match="not found"):
+        check_entry_point(ALGORITHMS / "vqe_h2.py", "qaoa_maxcut")  # a sibling file, outside the module
+
+
+def test_links() -> None:
+    from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+
+    fields = {"region_name": "us-west-2", "aws_domain": "aws.amazon.com", "job_arn": ARN, "job_name": "vqe-1"}
+    assert BraketJobLink().format_link(**fields) == (
+        "https://console.aws.amazon.com/braket/home?region=us-west-2#/jobs/"
+        "arn%3Aaws%3Abraket%3Aus-east-1%3A123456789012%3Ajob%2F0b1c"
+    )
+    assert BraketJobLogsLink().format_link(**fields) == (
+        "https://console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:log-groups/log-group/"
+        "$252Faws$252Fbraket$252Fjobs$3FlogStreamNameFilter$3Dvqe-1$252F0b1c$252F"
+    )
+
+
+def test_trigger_serialization_round_trip() -> None:
+    from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+    trigger = JobStatusTrigger(
+        job_arn=ARN,
+        job_name="vqe-1",
+        poll_interval=5,
+        timeout_at=1.5e9,
+        cancel_on_kill=False,
+        log_positions={"vqe-1/0b1c/algo-1-1": {"timestamp": 3, "skip": 1}},
+        region_name="eu-west-2",
+        botocore_config={"retries": {"mode": "standard"}},
+    )
+    classpath, kwargs = trigger.serialize()
+    module, _, name = classpath.rpartition(".")
+    rebuilt = getattr(importlib.import_module(module), name)(**kwargs)
+    assert rebuilt.serialize() == (classpath, kwargs)
+    assert classpath == "airflow_provider_braket.triggers.braket.JobStatusTrigger"
+
+
+class _StateTrigger:
+    """A JobStatusTrigger whose view of the task state is fixed: the decision alone is tested here;
+    reading the real state needs a triggerer and is covered by the end-to-end tests."""
+
+    @staticmethod
+    def make(state: str | None, cancelled: list[str]):
+        from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+        class Fixed(JobStatusTrigger):
+            async def _task_state(self) -> str | None:
+                return state
+
+        trigger = Fixed(job_arn=ARN, job_name="vqe-1")
+
+        class Hook:
+            async def cancel_job_async(self, job_arn: str) -> str:
+                cancelled.append(job_arn)
+                return "CANCELLING"
+
+        trigger.__dict__["hook"] = Hook()
+        return trigger
+
+
+@pytest.mark.parametrize(
+    ("state", "cancels"),
+    [
+        ("deferred", False),
+        ("unknown", False),
+        ("failed", True),
+        ("success", True),
+        (None, True),
+        ("scheduled", True),
+    ],
+)
+def test_on_kill_cancels_only_once_the_task_left_deferred(state: str | None, cancels: bool) -> None:
+    cancelled: list[str] = []
+    asyncio.run(_StateTrigger.make(state, cancelled).on_kill())
+    assert cancelled == ([ARN] if cancels else [])
+
+
+def test_modules_a_dag_imports_stay_light() -> None:
+    code = (
+        "import sys, airflow_provider_braket.get_provider_info\n"
+        "for m in ('hooks', 'operators', 'sensors', 'triggers', 'links'):\n"
+        "    __import__(f'airflow_provider_braket.{m}.braket')\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'braket', 'aiobotocore', 'moto', 'fastapi', 'uvicorn'}))"
+    )
+    assert (
+        subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        ).stdout.strip()
+        == "[]"
+    )
+
+
+def test_provider_info_names_what_exists() -> None:
+    from airflow_provider_braket.get_provider_info import get_provider_info
+
+    info = get_provider_info()
+    for kind in ("hooks", "operators", "sensors", "triggers"):
+        for module in info[kind][0]["python-modules"]:
+            importlib.import_module(module)
+    for path in [*info["extra-links"], info["connection-types"][0]["hook-class-name"]]:
+        module, _, name = path.rpartition(".")
+        assert hasattr(importlib.import_module(module), name)
+    assert set(info["config"]["braket"]["options"]) == {"waiter_delay", "default_bucket"}
