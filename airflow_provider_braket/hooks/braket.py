@@ -340,6 +340,8 @@ class BraketHook(AwsBaseHook):
         """An aiobotocore ``logs`` client context manager on this connection."""
         return self._async_client("logs")
 
+    parse_metrics = staticmethod(parse_metrics)
+
     def get_metrics(self, job_name: str, job_arn: str) -> list[dict[str, float]]:
         """Every ``log_metric`` record the job logged, in order (read from its log streams)."""
         return parse_metrics(event["message"] for _, event in self.iter_log_events(job_name, job_arn))
