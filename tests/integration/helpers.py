@@ -83,3 +83,21 @@ def results(s3: Any, job: dict[str, Any]) -> dict[str, Any]:
         member = archive.extractfile("results.json")
         assert member is not None
         return dict(json.load(member)["dataDictionary"])
+
+
+def start_job(hook: Any, mode: str, name: str | None = None) -> dict[str, Any]:
+    """Create a behaviours.py job through the provider's hook (SDK layout, validated request)."""
+    import uuid
+
+    from airflow_provider_braket.jobs.request import HybridJobSpec, JobLocation
+
+    name = name or f"{mode}-{uuid.uuid4().hex[:8]}"
+    location = JobLocation(hook.default_bucket(), name, "1")
+    hook.upload_source_module(JOBS_DIR / "behaviours.py", location)
+    spec = HybridJobSpec(
+        device="local:braket/braket.local.qubit",
+        entry_point="behaviours",
+        job_name=name,
+        hyperparameters={"mode": mode},
+    )
+    return dict(hook.get_job(hook.create_job(spec.request(location, hook.jobs_role_arn(), uuid.uuid4().hex))))

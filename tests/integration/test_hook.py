@@ -9,7 +9,7 @@ import uuid
 from pathlib import Path
 
 import pytest
-from helpers import ALGORITHMS_DIR, BUCKET, JOBS_DIR, ROLE, wait_for
+from helpers import ALGORITHMS_DIR, BUCKET, ROLE, start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
 from airflow_provider_braket.jobs.logs import LogCursor
@@ -25,17 +25,7 @@ def hook() -> BraketHook:
 
 
 def new_job(hook: BraketHook, mode: str = "ok", name: str | None = None) -> dict:
-    name = name or f"hook-{mode}-{uuid.uuid4().hex[:8]}"
-    location = JobLocation(hook.default_bucket(), name, "1")
-    hook.upload_source_module(JOBS_DIR / "behaviours.py", location)
-    spec = HybridJobSpec(
-        device="local:braket/braket.local.qubit",
-        entry_point="behaviours",
-        job_name=name,
-        hyperparameters={"mode": mode},
-    )
-    job_arn = hook.create_job(spec.request(location, hook.jobs_role_arn(), uuid.uuid4().hex))
-    return hook.get_job(job_arn)
+    return start_job(hook, mode, name or f"hook-{mode}-{uuid.uuid4().hex[:8]}")
 
 
 def finished(hook: BraketHook, job_arn: str) -> dict:

@@ -9,27 +9,16 @@ import uuid
 
 import pytest
 from dagrun import forwarded, load, run, states, xcoms
-from helpers import JOBS_DIR, wait_for
+from helpers import start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
-from airflow_provider_braket.jobs.request import HybridJobSpec, JobLocation
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("braket_connection")]
 
 
-def start_job(mode: str) -> dict:
-    hook = BraketHook()
-    name = f"trig-{mode}-{uuid.uuid4().hex[:8]}"
-    location = JobLocation(hook.default_bucket(), name, "1")
-    hook.upload_source_module(JOBS_DIR / "behaviours.py", location)
-    spec = HybridJobSpec(
-        device="local:braket/braket.local.qubit",
-        entry_point="behaviours",
-        job_name=name,
-        hyperparameters={"mode": mode},
-    )
-    return hook.get_job(hook.create_job(spec.request(location, hook.jobs_role_arn(), uuid.uuid4().hex)))
+def start(mode: str) -> dict:
+    return start_job(BraketHook(), mode, f"trig-{mode}-{uuid.uuid4().hex[:8]}")
 
 
 def first_event(trigger: JobStatusTrigger, timeout: float = 90) -> dict:
@@ -42,7 +31,7 @@ def first_event(trigger: JobStatusTrigger, timeout: float = 90) -> dict:
 
 
 def test_fires_once_with_the_final_status_and_forwards_log_lines(capfd: pytest.CaptureFixture[str]) -> None:
-    job = start_job("metrics")
+    job = start("metrics")
     trigger = JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.3)
     event = first_event(trigger)
 
@@ -55,14 +44,14 @@ def test_fires_once_with_the_final_status_and_forwards_log_lines(capfd: pytest.C
 
 
 def test_failure_reason_reaches_the_event() -> None:
-    job = start_job("fail")
+    job = start("fail")
     event = first_event(JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.3))
     assert event["status"] == "FAILED"
     assert "ValueError: the algorithm diverged" in event["failureReason"]
 
 
 def test_rides_out_throttling_errors_and_dropped_connections(local_service) -> None:
-    job = start_job("ok")
+    job = start("ok")
     faults = {"operations": {"GetJob": {"throttle": 0.34, "error": 0.33, "drop": 0.33}}}
     local_service.admin("PUT", "/_local/faults", json.dumps(faults).encode())
     trigger = JobStatusTrigger(
@@ -94,7 +83,7 @@ async def _first(trigger: JobStatusTrigger) -> dict:
 
 
 def test_timeout_and_unknown_job_events() -> None:
-    job = start_job("sleep")
+    job = start("sleep")
     try:
         timed_out = first_event(
             JobStatusTrigger(
@@ -118,7 +107,7 @@ def test_timeout_and_unknown_job_events() -> None:
 def test_on_kill_without_a_task_instance_leaves_the_job_running() -> None:
     # Under dag.test() (and in any context where the task's state cannot be read) there is no
     # proof the task left DEFERRED, so nothing is cancelled.
-    job = start_job("sleep")
+    job = start("sleep")
     trigger = JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"])
     asyncio.run(trigger.on_kill())
     try:
@@ -131,14 +120,14 @@ def test_on_kill_without_a_task_instance_leaves_the_job_running() -> None:
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
 def test_sensor_waits_for_an_existing_job(deferrable: bool) -> None:
     mode = "deferrable" if deferrable else "sync"
-    ok = start_job("ok")
+    ok = start("ok")
     dag_run = run(load(f"test_sensor_{mode}"), run_conf={"job_arn": ok["jobArn"]})
     assert states(dag_run) == {("sensor", -1): "success"}
     summary = xcoms(dag_run)[("sensor", -1)]
     assert summary["jobArn"] == ok["jobArn"]
     assert summary["status"] == "COMPLETED"
 
-    failing = start_job("fail")
+    failing = start("fail")
     wait_for(BraketHook().conn, failing["jobArn"])
     dag_run = run(load(f"test_sensor_{mode}"), run_conf={"job_arn": failing["jobArn"]})
     assert states(dag_run) == {("sensor", -1): "failed"}
