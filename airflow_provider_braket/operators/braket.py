@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Sequence
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    AirflowFailException,
+    AirflowTaskTimeout,
+    BaseOperator,
+    conf,
+)
+from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
 from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
+from airflow_provider_braket.identity import TaskIdentity, jobs_of
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.metrics import latest_values
 from airflow_provider_braket.jobs.models import RequestValidationError
@@ -27,8 +35,16 @@ from airflow_provider_braket.jobs.request import (
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+from airflow_provider_braket.submission import (
+    DEFAULT_SUBMIT_TIMEOUT,
+    SubmitState,
+    describe,
+    error_code,
+    is_worth_resubmitting,
+)
 from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT, TaskDeferralTimeout
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -50,6 +66,13 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     "outputS3Path"}``; ``results`` is the dictionary the job saved with ``save_job_result`` and
     ``metrics`` the last value of each metric it logged with ``log_metric``. A FAILED or
     CANCELLED job fails the task with the job's failureReason.
+
+    One job per task instance, whatever happens to its tries: the job is tagged with the task's
+    identity (``airflow:dag_id``, ``airflow:task_id``, ``airflow:run_id``, ``airflow:map_index``)
+    and a new try first looks for it, waiting on a QUEUED or RUNNING one instead of creating
+    another. The client token is derived from that identity and the try number. While Braket
+    refuses the job for now (concurrent-job quota, throttling) the task keeps submitting, up to
+    ``submit_timeout``. See docs/reliability.md.
 
     :param device: Device ARN the job gets priority access to, or ``local:<provider>/<simulator>``.
     :param source_module: The job's code: a local ``.py`` file or package folder (a relative path is
@@ -78,7 +101,12 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param waiter_delay: Seconds between two status checks. Default: ``[braket] waiter_delay`` (30).
     :param waiter_max_attempts: Give up (and cancel the job) after this many checks. Default:
         no limit; the job's own stopping condition bounds it.
-    :param cancel_on_kill: Cancel the job when the task is killed (default True).
+    :param cancel_on_kill: Cancel the job when the task is killed or its ``execution_timeout``
+        passes (default True).
+    :param reuse_completed: When an earlier try of this task (same DAG run and map index) already
+        COMPLETED a job, return that job's results instead of running it again (default False).
+    :param submit_timeout: Seconds (or a timedelta) to keep submitting while Braket refuses the job
+        for now (concurrent-job quota, throttling, 5xx); then the task fails. Default: 1 hour.
     :param forward_logs: Copy the job's log lines into the task log while it runs (default True).
     :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
     :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
@@ -123,6 +151,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         waiter_delay: float | None = None,
         waiter_max_attempts: int | None = None,
         cancel_on_kill: bool = True,
+        reuse_completed: bool = False,
+        submit_timeout: float | timedelta = DEFAULT_SUBMIT_TIMEOUT,
         forward_logs: bool = True,
         allow_pickle: bool = False,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
@@ -153,30 +183,21 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.waiter_delay = waiter_delay if waiter_delay is not None else _default_waiter_delay()
         self.waiter_max_attempts = waiter_max_attempts
         self.cancel_on_kill = cancel_on_kill
+        self.reuse_completed = reuse_completed
+        self.submit_timeout = (
+            submit_timeout.total_seconds() if isinstance(submit_timeout, timedelta) else float(submit_timeout)
+        )
         self.forward_logs = forward_logs
         self.allow_pickle = allow_pickle
 
     # -- execute ---------------------------------------------------------------------------------
 
     def execute(self, context: Context) -> dict[str, Any]:
-        timestamp = str(int(time.time() * 1000))
-        try:
-            spec, source, local_channels = self._checked_spec(context, timestamp)
-        except RequestValidationError as error:
-            raise AirflowFailException(str(error)) from error
-        job_arn = self._create(spec, source, local_channels, timestamp)
-        self.job_arn_to_cancel = job_arn
-        self.persist_links(
-            context, [BraketJobLink, BraketJobLogsLink], job_arn=job_arn, job_name=spec.job_name
-        )
-        if not self.wait_for_completion:
-            return job_summary(self.hook.get_job(job_arn))
-        if self.deferrable:
-            job = self.hook.get_job(job_arn)
-            if not is_terminal(job):
-                self._defer(job)
-            return self._finish(job)
-        return self._finish(self._wait(job_arn, spec.job_name))
+        return self._run(context, SubmitState.begin())
+
+    def execute_resubmit(self, context: Context, submit: dict[str, Any], event: Any = None) -> dict[str, Any]:
+        """Resume after waiting on a timer for Braket to accept the job (quota, throttling)."""
+        return self._run(context, SubmitState.from_dict(submit))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: read the ended job and return (or fail on) its outcome."""
@@ -189,12 +210,38 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
         return self._finish(self.hook.get_job(job_arn))
 
+    def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
+        # A deferral that runs past execution_timeout comes back here, with neither on_kill nor
+        # the trigger's timeout event: without this the job would run on, billed, unwatched.
+        if next_method == TRIGGER_FAIL and str((next_kwargs or {}).get("error")) == TRIGGER_TIMEOUT:
+            self._fail_after_execution_timeout(TaskIdentity.from_context(context, self.task_id), None, deferred=True)
+        return super().resume_execution(next_method, next_kwargs, context)
+
+    def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
+        identity = TaskIdentity.from_context(context, self.task_id)
+        try:
+            spec, source, local_channels = self._checked_spec(context, submit.timestamp, identity)
+        except RequestValidationError as error:
+            raise AirflowFailException(str(error)) from error
+        try:
+            job = self._job_of_earlier_try(identity)
+            if job is not None and job["status"] == "COMPLETED":
+                return self._finish(self.hook.get_job(job["jobArn"]))
+            if job is not None:
+                job_arn, job_name = job["jobArn"], job["jobName"]
+            else:
+                job_arn = self._submit(identity, spec, source, local_channels, submit)
+                job_name = spec.job_name
+            return self._watch(context, job_arn, job_name)
+        except AirflowTaskTimeout:
+            self._fail_after_execution_timeout(identity, self.job_arn_to_cancel, deferred=False)
+            raise
+
     def _checked_spec(
-        self, context: Context, timestamp: str
+        self, context: Context, timestamp: str, identity: TaskIdentity
     ) -> tuple[HybridJobSpec, Path | str, dict[str, str]]:
         """The job spec, its source and its local input channels; every check, no AWS call."""
-        map_index = getattr(context.get("ti"), "map_index", -1)
-        job_name = self.job_name or default_job_name(self.task_id, timestamp, map_index)
+        job_name = self.job_name or default_job_name(self.task_id, timestamp, identity.map_index)
         source: Path | str
         if is_s3_uri(self.source_module):
             source = self.source_module
@@ -220,27 +267,140 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             checkpoint_config=to_api_dict(self.checkpoint_config, "checkpoint_config"),
             output_data_config=to_api_dict(self.output_data_config, "output_data_config"),
             stopping_condition=to_api_dict(self.stopping_condition, "stopping_condition"),
-            tags=dict(self.tags or {}),
+            # The task's identity wins over a user's tag of the same key: retries rely on it.
+            tags={**(self.tags or {}), **identity.tags()},
             reservation_arn=self.reservation_arn,
             create_job_kwargs=dict(self.create_job_kwargs or {}),
         )
         spec.validate()
         return spec, source, local_channels
 
-    def _create(
-        self, spec: HybridJobSpec, source: Path | str, local_channels: dict[str, str], timestamp: str
+    # -- one job per task, whatever happens to its tries ------------------------------------------
+
+    def _job_of_earlier_try(self, identity: TaskIdentity) -> dict[str, Any] | None:
+        """A job this task started before (a crashed or retried try) that this try should not repeat.
+
+        A QUEUED or RUNNING one is waited on; a COMPLETED one is reused only with
+        ``reuse_completed``; a FAILED or CANCELLED one is left alone (a new job is created).
+        """
+        jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+        if jobs.active is not None:
+            job = jobs.active
+            self.log.info(
+                "Hybrid job %s (%s) was started by an earlier try of this task; waiting on it "
+                "instead of creating another.",
+                job["jobArn"],
+                job["status"],
+            )
+            return job
+        if self.reuse_completed and jobs.completed is not None:
+            job = jobs.completed
+            self.log.info(
+                "Hybrid job %s of an earlier try COMPLETED; reusing its results (reuse_completed=True).",
+                job["jobArn"],
+            )
+            return job
+        return None
+
+    def _submit(
+        self,
+        identity: TaskIdentity,
+        spec: HybridJobSpec,
+        source: Path | str,
+        local_channels: dict[str, str],
+        submit: SubmitState,
     ) -> str:
+        """Create the job; wait (sleeping, or deferred on a timer) while Braket refuses it for now."""
         hook = self.hook
-        bucket = conf.get("braket", "default_bucket", fallback="") or hook.default_bucket()
-        location = JobLocation(bucket, spec.job_name, timestamp)
-        role_arn = spec.role_arn or hook.jobs_role_arn()
-        hook.upload_source_module(source, location)
-        uploaded = {
-            name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
-        }
-        spec.input_channels = channel_configs(normalize_input_data(self.input_data), uploaded)
-        # One token per attempt to create: botocore's retries of this call reuse it.
-        return hook.create_job(spec.request(location, role_arn, client_token=uuid.uuid4().hex))
+        bucket, role_arn = submit.bucket, submit.role_arn
+        if bucket is None or role_arn is None:
+            bucket = conf.get("braket", "default_bucket", fallback="") or hook.default_bucket()
+            role_arn = spec.role_arn or hook.jobs_role_arn()
+            location = JobLocation(bucket, spec.job_name, submit.timestamp)
+            hook.upload_source_module(source, location)
+            submit.input_uris = {
+                name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
+            }
+            submit.bucket, submit.role_arn = bucket, role_arn
+        location = JobLocation(bucket, spec.job_name, submit.timestamp)
+        spec.input_channels = channel_configs(normalize_input_data(self.input_data), submit.input_uris)
+        request = spec.request(location, role_arn, client_token=identity.client_token())
+        while True:
+            try:
+                return hook.create_job(request)
+            except Exception as error:
+                if error_code(error) == "ConflictException":
+                    return self._job_holding_token(identity, error)
+                if not is_worth_resubmitting(error):
+                    raise
+                self._wait_to_resubmit(submit, error)
+
+    def _job_holding_token(self, identity: TaskIdentity, conflict: Exception) -> str:
+        # This try's token already made a job from a request that differs (a re-rendered
+        # template, say): that job is this try's, whatever its request was.
+        jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+        if jobs.unfinished:
+            return str(jobs.unfinished[0]["jobArn"])
+        raise conflict
+
+    def _wait_to_resubmit(self, submit: SubmitState, error: Exception) -> None:
+        delay = submit.next_delay(error, self.waiter_delay)
+        elapsed = submit.elapsed()
+        if elapsed + delay > self.submit_timeout:
+            raise AirflowException(
+                f"Hybrid job not created: Braket refused CreateJob {submit.refusals} times in "
+                f"{elapsed:.0f} s and submit_timeout={self.submit_timeout:.0f} s is used up. "
+                f"Last refusal: {describe(error)}"
+            )
+        self.log.warning(
+            "CreateJob refused (%s); submitting again in %.1f s (refusal %d; %.0f s of "
+            "submit_timeout=%.0f s left).",
+            describe(error),
+            delay,
+            submit.refusals,
+            self.submit_timeout - elapsed,
+            self.submit_timeout,
+        )
+        if self.deferrable:
+            self.defer(
+                trigger=TimeDeltaTrigger(timedelta(seconds=delay)),
+                method_name="execute_resubmit",
+                kwargs={"submit": submit.to_dict()},
+            )
+        time.sleep(delay)
+
+    def _fail_after_execution_timeout(
+        self, identity: TaskIdentity, job_arn: str | None, deferred: bool
+    ) -> None:
+        """Cancel this task's job when execution_timeout ends the task, and fail saying so."""
+        if not self.cancel_on_kill:
+            self.log.warning("execution_timeout reached; cancel_on_kill is off, so the job keeps running.")
+            return
+        arns = [job_arn] if job_arn else []
+        if not arns:
+            # The deferred task's job, or one whose CreateJob answer never came: found by its tags.
+            jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+            arns = [str(job["jobArn"]) for job in jobs.unfinished]
+        outcome = ", ".join(f"{arn} ({self.hook.cancel_job(arn)})" for arn in arns) or "no job had started"
+        self.job_arn_to_cancel = None
+        where = "while the task was deferred" if deferred else "while the task waited in a worker"
+        message = (
+            f"execution_timeout={self.execution_timeout} reached {where}; cancelled hybrid job {outcome}."
+        )
+        self.log.error(message)
+        raise (TaskDeferralTimeout if deferred else AirflowTaskTimeout)(message)
+
+    def _watch(self, context: Context, job_arn: str, job_name: str) -> dict[str, Any]:
+        self.job_arn_to_cancel = job_arn
+        self.persist_links(context, [BraketJobLink, BraketJobLogsLink], job_arn=job_arn, job_name=job_name)
+        if not self.wait_for_completion:
+            return job_summary(self.hook.get_job(job_arn))
+        if self.deferrable:
+            job = self.hook.get_job(job_arn)
+            if not is_terminal(job):
+                self._defer(job)
+            return self._finish(job)
+        return self._finish(self._wait(job_arn, job_name))
 
     # -- waiting ---------------------------------------------------------------------------------
 

@@ -19,6 +19,9 @@ from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
 USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
 UNKNOWN_STATE = "unknown"
+# The task instance's XCom that remembers how far log forwarding got, so that a trigger started
+# again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
+LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
 
 
 class JobStatusTrigger(BaseTrigger):
@@ -31,9 +34,11 @@ class JobStatusTrigger(BaseTrigger):
     answers and dropped connections are waited out with capped backoff, not reported.
 
     Status changes and queue position go to the task log, and so do the job's own log lines while
-    it runs. When the task is killed by a user (marked failed or success, or cleared) the job is
-    cancelled, but only after confirming that the task really left the DEFERRED state: a triggerer
-    restart or a move to another triggerer never cancels anything.
+    it runs. How far forwarding got is kept in the task instance's XCom ``braket_log_cursor``: a
+    trigger that runs again after a triggerer restart or on another triggerer goes on from there,
+    so each line reaches the task log once. When the task is killed by a user (marked failed or
+    success, or cleared) the job is cancelled, but only after confirming that the task really left
+    the DEFERRED state: a triggerer restart or a move to another triggerer never cancels anything.
 
     :param job_arn: The job to watch.
     :param job_name: Its name (its log streams are named after it).
@@ -117,6 +122,8 @@ class JobStatusTrigger(BaseTrigger):
 
     async def _watch(self, braket: Any, logs: Any) -> dict[str, Any]:
         progress = JobProgress()
+        if self.forward_logs:
+            self.log_positions = await self._saved_log_positions() or self.log_positions
         cursor = LogCursor(self.log_positions)
         backoff = Backoff(base=min(self.poll_interval, 5.0), cap=max(self.poll_interval, 60.0))
         while True:
@@ -162,7 +169,54 @@ class JobStatusTrigger(BaseTrigger):
             if not is_transient_error(error):
                 raise
             self.log.warning("Reading the job's log lines failed (%s); will try again.", error)
-        self.log_positions = cursor.serialize()
+        positions = cursor.serialize()
+        if positions != self.log_positions:
+            self.log_positions = positions
+            await self._save_log_positions(positions)
+
+    async def _saved_log_positions(self) -> dict[str, dict[str, int]] | None:
+        """Where an earlier run of this trigger stopped forwarding this job's log lines, if anywhere."""
+        ti = self.task_instance
+        if ti is None:
+            return None
+        from airflow.providers.common.compat.sdk import XCom
+        from asgiref.sync import sync_to_async
+
+        try:
+            saved = await sync_to_async(XCom.get_one)(
+                key=LOG_CURSOR_XCOM_KEY,
+                dag_id=ti.dag_id,
+                task_id=ti.task_id,
+                run_id=ti.run_id,
+                map_index=ti.map_index,
+            )
+        except Exception as error:
+            self.log.warning("Could not read where log forwarding stopped (%s); starting over.", error)
+            return None
+        if isinstance(saved, dict) and saved.get("jobArn") == self.job_arn:
+            self.log.info("Forwarding the job's log lines from where an earlier trigger run stopped.")
+            return dict(saved["positions"])
+        return None
+
+    async def _save_log_positions(self, positions: dict[str, dict[str, int]]) -> None:
+        ti = self.task_instance
+        if ti is None:
+            return
+        from airflow.providers.common.compat.sdk import XCom
+        from asgiref.sync import sync_to_async
+
+        try:
+            await sync_to_async(XCom.set)(
+                key=LOG_CURSOR_XCOM_KEY,
+                value={"jobArn": self.job_arn, "positions": positions},
+                dag_id=ti.dag_id,
+                task_id=ti.task_id,
+                run_id=ti.run_id,
+                map_index=ti.map_index,
+            )
+        except Exception as error:
+            # Forwarding goes on; only a restart of this trigger would repeat lines.
+            self.log.warning("Could not save where log forwarding got (%s).", error)
 
     async def on_kill(self) -> None:
         """Cancel the job when a user kills the deferred task (Airflow >= 3.3 calls this)."""

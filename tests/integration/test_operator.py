@@ -81,7 +81,13 @@ def test_package_source_module_input_data_and_sdk_config_objects() -> None:
         "instanceCount": 1,
     }
     assert described["stoppingCondition"] == {"maxRuntimeInSeconds": 600}
-    assert described["tags"] == {"team": "q"}
+    assert described["tags"] == {
+        "team": "q",
+        "airflow:dag_id": "test_package",
+        "airflow:task_id": "job",
+        "airflow:run_id": dag_run.run_id,
+        "airflow:map_index": "-1",
+    }
     assert described["inputDataConfig"][0]["channelName"] == "points"
 
 
