@@ -59,6 +59,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "my-braket-jobs",
                         "default": "",
                     },
+                    "min_deferral_seconds": {
+                        "description": "Shortest time a deferred Braket task waits before it resumes. "
+                        "Airflow 3.2-3.3 can fail a task that resumes within moments of deferring "
+                        "(apache/airflow#72716); 0 turns the guard off.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "0",
+                        "default": "10",
+                    },
                 },
             }
         },

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook
+from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
@@ -46,6 +48,17 @@ class BraketTaskMixin:
             verify=self.verify,
             config=self.botocore_config,
         )
+
+    @staticmethod
+    def min_deferral_seconds() -> float:
+        """How long a deferral lasts at least (``[braket] min_deferral_seconds``)."""
+        from airflow.providers.common.compat.sdk import conf
+
+        return conf.getfloat("braket", "min_deferral_seconds", fallback=MIN_DEFERRAL_SECONDS)
+
+    def resume_not_before(self) -> float:
+        """Epoch seconds before which a trigger deferred now must not fire."""
+        return time.time() + self.min_deferral_seconds()
 
     def trigger_connection_kwargs(self) -> dict[str, Any]:
         return {

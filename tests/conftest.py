@@ -35,6 +35,8 @@ os.environ.update(
         ]
     ),
     AIRFLOW__BRAKET__WAITER_DELAY="1",
+    # dag.test() runs triggers inline, with no scheduler to race: no need to hold resumes back.
+    AIRFLOW__BRAKET__MIN_DEFERRAL_SECONDS="0",
 )
 
 from servers import LocalServiceProcess  # noqa: E402 - importable once the path is set

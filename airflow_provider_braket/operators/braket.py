@@ -6,7 +6,7 @@ import time
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import (
     AirflowException,
@@ -115,6 +115,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param botocore_config: botocore client configuration as a dict.
     """
 
+    _execution_deadline_at: float | None = None
+
     template_fields: Sequence[str] = (
         "device",
         "source_module",
@@ -205,6 +207,11 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.job_arn_to_cancel = job_arn
         status = event["status"]
         if status == "timeout":
+            deadline = self._execution_deadline(context)
+            if deadline is not None and time.time() >= deadline - 1:
+                self._fail_after_execution_timeout(
+                    TaskIdentity.from_context(context, self.task_id), job_arn, deferred=True
+                )
             self._cancel_after_timeout(job_arn)
         if status == "error":
             raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
@@ -214,11 +221,14 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         # A deferral that runs past execution_timeout comes back here, with neither on_kill nor
         # the trigger's timeout event: without this the job would run on, billed, unwatched.
         if next_method == TRIGGER_FAIL and str((next_kwargs or {}).get("error")) == TRIGGER_TIMEOUT:
-            self._fail_after_execution_timeout(TaskIdentity.from_context(context, self.task_id), None, deferred=True)
+            self._fail_after_execution_timeout(
+                TaskIdentity.from_context(context, self.task_id), None, deferred=True
+            )
         return super().resume_execution(next_method, next_kwargs, context)
 
     def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
         identity = TaskIdentity.from_context(context, self.task_id)
+        self._execution_deadline_at = self._execution_deadline(context)
         try:
             spec, source, local_channels = self._checked_spec(context, submit.timestamp, identity)
         except RequestValidationError as error:
@@ -235,7 +245,6 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             return self._watch(context, job_arn, job_name)
         except AirflowTaskTimeout:
             self._fail_after_execution_timeout(identity, self.job_arn_to_cancel, deferred=False)
-            raise
 
     def _checked_spec(
         self, context: Context, timestamp: str, identity: TaskIdentity
@@ -345,7 +354,15 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _wait_to_resubmit(self, submit: SubmitState, error: Exception) -> None:
         delay = submit.next_delay(error, self.waiter_delay)
+        if self.deferrable:
+            delay = max(delay, self.min_deferral_seconds())
         elapsed = submit.elapsed()
+        deadline = self._execution_deadline_at
+        if deadline is not None and time.time() + delay >= deadline:
+            raise AirflowTaskTimeout(
+                f"execution_timeout={self.execution_timeout} would pass before Braket accepts the job "
+                f"(refused {submit.refusals} times; last: {describe(error)}); no job was created."
+            )
         if elapsed + delay > self.submit_timeout:
             raise AirflowException(
                 f"Hybrid job not created: Braket refused CreateJob {submit.refusals} times in "
@@ -371,22 +388,21 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _fail_after_execution_timeout(
         self, identity: TaskIdentity, job_arn: str | None, deferred: bool
-    ) -> None:
+    ) -> NoReturn:
         """Cancel this task's job when execution_timeout ends the task, and fail saying so."""
-        if not self.cancel_on_kill:
-            self.log.warning("execution_timeout reached; cancel_on_kill is off, so the job keeps running.")
-            return
-        arns = [job_arn] if job_arn else []
-        if not arns:
-            # The deferred task's job, or one whose CreateJob answer never came: found by its tags.
-            jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
-            arns = [str(job["jobArn"]) for job in jobs.unfinished]
-        outcome = ", ".join(f"{arn} ({self.hook.cancel_job(arn)})" for arn in arns) or "no job had started"
+        if self.cancel_on_kill:
+            arns = [job_arn] if job_arn else []
+            if not arns:
+                # The deferred task's job, or one whose CreateJob answer never came: found by its tags.
+                jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+                arns = [str(job["jobArn"]) for job in jobs.unfinished]
+            cancelled = ", ".join(f"{arn} ({self.hook.cancel_job(arn)})" for arn in arns)
+            outcome = f"cancelled hybrid job {cancelled}" if cancelled else "no hybrid job had been created"
+        else:
+            outcome = f"cancel_on_kill is off, so hybrid job {job_arn or '(if any)'} keeps running"
         self.job_arn_to_cancel = None
         where = "while the task was deferred" if deferred else "while the task waited in a worker"
-        message = (
-            f"execution_timeout={self.execution_timeout} reached {where}; cancelled hybrid job {outcome}."
-        )
+        message = f"execution_timeout={self.execution_timeout} reached {where}; {outcome}."
         self.log.error(message)
         raise (TaskDeferralTimeout if deferred else AirflowTaskTimeout)(message)
 
@@ -398,7 +414,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         if self.deferrable:
             job = self.hook.get_job(job_arn)
             if not is_terminal(job):
-                self._defer(job)
+                self._defer(job, self._execution_deadline(context))
             return self._finish(job)
         return self._finish(self._wait(job_arn, job_name))
 
@@ -409,13 +425,32 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             return None
         return time.time() + self.waiter_delay * self.waiter_max_attempts
 
-    def _defer(self, job: dict[str, Any]) -> None:
+    def _execution_deadline(self, context: Context) -> float | None:
+        """When execution_timeout ends this try (epoch seconds), counted from its start as Airflow does."""
+        if not self.execution_timeout:
+            return None
+        started = getattr(context.get("ti"), "start_date", None)
+        start = started.timestamp() if started else time.time()
+        return start + self.execution_timeout.total_seconds()
+
+    def _defer(self, job: dict[str, Any], execution_deadline: float | None) -> None:
+        # Airflow 3 does not bound a deferral by execution_timeout (only by defer's own timeout), so
+        # the trigger stops at whichever deadline comes first and this task cancels the job. The
+        # defer timeout, a little later, is the backstop for a triggerer that is down.
+        deadlines = [d for d in (self._deadline(), execution_deadline) if d is not None]
+        backstop = None
+        if execution_deadline is not None:
+            backstop = timedelta(
+                seconds=max(0.0, execution_deadline - time.time()) + 2 * self.waiter_delay + 30
+            )
         self.defer(
+            timeout=backstop,
             trigger=JobStatusTrigger(
                 job_arn=job["jobArn"],
                 job_name=job["jobName"],
                 poll_interval=self.waiter_delay,
-                timeout_at=self._deadline(),
+                timeout_at=min(deadlines) if deadlines else None,
+                not_before=self.resume_not_before(),
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
                 **self.trigger_connection_kwargs(),

@@ -79,6 +79,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
                 job_name=job["jobName"],
                 poll_interval=self.poke_interval_seconds,
                 timeout_at=time.time() + float(timeout),
+                not_before=self.resume_not_before(),
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
                 **self.trigger_connection_kwargs(),

@@ -44,6 +44,8 @@ class JobStatusTrigger(BaseTrigger):
     :param job_name: Its name (its log streams are named after it).
     :param poll_interval: Seconds between two GetJob calls.
     :param timeout_at: Epoch seconds after which to stop waiting and report ``timeout``.
+    :param not_before: Epoch seconds before which no event fires, so that a task does not resume
+        within moments of deferring (see ``version_compat.MIN_DEFERRAL_SECONDS``).
     :param cancel_on_kill: Cancel the job when a user kills the deferred task.
     :param forward_logs: Copy the job's log lines into the task log.
     :param log_positions: Where log forwarding stopped before (a serialised ``LogCursor``).
@@ -59,6 +61,7 @@ class JobStatusTrigger(BaseTrigger):
         job_name: str,
         poll_interval: float = 30,
         timeout_at: float | None = None,
+        not_before: float | None = None,
         cancel_on_kill: bool = True,
         forward_logs: bool = True,
         log_positions: dict[str, dict[str, int]] | None = None,
@@ -72,6 +75,7 @@ class JobStatusTrigger(BaseTrigger):
         self.job_name = job_name
         self.poll_interval = poll_interval
         self.timeout_at = timeout_at
+        self.not_before = not_before
         self.cancel_on_kill = cancel_on_kill
         self.forward_logs = forward_logs
         self.log_positions = log_positions or {}
@@ -88,6 +92,7 @@ class JobStatusTrigger(BaseTrigger):
                 "job_name": self.job_name,
                 "poll_interval": self.poll_interval,
                 "timeout_at": self.timeout_at,
+                "not_before": self.not_before,
                 "cancel_on_kill": self.cancel_on_kill,
                 "forward_logs": self.forward_logs,
                 "log_positions": self.log_positions,
@@ -113,6 +118,8 @@ class JobStatusTrigger(BaseTrigger):
                 braket = await clients.enter_async_context(await self.hook.get_async_conn())
                 logs = await clients.enter_async_context(self.hook.async_logs_client())
                 event = await self._watch(braket, logs)
+            if self.not_before is not None:
+                await asyncio.sleep(max(0.0, self.not_before - time.time()))
             yield TriggerEvent(event)
         except asyncio.CancelledError as cancelled:
             # Airflow >= 3.3 calls on_kill() for a user's action; before 3.3 this is the only signal.

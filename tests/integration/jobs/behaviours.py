@@ -11,7 +11,8 @@ import sys
 import time
 
 with open(os.environ["AMZN_BRAKET_HP_FILE"]) as handle:
-    mode = json.load(handle).get("mode", "ok")
+    hyperparameters = json.load(handle)
+mode = hyperparameters.get("mode", "ok")
 print(f"mode={mode} pid={os.getpid()}", flush=True)
 # save_job_result's file format, written by hand for the same reason as above.
 with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
@@ -25,6 +26,11 @@ if mode == "metrics":
         print(f"Metrics - timestamp={time.time()}; loss={1 / (iteration + 1)}; iteration_number={iteration};")
     for line in range(40):
         print(f"line {line}")
+if mode == "count":
+    # A job of known length whose every log line is unique: "count 0" ... "count <ticks-1>".
+    for tick in range(int(hyperparameters.get("ticks", 10))):
+        print(f"count {tick}", flush=True)
+        time.sleep(float(hyperparameters.get("tick_seconds", 1)))
 if mode == "fail":
     raise ValueError("the algorithm diverged")
 if mode == "exit3":

@@ -1,0 +1,265 @@
+"""A real Airflow deployment for the end-to-end tests: api-server, scheduler, dag-processor and
+triggerer as separate processes (LocalExecutor, SQLite, parallelism 4), driven over the REST API.
+
+Each component runs in its own process group, so a test can SIGKILL one with everything it
+started (the triggerer's runner, the scheduler's workers) and start it again, as an operator of a
+real deployment would see after a crash.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from airflow_provider_braket.local.process import free_port
+
+COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+TERMINAL_TI_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
+
+
+class ApiError(RuntimeError):
+    pass
+
+
+@dataclass
+class AirflowDeployment:
+    """One Airflow, its home in ``home``, its DAGs from the named bundles.
+
+    :param home: AIRFLOW_HOME (SQLite DB, logs, airflow.cfg).
+    :param bundles: Bundle name -> DAG folder.
+    :param environment: More environment variables for every component (connections, config).
+    """
+
+    home: Path
+    bundles: dict[str, Path]
+    environment: dict[str, str] = field(default_factory=dict)
+    port: int = field(default_factory=free_port)
+    processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+
+    @property
+    def base_url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def env(self) -> dict[str, str]:
+        bundles = [
+            {
+                "name": name,
+                "classpath": "airflow.dag_processing.bundles.local.LocalDagBundle",
+                "kwargs": {"path": str(path), "refresh_interval": 5},
+            }
+            for name, path in self.bundles.items()
+        ]
+        return {
+            **{key: value for key, value in os.environ.items() if not key.startswith("AIRFLOW")},
+            "AIRFLOW_HOME": str(self.home),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__EXECUTOR": "LocalExecutor",
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"{self.base_url}/execution/",
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__BASE_URL": self.base_url,
+            "AIRFLOW__API__WORKERS": "1",
+            "AIRFLOW__API__SECRET_KEY": self._secret("api-secret"),
+            "AIRFLOW__API_AUTH__JWT_SECRET": self._secret("jwt-secret"),
+            "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._port("worker-log")),
+            "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self._port("trigger-log")),
+            "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
+            # Runs only when a test asks for one: no scheduled run of an example DAG on its own.
+            "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
+            "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "2",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+            # A killed triggerer's triggers go to the next one after this long without a heartbeat.
+            "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "10",
+            **self.environment,
+        }
+
+    def _secret(self, name: str) -> str:
+        path = self.home / f".{name}"
+        if not path.exists():
+            path.write_text(secrets.token_urlsafe(32))
+        return path.read_text()
+
+    def _port(self, name: str) -> int:
+        path = self.home / f".{name}-port"
+        if not path.exists():
+            path.write_text(str(free_port()))
+        return int(path.read_text())
+
+    # -- processes -----------------------------------------------------------------------------
+
+    def start(self, timeout: float = 180) -> AirflowDeployment:
+        self.home.mkdir(parents=True, exist_ok=True)
+        subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"],
+            env=self.env(),
+            check=True,
+            capture_output=True,
+        )
+        for component in COMPONENTS:
+            self.start_component(component)
+        self.wait(lambda: self._api_ready(), timeout, "the api-server to answer")
+        return self
+
+    def start_component(self, component: str) -> None:
+        log = (self.home / f"{component}.log").open("ab")
+        self.processes[component] = subprocess.Popen(
+            [sys.executable, "-m", "airflow", component],
+            env=self.env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def kill_component(self, component: str, sig: signal.Signals = signal.SIGKILL) -> None:
+        """Signal the component's whole process group (SIGKILL: as a crash, nothing runs)."""
+        process = self.processes.pop(component)
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(process.pid, sig)
+        process.wait(timeout=60)
+
+    def stop(self) -> None:
+        for component in list(self.processes):
+            process = self.processes[component]
+            try:
+                os.killpg(process.pid, signal.SIGTERM)
+                process.wait(timeout=20)
+            except (ProcessLookupError, subprocess.TimeoutExpired):
+                pass
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            self.processes.pop(component)
+
+    def component_log(self, component: str) -> str:
+        return (self.home / f"{component}.log").read_text(errors="replace")
+
+    def task_process(self, ti_id: str) -> psutil.Process | None:
+        """The process running a task instance's code (its title is ``airflow worker -- <ti id>``)."""
+        for process in psutil.process_iter(["cmdline"]):
+            if f"airflow worker -- {ti_id}" in " ".join(process.info["cmdline"] or []):
+                return process
+        return None
+
+    # -- REST API ------------------------------------------------------------------------------
+
+    def api(self, method: str, path: str, body: Any = None) -> Any:
+        data = None if body is None else json.dumps(body).encode()
+        request = urllib.request.Request(
+            f"{self.base_url}/api/v2{path}",
+            data=data,
+            method=method,
+            headers={"content-type": "application/json", "accept": "application/json"},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30) as answer:
+                raw = answer.read()
+        except urllib.error.HTTPError as error:
+            raise ApiError(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}") from None
+        return json.loads(raw) if raw else None
+
+    def _api_ready(self) -> bool:
+        try:
+            self.api("GET", "/monitor/health")
+            return True
+        except (OSError, ApiError):
+            return False
+
+    def wait_for_dag(self, dag_id: str, timeout: float = 120) -> None:
+        def parsed() -> bool:
+            try:
+                return not self.api("GET", f"/dags/{dag_id}")["is_paused"]
+            except ApiError:
+                return False
+
+        self.wait(parsed, timeout, f"DAG {dag_id} to be parsed")
+
+    def trigger(self, dag_id: str, conf: dict[str, Any] | None = None) -> str:
+        self.wait_for_dag(dag_id)
+        run = self.api("POST", f"/dags/{dag_id}/dagRuns", {"logical_date": None, "conf": conf or {}})
+        return str(run["dag_run_id"])
+
+    def run_state(self, dag_id: str, run_id: str) -> str:
+        return str(self.api("GET", f"/dags/{dag_id}/dagRuns/{_quote(run_id)}")["state"])
+
+    def wait_for_run(self, dag_id: str, run_id: str, timeout: float = 300) -> str:
+        self.wait(
+            lambda: self.run_state(dag_id, run_id) in ("success", "failed"),
+            timeout,
+            f"run {run_id} of {dag_id} to end",
+        )
+        return self.run_state(dag_id, run_id)
+
+    def task_instance(self, dag_id: str, run_id: str, task_id: str, map_index: int = -1) -> dict[str, Any]:
+        path = f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}"
+        if map_index >= 0:
+            path += f"/{map_index}"
+        return dict(self.api("GET", path))
+
+    def task_instances(self, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+        answer = self.api("GET", f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances?limit=100")
+        return list(answer["task_instances"])
+
+    def wait_for_task(
+        self, dag_id: str, run_id: str, task_id: str, states: tuple[str, ...], timeout: float = 180
+    ) -> dict[str, Any]:
+        found: dict[str, Any] = {}
+
+        def reached() -> bool:
+            found.update(self.task_instance(dag_id, run_id, task_id))
+            return found.get("state") in states
+
+        self.wait(reached, timeout, f"task {task_id} of {run_id} to be {'/'.join(states)}")
+        return found
+
+    def set_task_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
+        self.api(
+            "PATCH",
+            f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}",
+            {"new_state": state},
+        )
+
+    def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
+        """The task's log as the UI shows it: worker and triggerer parts merged, as plain text."""
+        path = f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}/logs/{try_number}"
+        answer = self.api("GET", f"{path}?full_content=true&map_index={map_index}")
+        lines = []
+        for item in answer["content"]:
+            lines.append(item.get("event", "") if isinstance(item, dict) else str(item))
+        return "\n".join(lines)
+
+    def xcom(
+        self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1
+    ) -> Any:
+        path = f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}/xcomEntries/{key}"
+        return self.api("GET", f"{path}?map_index={map_index}&deserialize=true")["value"]
+
+    @staticmethod
+    def wait(condition: Callable[[], bool], timeout: float, what: str, interval: float = 0.5) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if condition():
+                return
+            time.sleep(interval)
+        raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+
+
+def _quote(run_id: str) -> str:
+    return urllib.parse.quote(run_id, safe="")

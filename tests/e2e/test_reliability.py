@@ -1,0 +1,208 @@
+"""No lost, duplicate or orphaned jobs, shown in a real Airflow deployment driven over its REST API.
+
+Each test is one scenario of docs/reliability.md. They need a scheduler, a triggerer and
+workers: ``dag.test()`` runs triggers inline and never kills anything.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import re
+import signal
+import time
+from typing import Any
+
+import pytest
+from deployment import AirflowDeployment, ApiError
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
+
+DEFERRED, SYNC = "e2e_deferred", "e2e_sync"
+
+
+def job_arn_of(log: str) -> str:
+    found = re.search(r"(arn:aws:braket:[^:]+:\d{12}:job/[0-9a-f-]{36})", log)
+    assert found, log[-3000:]
+    return found.group(1)
+
+
+def jobs_of_run(braket: Any, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    """Every job the local service holds for one DAG run, found by the task-identity tags."""
+    summaries = [
+        job for page in braket.get_paginator("search_jobs").paginate(filters=[]) for job in page["jobs"]
+    ]
+    return [
+        job
+        for job in summaries
+        if job.get("tags", {}).get("airflow:dag_id") == dag_id and job["tags"].get("airflow:run_id") == run_id
+    ]
+
+
+def wait_for_job(braket: Any, dag_id: str, run_id: str, status: str, timeout: float = 60) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+
+    def reached() -> bool:
+        jobs = jobs_of_run(braket, dag_id, run_id)
+        found.update(jobs[0] if jobs else {})
+        return bool(jobs) and jobs[0]["status"] == status
+
+    AirflowDeployment.wait(reached, timeout, f"the job of {run_id} to be {status}")
+    return found
+
+
+def test_a_deferred_task_marked_failed_cancels_its_job(airflow: AirflowDeployment, braket: Any) -> None:
+    run_id = airflow.trigger(DEFERRED, {"mode": "sleep"})
+    airflow.wait_for_task(DEFERRED, run_id, "job", ("deferred",))
+    # The trigger watches the job (a task killed before its trigger ever ran: docs/reliability.md).
+    wait_for_log(airflow, DEFERRED, run_id, "is RUNNING.")
+    job = wait_for_job(braket, DEFERRED, run_id, "RUNNING")
+
+    airflow.set_task_state(DEFERRED, run_id, "job", "failed")
+    marked = time.monotonic()
+    AirflowDeployment.wait(
+        lambda: braket.get_job(jobArn=job["jobArn"])["status"] == "CANCELLED", 15, "the job to be CANCELLED"
+    )
+
+    print(f"job CANCELLED {time.monotonic() - marked:.1f} s after the task was marked failed")
+    assert len(jobs_of_run(braket, DEFERRED, run_id)) == 1
+
+
+def log_of(
+    airflow: AirflowDeployment, dag_id: str, run_id: str, try_number: int = 1, map_index: int = -1
+) -> str:
+    return airflow.task_log(dag_id, run_id, "job", try_number, map_index)
+
+
+def wait_for_log(
+    airflow: AirflowDeployment, dag_id: str, run_id: str, text: str, timeout: float = 60
+) -> None:
+    """Until the task log (worker and triggerer parts) shows ``text``: the job is being watched."""
+
+    def logged() -> bool:
+        try:
+            return text in log_of(airflow, dag_id, run_id)
+        except ApiError:  # no task instance or no log yet
+            return False
+
+    AirflowDeployment.wait(logged, timeout, f"{text!r} in the log")
+
+
+def test_b_sync_task_marked_failed_cancels_its_job(airflow: AirflowDeployment, braket: Any) -> None:
+    run_id = airflow.trigger(SYNC, {"mode": "sleep"})
+    wait_for_log(airflow, SYNC, run_id, "is RUNNING.")
+    job = wait_for_job(braket, SYNC, run_id, "RUNNING")
+
+    airflow.set_task_state(SYNC, run_id, "job", "failed")
+    marked = time.monotonic()
+    AirflowDeployment.wait(
+        lambda: braket.get_job(jobArn=job["jobArn"])["status"] == "CANCELLED", 15, "the job to be CANCELLED"
+    )
+
+    print(f"job CANCELLED {time.monotonic() - marked:.1f} s after the task was marked failed")
+    assert airflow.task_instance(SYNC, run_id, "job")["try_number"] == 1
+    assert len(jobs_of_run(braket, SYNC, run_id)) == 1
+
+
+def test_c_triggerer_killed_and_restarted_neither_cancels_nor_repeats(
+    airflow: AirflowDeployment, braket: Any
+) -> None:
+    ticks = 30
+    run_id = airflow.trigger(DEFERRED, {"mode": "count", "ticks": ticks})
+    wait_for_log(airflow, DEFERRED, run_id, "count 5")
+
+    airflow.kill_component("triggerer", signal.SIGKILL)
+    time.sleep(3)
+    airflow.start_component("triggerer")
+
+    assert airflow.wait_for_run(DEFERRED, run_id) == "success"
+    jobs = jobs_of_run(braket, DEFERRED, run_id)
+    assert [job["status"] for job in jobs] == ["COMPLETED"]
+    log = log_of(airflow, DEFERRED, run_id)
+    counts = {tick: log.splitlines().count(f"count {tick}") for tick in range(ticks)}
+    assert counts == dict.fromkeys(range(ticks), 1), counts
+    assert "Forwarding the job's log lines from where an earlier trigger run stopped." in log
+    assert airflow.xcom(DEFERRED, run_id, "job")["jobArn"] == jobs[0]["jobArn"]
+
+
+def test_d_worker_killed_in_sync_mode_the_retry_reattaches(airflow: AirflowDeployment, braket: Any) -> None:
+    run_id = airflow.trigger(SYNC, {"mode": "count", "ticks": 25})
+    wait_for_log(airflow, SYNC, run_id, "count 3")
+    ti = airflow.task_instance(SYNC, run_id, "job")
+    worker = airflow.task_process(ti["id"])
+    assert worker is not None, "no process titled 'airflow worker -- <ti id>'"
+
+    worker.kill()
+
+    assert airflow.wait_for_run(SYNC, run_id) == "success"
+    assert airflow.task_instance(SYNC, run_id, "job")["try_number"] == 2
+    jobs = jobs_of_run(braket, SYNC, run_id)
+    assert len(jobs) == 1, jobs
+    assert jobs[0]["status"] == "COMPLETED"
+    assert "was started by an earlier try of this task; waiting on it" in log_of(airflow, SYNC, run_id, 2)
+    assert airflow.xcom(SYNC, run_id, "job")["jobArn"] == jobs[0]["jobArn"]
+
+
+def test_e_twelve_job_sweep_under_a_quota_of_three_all_succeed(
+    airflow: AirflowDeployment, braket: Any
+) -> None:
+    run_id = airflow.trigger("e2e_sweep")
+
+    assert airflow.wait_for_run("e2e_sweep", run_id, timeout=200) == "success"
+    tis = airflow.task_instances("e2e_sweep", run_id)
+    assert sorted(ti["map_index"] for ti in tis) == list(range(12))
+    assert {ti["state"] for ti in tis} == {"success"}
+    jobs = jobs_of_run(braket, "e2e_sweep", run_id)
+    assert len(jobs) == 12
+    assert {job["status"] for job in jobs} == {"COMPLETED"}
+    assert sorted(int(job["tags"]["airflow:map_index"]) for job in jobs) == list(range(12))
+    refused = sum(
+        "CreateJob refused (ServiceQuotaExceededException" in log_of(airflow, "e2e_sweep", run_id, 1, index)
+        for index in range(12)
+    )
+    print(f"{refused} of 12 mapped tasks were refused for quota at least once and waited")
+    assert refused > 0  # the quota really was met, and waited out
+
+
+def test_g_deferred_execution_timeout_cancels_the_job(airflow: AirflowDeployment, braket: Any) -> None:
+    dag_id = "e2e_deferred_timeout"
+    run_id = airflow.trigger(dag_id)
+
+    assert airflow.wait_for_run(dag_id, run_id, timeout=120) == "failed"
+    jobs = jobs_of_run(braket, dag_id, run_id)
+    assert len(jobs) == 1
+    AirflowDeployment.wait(
+        lambda: braket.get_job(jobArn=jobs[0]["jobArn"])["status"] == "CANCELLED",
+        15,
+        "the job to be CANCELLED",
+    )
+    log = log_of(airflow, dag_id, run_id)
+    assert "execution_timeout=0:00:20 reached while the task was deferred; cancelled hybrid job" in log
+
+
+def test_f_example_dags_complete_with_30_percent_of_braket_calls_failing(
+    airflow: AirflowDeployment, braket: Any, e2e_service: Any
+) -> None:
+    faults = {"operations": {"*": {"throttle": 0.1, "error": 0.1, "drop": 0.1}}, "seed": 30}
+    e2e_service.admin("PUT", "/_local/faults", json.dumps(faults).encode())
+    try:
+        with contextlib.suppress(ApiError):  # it exists already on a second run
+            airflow.api("POST", "/pools", {"name": "braket_jobs", "slots": 3, "include_deferred": True})
+        vqe_run = airflow.trigger("braket_vqe")
+        sweep_run = airflow.trigger("braket_qaoa_sweep", {"depths": [1, 2], "seeds": [1, 2]})
+
+        assert airflow.wait_for_run("braket_vqe", vqe_run, timeout=240) == "success"
+        assert airflow.wait_for_run("braket_qaoa_sweep", sweep_run, timeout=240) == "success"
+        injected = json.loads(e2e_service.admin("GET", "/_local/faults"))["injected"]
+    finally:
+        e2e_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
+
+    print(f"faults injected into Braket API calls: {injected}")
+    assert min(injected.get(kind, 0) for kind in ("throttle", "error", "drop")) > 0
+    summary = airflow.xcom("braket_vqe", vqe_run, "post_process")
+    assert summary["error"] < 1e-5  # the energy found is the exact ground state's
+    best = airflow.xcom("braket_qaoa_sweep", sweep_run, "pick_best")
+    assert best["jobs"] == 4
+    assert best["best_cut"] == best["max_cut"] == 8
+    assert len(jobs_of_run(braket, "braket_vqe", vqe_run)) == 1
+    assert len(jobs_of_run(braket, "braket_qaoa_sweep", sweep_run)) == 4  # no duplicate from a retry
