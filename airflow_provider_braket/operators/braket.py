@@ -15,7 +15,6 @@ from airflow.providers.common.compat.sdk import (
     BaseOperator,
     conf,
 )
-from airflow.providers.standard.triggers.temporal import TimeDeltaTrigger
 
 from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
 from airflow_provider_braket.identity import TaskIdentity, jobs_of
@@ -43,7 +42,7 @@ from airflow_provider_braket.submission import (
     is_worth_resubmitting,
 )
 from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
-from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.triggers.braket import JobStatusTrigger, ResubmitTrigger
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT, TaskDeferralTimeout
 
 if TYPE_CHECKING:
@@ -197,9 +196,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         return self._run(context, SubmitState.begin())
 
-    def execute_resubmit(self, context: Context, submit: dict[str, Any], event: Any = None) -> dict[str, Any]:
+    def execute_resubmit(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after waiting on a timer for Braket to accept the job (quota, throttling)."""
-        return self._run(context, SubmitState.from_dict(submit))
+        return self._run(context, SubmitState.from_dict(event["submit"]))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: read the ended job and return (or fail on) its outcome."""
@@ -380,9 +379,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         )
         if self.deferrable:
             self.defer(
-                trigger=TimeDeltaTrigger(timedelta(seconds=delay)),
+                trigger=ResubmitTrigger(moment=time.time() + delay, submit=submit.to_dict()),
                 method_name="execute_resubmit",
-                kwargs={"submit": submit.to_dict()},
             )
         time.sleep(delay)
 

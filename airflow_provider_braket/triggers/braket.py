@@ -272,3 +272,31 @@ class JobStatusTrigger(BaseTrigger):
 
 def _is_user_action(cancelled: asyncio.CancelledError) -> bool:
     return bool(cancelled.args) and cancelled.args[0] == USER_ACTION_CANCEL_MSG
+
+
+class ResubmitTrigger(BaseTrigger):
+    """
+    Wake a task at ``moment`` to submit its hybrid job again, handing back where submitting stood.
+
+    The operator defers on it while Braket refuses the job for now (concurrent-job quota,
+    throttling), so the wait holds no worker slot. The state travels in the event, not in the
+    deferral's kwargs, so it reaches the task however the resume is run.
+
+    :param moment: Epoch seconds to fire at.
+    :param submit: The operator's submission state (``SubmitState.to_dict()``).
+    """
+
+    def __init__(self, moment: float, submit: dict[str, Any]) -> None:
+        super().__init__()
+        self.moment = moment
+        self.submit = submit
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            f"{type(self).__module__}.{type(self).__qualname__}",
+            {"moment": self.moment, "submit": self.submit},
+        )
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        await asyncio.sleep(max(0.0, self.moment - time.time()))
+        yield TriggerEvent({"submit": self.submit})

@@ -85,7 +85,7 @@ def results(s3: Any, job: dict[str, Any]) -> dict[str, Any]:
         return dict(json.load(member)["dataDictionary"])
 
 
-def start_job(hook: Any, mode: str, name: str | None = None) -> dict[str, Any]:
+def start_job(hook: Any, mode: str, name: str | None = None, **hyperparameters: Any) -> dict[str, Any]:
     """Create a behaviours.py job through the provider's hook (SDK layout, validated request)."""
     import uuid
 
@@ -98,6 +98,6 @@ def start_job(hook: Any, mode: str, name: str | None = None) -> dict[str, Any]:
         device="local:braket/braket.local.qubit",
         entry_point="behaviours",
         job_name=name,
-        hyperparameters={"mode": mode},
+        hyperparameters={"mode": mode, **{key: str(value) for key, value in hyperparameters.items()}},
     )
     return dict(hook.get_job(hook.create_job(spec.request(location, hook.jobs_role_arn(), uuid.uuid4().hex))))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from airflow.sdk import DAG
@@ -56,3 +56,6 @@ with DAG("test_package", schedule=None, start_date=START, params={"mode": "packa
 
 with DAG("test_cancel", schedule=None, start_date=START, params={"job_arn": ""}):
     CancelHybridJobOperator(task_id="cancel", job_arn="{{ params.job_arn }}", waiter_delay=0.5)
+
+with DAG("test_execution_timeout_sync", schedule=None, start_date=START, params={"mode": "sleep"}):
+    job_task(deferrable=False, execution_timeout=timedelta(seconds=6))
