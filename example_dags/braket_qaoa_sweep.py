@@ -4,7 +4,9 @@ make_sweep -> qaoa (CreateHybridJobOperator, mapped with expand) -> pick_best
 
 Every mapped job takes a slot of the ``braket_jobs`` pool; give the pool as many slots as your
 account's concurrent hybrid job quota (``airflow pools set braket_jobs 3 "Braket job quota"``), so
-the sweep never asks Braket for more jobs than it will run. The jobs run
+the sweep does not ask Braket for more jobs than it will run. A job refused for the quota anyway
+(another DAG's jobs count too) is not a failure: its task waits and submits again, up to the
+operator's ``submit_timeout``. The jobs run
 ``algorithms/qaoa_maxcut.py`` on ``params.device`` (the local simulator unless set).
 """
 
