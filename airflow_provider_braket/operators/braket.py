@@ -219,7 +219,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         # A deferral that runs past execution_timeout comes back here, with neither on_kill nor
         # the trigger's timeout event: without this the job would run on, billed, unwatched.
-        if next_method == TRIGGER_FAIL and str((next_kwargs or {}).get("error")) == TRIGGER_TIMEOUT:
+        # The reason is Airflow's str Enum, or its value once read back from the database.
+        if next_method == TRIGGER_FAIL and (next_kwargs or {}).get("error") == TRIGGER_TIMEOUT:
             self._fail_after_execution_timeout(
                 TaskIdentity.from_context(context, self.task_id), None, deferred=True
             )

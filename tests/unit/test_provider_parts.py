@@ -275,4 +275,8 @@ def test_provider_info_names_what_exists() -> None:
     for path in [*info["extra-links"], info["connection-types"][0]["hook-class-name"]]:
         module, _, name = path.rpartition(".")
         assert hasattr(importlib.import_module(module), name)
-    assert set(info["config"]["braket"]["options"]) == {"waiter_delay", "default_bucket"}
+    assert set(info["config"]["braket"]["options"]) == {
+        "waiter_delay",
+        "default_bucket",
+        "min_deferral_seconds",
+    }
