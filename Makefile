@@ -3,13 +3,24 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8975
 DEMO_DIR ?= .demo
+# The oldest Airflow supported (MWAA runs 3.0.x): the cancel-on-kill e2e scenarios run on it too.
+OLDEST_AIRFLOW ?= 3.0.6
+VENV_OLDEST ?= .venv-airflow-$(OLDEST_AIRFLOW)
+# Airflow 3.0's api-server predates fastapi 0.117 and cadwyn 5.5, and does not run with them.
+OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5"
 
-.PHONY: install demo test lint typecheck unit integration clean
+.PHONY: install demo test lint typecheck unit integration e2e e2e-oldest clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
 	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[dev]"
+	touch $@
+
+$(VENV_OLDEST)/.installed: pyproject.toml
+	python3 -m venv $(VENV_OLDEST)
+	$(VENV_OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check uv
+	$(VENV_OLDEST)/bin/uv pip install --quiet --python $(VENV_OLDEST)/bin/python -e ".[dev]" $(OLDEST_PINS)
 	touch $@
 
 install: $(VENV)/.installed
@@ -27,12 +38,20 @@ unit: install
 integration: install
 	$(PY) -m pytest tests/integration -q
 
-# The whole suite: lint, types, unit and integration tests (integration starts real local services).
+e2e: install
+	$(PY) -m pytest tests/e2e -q -ra
+
+e2e-oldest: $(VENV_OLDEST)/.installed
+	$(VENV_OLDEST)/bin/python -m pytest tests/e2e -q -ra -m cancel_on_kill
+
+# The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
+# local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.
 test: lint typecheck
 	$(PY) -m pytest tests -q -ra
+	$(MAKE) e2e-oldest
 
 demo: install
 	$(PY) examples/demo.py --port $(PORT) --data-dir $(DEMO_DIR)
 
 clean:
-	rm -rf $(VENV) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_OLDEST) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache

@@ -206,8 +206,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.job_arn_to_cancel = job_arn
         status = event["status"]
         if status == "timeout":
-            deadline = self._execution_deadline(context)
-            if deadline is not None and time.time() >= deadline - 1:
+            if event.get("reason") == "execution_timeout":
                 self._fail_after_execution_timeout(
                     TaskIdentity.from_context(context, self.task_id), job_arn, deferred=True
                 )
@@ -436,9 +435,11 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         # Airflow 3 does not bound a deferral by execution_timeout (only by defer's own timeout), so
         # the trigger stops at whichever deadline comes first and this task cancels the job. The
         # defer timeout, a little later, is the backstop for a triggerer that is down.
-        deadlines = [d for d in (self._deadline(), execution_deadline) if d is not None]
+        timeout_at, reason = self._deadline(), "waiter_max_attempts"
         backstop = None
         if execution_deadline is not None:
+            if timeout_at is None or execution_deadline <= timeout_at:
+                timeout_at, reason = execution_deadline, "execution_timeout"
             backstop = timedelta(
                 seconds=max(0.0, execution_deadline - time.time()) + 2 * self.waiter_delay + 30
             )
@@ -448,7 +449,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
                 job_arn=job["jobArn"],
                 job_name=job["jobName"],
                 poll_interval=self.waiter_delay,
-                timeout_at=min(deadlines) if deadlines else None,
+                timeout_at=timeout_at,
+                timeout_reason=reason,
                 not_before=self.resume_not_before(),
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,

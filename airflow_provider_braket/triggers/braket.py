@@ -44,6 +44,7 @@ class JobStatusTrigger(BaseTrigger):
     :param job_name: Its name (its log streams are named after it).
     :param poll_interval: Seconds between two GetJob calls.
     :param timeout_at: Epoch seconds after which to stop waiting and report ``timeout``.
+    :param timeout_reason: What ``timeout_at`` stands for; handed back in the ``timeout`` event.
     :param not_before: Epoch seconds before which no event fires, so that a task does not resume
         within moments of deferring (see ``version_compat.MIN_DEFERRAL_SECONDS``).
     :param cancel_on_kill: Cancel the job when a user kills the deferred task.
@@ -62,6 +63,7 @@ class JobStatusTrigger(BaseTrigger):
         poll_interval: float = 30,
         timeout_at: float | None = None,
         not_before: float | None = None,
+        timeout_reason: str = "timeout_at",
         cancel_on_kill: bool = True,
         forward_logs: bool = True,
         log_positions: dict[str, dict[str, int]] | None = None,
@@ -76,6 +78,7 @@ class JobStatusTrigger(BaseTrigger):
         self.poll_interval = poll_interval
         self.timeout_at = timeout_at
         self.not_before = not_before
+        self.timeout_reason = timeout_reason
         self.cancel_on_kill = cancel_on_kill
         self.forward_logs = forward_logs
         self.log_positions = log_positions or {}
@@ -93,6 +96,7 @@ class JobStatusTrigger(BaseTrigger):
                 "poll_interval": self.poll_interval,
                 "timeout_at": self.timeout_at,
                 "not_before": self.not_before,
+                "timeout_reason": self.timeout_reason,
                 "cancel_on_kill": self.cancel_on_kill,
                 "forward_logs": self.forward_logs,
                 "log_positions": self.log_positions,
@@ -161,7 +165,12 @@ class JobStatusTrigger(BaseTrigger):
                     "failureReason": job.get("failureReason"),
                 }
             if self.timeout_at is not None and time.time() >= self.timeout_at:
-                return {"status": "timeout", "jobArn": self.job_arn, "lastStatus": job["status"]}
+                return {
+                    "status": "timeout",
+                    "jobArn": self.job_arn,
+                    "lastStatus": job["status"],
+                    "reason": self.timeout_reason,
+                }
             await asyncio.sleep(self.poll_interval)
 
     async def _forward_logs(self, logs: Any, cursor: LogCursor) -> None:

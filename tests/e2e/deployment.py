@@ -79,6 +79,9 @@ class AirflowDeployment:
             "AIRFLOW__API__WORKERS": "1",
             "AIRFLOW__API__SECRET_KEY": self._secret("api-secret"),
             "AIRFLOW__API_AUTH__JWT_SECRET": self._secret("jwt-secret"),
+            "AIRFLOW__API__ENABLE_XCOM_DESERIALIZE_SUPPORT": "True",
+            # Airflow 3.0 leaves the issuer unset, which PyJWT >= 2.10 refuses to sign.
+            "AIRFLOW__API_AUTH__JWT_ISSUER": "airflow-e2e",
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._port("worker-log")),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self._port("trigger-log")),
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
