@@ -192,20 +192,8 @@ class JobStatusTrigger(BaseTrigger):
 
     async def _saved_log_positions(self) -> dict[str, dict[str, int]] | None:
         """Where an earlier run of this trigger stopped forwarding this job's log lines, if anywhere."""
-        ti = self.task_instance
-        if ti is None:
-            return None
-        from airflow.providers.common.compat.sdk import XCom
-        from asgiref.sync import sync_to_async
-
         try:
-            saved = await sync_to_async(XCom.get_one)(
-                key=LOG_CURSOR_XCOM_KEY,
-                dag_id=ti.dag_id,
-                task_id=ti.task_id,
-                run_id=ti.run_id,
-                map_index=ti.map_index,
-            )
+            saved = await self._cursor_xcom("get_one")
         except Exception as error:
             self.log.warning("Could not read where log forwarding stopped (%s); starting over.", error)
             return None
@@ -215,24 +203,28 @@ class JobStatusTrigger(BaseTrigger):
         return None
 
     async def _save_log_positions(self, positions: dict[str, dict[str, int]]) -> None:
-        ti = self.task_instance
-        if ti is None:
-            return
-        from airflow.providers.common.compat.sdk import XCom
-        from asgiref.sync import sync_to_async
-
         try:
-            await sync_to_async(XCom.set)(
-                key=LOG_CURSOR_XCOM_KEY,
-                value={"jobArn": self.job_arn, "positions": positions},
-                dag_id=ti.dag_id,
-                task_id=ti.task_id,
-                run_id=ti.run_id,
-                map_index=ti.map_index,
-            )
+            await self._cursor_xcom("set", value={"jobArn": self.job_arn, "positions": positions})
         except Exception as error:
             # Forwarding goes on; only a restart of this trigger would repeat lines.
             self.log.warning("Could not save where log forwarding got (%s).", error)
+
+    async def _cursor_xcom(self, method: str, **value: Any) -> Any:
+        """``XCom.get_one`` or ``XCom.set`` of this task instance's log cursor (no-op without one)."""
+        ti = self.task_instance
+        if ti is None:
+            return None
+        from airflow.providers.common.compat.sdk import XCom
+        from asgiref.sync import sync_to_async
+
+        return await sync_to_async(getattr(XCom, method))(
+            key=LOG_CURSOR_XCOM_KEY,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_id=ti.run_id,
+            map_index=ti.map_index,
+            **value,
+        )
 
     async def on_kill(self) -> None:
         """Cancel the job when a user kills the deferred task (Airflow >= 3.3 calls this)."""

@@ -61,14 +61,21 @@ def test_a_deferred_task_marked_failed_cancels_its_job(airflow: AirflowDeploymen
     wait_for_log(airflow, DEFERRED, run_id, "is RUNNING.")
     job = wait_for_job(braket, DEFERRED, run_id, "RUNNING")
 
-    airflow.set_task_state(DEFERRED, run_id, "job", "failed")
+    mark_failed_and_see_the_job_cancelled(airflow, braket, DEFERRED, run_id, job["jobArn"])
+
+    assert len(jobs_of_run(braket, DEFERRED, run_id)) == 1
+
+
+def mark_failed_and_see_the_job_cancelled(
+    airflow: AirflowDeployment, braket: Any, dag_id: str, run_id: str, job_arn: str
+) -> None:
+    """Mark the task failed as a user would; its job must be CANCELLED within 15 s."""
+    airflow.set_task_state(dag_id, run_id, "job", "failed")
     marked = time.monotonic()
     AirflowDeployment.wait(
-        lambda: braket.get_job(jobArn=job["jobArn"])["status"] == "CANCELLED", 15, "the job to be CANCELLED"
+        lambda: braket.get_job(jobArn=job_arn)["status"] == "CANCELLED", 15, "the job to be CANCELLED"
     )
-
     print(f"job CANCELLED {time.monotonic() - marked:.1f} s after the task was marked failed")
-    assert len(jobs_of_run(braket, DEFERRED, run_id)) == 1
 
 
 def log_of(
@@ -97,13 +104,8 @@ def test_b_sync_task_marked_failed_cancels_its_job(airflow: AirflowDeployment, b
     wait_for_log(airflow, SYNC, run_id, "is RUNNING.")
     job = wait_for_job(braket, SYNC, run_id, "RUNNING")
 
-    airflow.set_task_state(SYNC, run_id, "job", "failed")
-    marked = time.monotonic()
-    AirflowDeployment.wait(
-        lambda: braket.get_job(jobArn=job["jobArn"])["status"] == "CANCELLED", 15, "the job to be CANCELLED"
-    )
+    mark_failed_and_see_the_job_cancelled(airflow, braket, SYNC, run_id, job["jobArn"])
 
-    print(f"job CANCELLED {time.monotonic() - marked:.1f} s after the task was marked failed")
     assert airflow.task_instance(SYNC, run_id, "job")["try_number"] == 1
     assert len(jobs_of_run(braket, SYNC, run_id)) == 1
 
