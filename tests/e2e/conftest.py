@@ -1,4 +1,4 @@
-"""One real Airflow deployment and one local Braket service for the whole end-to-end suite.
+"""One real Airflow deployment and one local Braket service per e2e module, stopped after it.
 
 The scenarios run one after another against them (starting Airflow costs about half a minute on
 this machine); each leaves no job running behind it.
@@ -20,7 +20,7 @@ EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
 JOB_QUOTA = 3
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def e2e_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServiceProcess]:
     service = LocalServiceProcess(
         tmp_path_factory.mktemp("e2e-braket") / "data",
@@ -30,7 +30,7 @@ def e2e_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServi
     service.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def airflow(
     e2e_service: LocalServiceProcess, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[AirflowDeployment]:
