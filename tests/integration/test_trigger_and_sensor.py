@@ -87,13 +87,18 @@ def test_timeout_and_unknown_job_events() -> None:
     try:
         timed_out = first_event(
             JobStatusTrigger(
-                job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2, timeout_at=time.time()
+                job_arn=job["jobArn"],
+                job_name=job["jobName"],
+                poll_interval=0.2,
+                timeout_at=time.time(),
+                timeout_reason="waiter_max_attempts",
             )
         )
         assert timed_out == {
             "status": "timeout",
             "jobArn": job["jobArn"],
             "lastStatus": timed_out["lastStatus"],
+            "reason": "waiter_max_attempts",
         }
         assert timed_out["lastStatus"] in ("QUEUED", "RUNNING")
     finally:
