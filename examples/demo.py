@@ -28,6 +28,8 @@ def airflow_environment(home: Path, connection: str) -> dict[str, str]:
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",
         "AIRFLOW__BRAKET__WAITER_DELAY": "2",
+        # `dags test` runs the trigger inline, with no scheduler to race: no need to hold resumes back.
+        "AIRFLOW__BRAKET__MIN_DEFERRAL_SECONDS": "0",
         "AIRFLOW_CONN_BRAKET_DEFAULT": connection,
     }
 
