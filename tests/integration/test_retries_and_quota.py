@@ -8,6 +8,7 @@ real crashes, are tests/e2e/test_reliability.py.
 
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -181,3 +182,23 @@ def test_execution_timeout_in_a_worker_cancels_the_job(capfd: pytest.CaptureFixt
     assert message in output
     job_arn = output.split(message)[1].split(" ")[0]
     assert wait_for(BraketHook().conn, job_arn)["status"] == "CANCELLED"
+
+
+def test_throttling_that_outlasts_botocore_retries_is_waited_out(
+    own_service: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    own_service.start()
+    monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", own_service.connection_uri())
+    every_create_throttled = {"operations": {"CreateJob": {"throttle": 1.0}}}
+    own_service.admin("PUT", "/_local/faults", json.dumps(every_create_throttled).encode())
+    threading.Timer(3, lambda: own_service.admin("PUT", "/_local/faults", b'{"operations": {}}')).start()
+    run_id = f"run-{uuid.uuid4()}"
+
+    # One botocore attempt, so that throttling reaches the operator at once.
+    job = operator("ok", botocore_config={"retries": {"mode": "standard", "max_attempts": 1}}).execute(
+        context_of(run_id, 1)
+    )
+
+    assert job["status"] == "COMPLETED"
+    assert "CreateJob refused (ThrottlingException" in capfd.readouterr().out
+    assert [found["jobArn"] for found in jobs_of_run(run_id)] == [job["jobArn"]]
