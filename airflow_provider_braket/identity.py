@@ -21,6 +21,8 @@ from airflow_provider_braket.jobs.models import ACTIVE_STATUSES
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
+    from airflow_provider_braket.hooks.braket import BraketHook
+
 TAG_PREFIX = "airflow:"
 IDENTITY_TAGS = ("dag_id", "task_id", "run_id", "map_index")
 # Jobs are looked for from a little before the DAG run began: the clocks of the Airflow hosts and
@@ -81,6 +83,10 @@ class TaskIdentity:
         """
         key = "\x1f".join((*self.tags().values(), str(self.try_number)))
         return hashlib.sha256(key.encode()).hexdigest()
+
+    def find_jobs(self, hook: BraketHook) -> TaskJobs:
+        """This task instance's jobs, from one paged SearchJobs over its DAG run's time."""
+        return jobs_of(self, hook.search_jobs(self.search_filters()))
 
     def owns(self, job_summary: dict[str, Any]) -> bool:
         tags = job_summary.get("tags") or {}

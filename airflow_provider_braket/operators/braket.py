@@ -17,7 +17,7 @@ from airflow.providers.common.compat.sdk import (
 )
 
 from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
-from airflow_provider_braket.identity import TaskIdentity, jobs_of
+from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.metrics import latest_values
 from airflow_provider_braket.jobs.models import RequestValidationError
@@ -291,7 +291,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         A QUEUED or RUNNING one is waited on; a COMPLETED one is reused only with
         ``reuse_completed``; a FAILED or CANCELLED one is left alone (a new job is created).
         """
-        jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+        jobs = identity.find_jobs(self.hook)
         if jobs.active is not None:
             job = jobs.active
             self.log.info(
@@ -346,7 +346,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     def _job_holding_token(self, identity: TaskIdentity, conflict: Exception) -> str:
         # This try's token already made a job from a request that differs (a re-rendered
         # template, say): that job is this try's, whatever its request was.
-        jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+        jobs = identity.find_jobs(self.hook)
         if jobs.unfinished:
             return str(jobs.unfinished[0]["jobArn"])
         raise conflict
@@ -392,7 +392,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             arns = [job_arn] if job_arn else []
             if not arns:
                 # The deferred task's job, or one whose CreateJob answer never came: found by its tags.
-                jobs = jobs_of(identity, self.hook.search_jobs(identity.search_filters()))
+                jobs = identity.find_jobs(self.hook)
                 arns = [str(job["jobArn"]) for job in jobs.unfinished]
             cancelled = ", ".join(f"{arn} ({self.hook.cancel_job(arn)})" for arn in arns)
             outcome = f"cancelled hybrid job {cancelled}" if cancelled else "no hybrid job had been created"

@@ -21,7 +21,7 @@ from dagrun import load, run, states
 from helpers import JOBS_DIR, start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
-from airflow_provider_braket.identity import TaskIdentity, jobs_of
+from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.operators.braket import CreateHybridJobOperator
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
@@ -54,7 +54,7 @@ def operator(mode: str, **kwargs: Any) -> CreateHybridJobOperator:
 
 def jobs_of_run(run_id: str) -> list[dict[str, Any]]:
     identity = TaskIdentity("retries", "job", run_id, -1, 1, datetime.now(timezone.utc))
-    return jobs_of(identity, BraketHook().search_jobs(identity.search_filters())).jobs
+    return identity.find_jobs(BraketHook()).jobs
 
 
 @pytest.mark.usefixtures("braket_connection")
