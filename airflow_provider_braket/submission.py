@@ -53,7 +53,7 @@ class SubmitState:
 
     :param timestamp: Milliseconds; names the job's S3 prefix and its default name, so every
         resubmission sends the very same request (and its client token stays valid).
-    :param started_at: Epoch seconds of the first CreateJob of this try.
+    :param started_at: Epoch seconds when this try began to submit (``submit_timeout`` counts from it).
     :param refusals: How many CreateJob calls were refused so far.
     :param bucket: The bucket the job's files went to, once uploaded.
     :param role_arn: The execution role, once looked up.

@@ -7,6 +7,8 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import conf
+
 from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook
 from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
 
@@ -52,8 +54,6 @@ class BraketTaskMixin:
     @staticmethod
     def min_deferral_seconds() -> float:
         """How long a deferral lasts at least (``[braket] min_deferral_seconds``)."""
-        from airflow.providers.common.compat.sdk import conf
-
         return conf.getfloat("braket", "min_deferral_seconds", fallback=MIN_DEFERRAL_SECONDS)
 
     def resume_not_before(self) -> float:
