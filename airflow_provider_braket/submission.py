@@ -16,7 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from airflow_provider_braket.hooks.braket import is_transient_error
+from airflow_provider_braket.connection import is_transient_error
 from airflow_provider_braket.jobs.progress import Backoff
 
 QUOTA_ERROR_CODES = frozenset({"ServiceQuotaExceededException"})

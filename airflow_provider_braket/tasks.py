@@ -9,12 +9,14 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import conf
 
-from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook
+from airflow_provider_braket.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
     from airflow.sdk import Context
+
+    from airflow_provider_braket.hooks.braket import BraketHook
 
 
 class BraketTaskMixin:
@@ -44,6 +46,9 @@ class BraketTaskMixin:
 
     @cached_property
     def hook(self) -> BraketHook:
+        # Imported here: the hook brings boto3 and AwsBaseHook, which DAG parsing need not pay for.
+        from airflow_provider_braket.hooks.braket import BraketHook
+
         return BraketHook(
             aws_conn_id=self.aws_conn_id,
             region_name=self.region_name,

@@ -15,9 +15,9 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
 from botocore.config import Config
-from botocore.exceptions import ClientError, HTTPClientError
-from botocore.exceptions import ConnectionError as BotocoreConnectionError
+from botocore.exceptions import ClientError
 
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
 from airflow_provider_braket.jobs.metrics import parse_metrics
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, validate_create_job
@@ -29,47 +29,14 @@ from airflow_provider_braket.jobs.source import pack_source_module
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
 
-DEFAULT_CONN_ID = "braket_default"
+__all__ = ["DEFAULT_CONN_ID", "BraketHook", "is_transient_error"]
+
 JOBS_ROLE_ENV = "BRAKET_JOBS_ROLE_ARN"
 JOBS_ROLE_EXTRA = "jobs_role_arn"
 DEFAULT_JOBS_ROLE_PREFIX = "AmazonBraketJobsExecutionRole"
 # Braket's API quotas are small (GetJob, SearchJobs: 5 requests/s per account); adaptive mode adds
 # client-side rate limiting on top of standard retries when the service starts to throttle.
 DEFAULT_RETRIES = {"mode": "adaptive", "max_attempts": 10}
-# What botocore's standard retry mode treats as passing (its throttling and transient lists); a
-# waiter that still sees one after botocore gave up waits longer instead of failing the task.
-TRANSIENT_ERROR_CODES = frozenset(
-    {
-        "Throttling",
-        "ThrottlingException",
-        "ThrottledException",
-        "RequestThrottledException",
-        "TooManyRequestsException",
-        "RequestLimitExceeded",
-        "LimitExceededException",
-        "SlowDown",
-        "RequestTimeout",
-        "RequestTimeoutException",
-        "PriorRequestNotComplete",
-        "InternalServiceException",
-        "InternalServerException",
-        "ServiceUnavailable",
-    }
-)
-
-
-def is_transient_error(error: BaseException) -> bool:
-    """Throttling, a 5xx answer or a lost connection: worth waiting out rather than failing on."""
-    if isinstance(error, ClientError):
-        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES or status in (
-            429,
-            500,
-            502,
-            503,
-            504,
-        )
-    return isinstance(error, BotocoreConnectionError | HTTPClientError | TimeoutError)
 
 
 class BraketHook(AwsBaseHook):

@@ -16,7 +16,7 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.metrics import latest_values
@@ -47,6 +47,8 @@ from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_braket.hooks.braket import BraketHook
 
 
 def _default_waiter_delay() -> float:

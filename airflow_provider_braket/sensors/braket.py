@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, conf
 
-from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.tasks import BraketTaskMixin, job_summary

@@ -7,14 +7,17 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_braket.hooks.braket import DEFAULT_CONN_ID, BraketHook, is_transient_error
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.progress import Backoff, JobProgress, is_terminal, wants_logs
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
 
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
 USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
@@ -109,6 +112,9 @@ class JobStatusTrigger(BaseTrigger):
 
     @cached_property
     def hook(self) -> BraketHook:
+        # Imported here, as in the operators: DAG parsing imports this module too.
+        from airflow_provider_braket.hooks.braket import BraketHook
+
         return BraketHook(
             aws_conn_id=self.aws_conn_id,
             region_name=self.region_name,

@@ -280,3 +280,17 @@ def test_provider_info_names_what_exists() -> None:
         "default_bucket",
         "min_deferral_seconds",
     }
+
+
+def test_operators_sensors_triggers_and_links_leave_the_aws_hook_to_run_time() -> None:
+    # AwsBaseHook with boto3 costs a DAG file about half a second; a task loads it when it runs.
+    code = (
+        "import sys, airflow_provider_braket.get_provider_info\n"
+        "for m in ('operators', 'sensors', 'triggers', 'links'):\n"
+        "    __import__(f'airflow_provider_braket.{m}.braket')\n"
+        "loaded = {'boto3', 'airflow.providers.amazon.aws.hooks.base_aws',\n"
+        "          'airflow_provider_braket.hooks.braket'}\n"
+        "print(sorted(loaded & set(sys.modules)))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
