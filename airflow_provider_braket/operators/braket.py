@@ -116,8 +116,6 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param botocore_config: botocore client configuration as a dict.
     """
 
-    _execution_deadline_at: float | None = None
-
     template_fields: Sequence[str] = (
         "device",
         "source_module",
@@ -229,19 +227,21 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
         identity = TaskIdentity.from_context(context, self.task_id)
-        self._execution_deadline_at = self._execution_deadline(context)
         try:
             spec, source, local_channels = self._checked_spec(context, submit.timestamp, identity)
         except RequestValidationError as error:
             raise AirflowFailException(str(error)) from error
         try:
-            job = self._job_of_earlier_try(identity)
+            # A resubmission of this try needs no search: its client token already finds a job
+            # that a refused-looking CreateJob did create.
+            job = None if submit.refusals else self._job_of_earlier_try(identity)
             if job is not None and job["status"] == "COMPLETED":
                 return self._finish(self.hook.get_job(job["jobArn"]))
             if job is not None:
                 job_arn, job_name = job["jobArn"], job["jobName"]
             else:
-                job_arn = self._submit(identity, spec, source, local_channels, submit)
+                deadline = self._execution_deadline(context)
+                job_arn = self._submit(identity, spec, source, local_channels, submit, deadline)
                 job_name = spec.job_name
             return self._watch(context, job_arn, job_name)
         except AirflowTaskTimeout:
@@ -319,6 +319,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         source: Path | str,
         local_channels: dict[str, str],
         submit: SubmitState,
+        execution_deadline: float | None,
     ) -> str:
         """Create the job; wait (sleeping, or deferred on a timer) while Braket refuses it for now."""
         hook = self.hook
@@ -343,7 +344,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
                     return self._job_holding_token(identity, error)
                 if not is_worth_resubmitting(error):
                     raise
-                self._wait_to_resubmit(submit, error)
+                self._wait_to_resubmit(submit, error, execution_deadline)
 
     def _job_holding_token(self, identity: TaskIdentity, conflict: Exception) -> str:
         # This try's token already made a job from a request that differs (a re-rendered
@@ -353,13 +354,14 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             return str(jobs.unfinished[0]["jobArn"])
         raise conflict
 
-    def _wait_to_resubmit(self, submit: SubmitState, error: Exception) -> None:
+    def _wait_to_resubmit(
+        self, submit: SubmitState, error: Exception, execution_deadline: float | None
+    ) -> None:
         delay = submit.next_delay(error, self.waiter_delay)
         if self.deferrable:
             delay = max(delay, self.min_deferral_seconds())
         elapsed = submit.elapsed()
-        deadline = self._execution_deadline_at
-        if deadline is not None and time.time() + delay >= deadline:
+        if execution_deadline is not None and time.time() + delay >= execution_deadline:
             raise AirflowTaskTimeout(
                 f"execution_timeout={self.execution_timeout} would pass before Braket accepts the job "
                 f"(refused {submit.refusals} times; last: {describe(error)}); no job was created."
