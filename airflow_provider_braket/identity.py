@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.models import ACTIVE_STATUSES
+from airflow_provider_braket.jobs.models import ACTIVE_STATUSES, format_timestamp
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -98,9 +98,7 @@ class TaskIdentity:
         since = self.run_started_at or now - DEFAULT_LOOKBACK
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
-        since -= CLOCK_SKEW
-        stamp = since.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
-        return [{"name": "createdAt", "operator": "GTE", "values": [stamp]}]
+        return [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since - CLOCK_SKEW)]}]
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -285,10 +285,20 @@ class BraketHook(AwsBaseHook):
                     yield stream, event
 
     async def iter_log_events_async(
-        self, job_name: str, job_arn: str, cursor: LogCursor, client: Any
+        self,
+        job_name: str,
+        job_arn: str,
+        cursor: LogCursor,
+        client: Any,
+        pace: Callable[[], Awaitable[None]] | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Async :meth:`iter_log_events` on an aiobotocore ``logs`` client (:meth:`async_logs_client`)."""
+        """Async :meth:`iter_log_events` on an aiobotocore ``logs`` client (:meth:`async_logs_client`).
+
+        :param pace: Awaited before each CloudWatch Logs call, e.g. a rate budget shared by callers.
+        """
+        pace = pace or _no_pace
         try:
+            await pace()
             answer = await client.describe_log_streams(
                 logGroupName=LOG_GROUP, logStreamNamePrefix=log_stream_prefix(job_name, job_arn)
             )
@@ -299,6 +309,7 @@ class BraketHook(AwsBaseHook):
         for stream in (item["logStreamName"] for item in answer["logStreams"]):
             reader = StreamReader(stream, cursor.position(stream))
             while not reader.done:
+                await pace()
                 for event in reader.take(await client.get_log_events(**reader.request)):
                     reader.position.passed(event)
                     yield stream, event
@@ -312,3 +323,7 @@ class BraketHook(AwsBaseHook):
     def get_metrics(self, job_name: str, job_arn: str) -> list[dict[str, float]]:
         """Every ``log_metric`` record the job logged, in order (read from its log streams)."""
         return parse_metrics(event["message"] for _, event in self.iter_log_events(job_name, job_arn))
+
+
+async def _no_pace() -> None:
+    return None

@@ -227,6 +227,13 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def format_timestamp(moment: datetime) -> str:
+    """A SearchJobs ``createdAt`` value: ISO-8601 in UTC with milliseconds and ``Z``."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3] + "Z"
+
+
 _MAP_FIELDS = frozenset({"hyperParameters", "tags"})
 
 

@@ -7,6 +7,7 @@ and log what it returns, so the task log reads the same in sync and deferrable m
 from __future__ import annotations
 
 import random
+from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
@@ -42,6 +43,16 @@ def is_terminal(job: dict[str, Any]) -> bool:
 def wants_logs(job: dict[str, Any]) -> bool:
     """Logs exist only once a job runs; the final read after it ends catches the last lines."""
     return job["status"] in LOG_FORWARDING_STATUSES
+
+
+def created_epoch(job: dict[str, Any]) -> float | None:
+    """A job's (or job summary's) ``createdAt`` in epoch seconds; None if it has none."""
+    value = job.get("createdAt")
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    if isinstance(value, datetime):
+        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
+    return None if value is None else float(value)
 
 
 class Backoff:

@@ -12,6 +12,7 @@ import logging
 import socket
 import threading
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
@@ -63,6 +64,8 @@ class LocalService:
         self.clients = SelfClients(config)
         self.runner = JobRunner(config, self.store, self.clients)
         self.faults = FaultInjector()
+        # Requests served, by "<service>:<operation>": what a client's polling really costs.
+        self.calls: Counter[str] = Counter()
         self.ready = threading.Event()
         self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner))
         self.admin = _build_admin_app(self)
@@ -86,6 +89,7 @@ class LocalService:
         except SignatureError as error:
             await _deny(scope, send, headers, str(error))
             return
+        self.calls[_call_name(service, scope, headers)] += 1
         replay = _replay(body)
         if service == "braket":
             await self._braket(scope, replay, send)
@@ -97,10 +101,9 @@ class LocalService:
         if not self.config.verify_signatures:
             named = credential_scope(dict(headers).get("authorization"))
             return named.service if named else "s3"
-        raw_path = scope.get("raw_path") or scope["path"].encode()
         verified = verify(
             scope["method"],
-            raw_path.decode("latin-1"),
+            _raw_path(scope),
             scope.get("query_string", b"").decode("latin-1"),
             headers,
             body,
@@ -110,8 +113,7 @@ class LocalService:
         return verified.service
 
     async def _braket(self, scope: Scope, receive: Receive, send: Send) -> None:
-        raw_path = (scope.get("raw_path") or scope["path"].encode()).decode("latin-1")
-        operation = operation_of(scope["method"], raw_path)
+        operation = operation_of(scope["method"], _raw_path(scope))
         kind, delay = self.faults.decide(operation) if operation else (None, 0.0)
         if delay:
             await asyncio.sleep(delay)
@@ -120,6 +122,11 @@ class LocalService:
         if kind == "throttle":
             await _respond(
                 scope, receive, send, error_response(ThrottlingException("Rate exceeded (injected)"))
+            )
+            return
+        if kind == "deny":
+            await _respond(
+                scope, receive, send, error_response(AccessDeniedException("Not authorized (injected)"))
             )
             return
         if kind in ("error", "drop"):
@@ -185,6 +192,15 @@ def _build_admin_app(service: LocalService) -> FastAPI:
             return JSONResponse({"message": str(error)}, status_code=400)
         return JSONResponse(service.faults.settings.model_dump())
 
+    @admin.get("/_local/calls")
+    async def get_calls() -> Response:
+        return JSONResponse(dict(service.calls))
+
+    @admin.delete("/_local/calls")
+    async def reset_calls() -> Response:
+        service.calls.clear()
+        return JSONResponse({})
+
     @admin.get("/_local/limits")
     async def get_limits() -> Response:
         return JSONResponse(_limits(service.config))
@@ -200,6 +216,19 @@ def _build_admin_app(service: LocalService) -> FastAPI:
         return JSONResponse(_limits(service.config))
 
     return admin
+
+
+def _raw_path(scope: Scope) -> str:
+    """The path as sent, still percent-encoded (job ARNs in paths are)."""
+    return str((scope.get("raw_path") or scope["path"].encode()).decode("latin-1"))
+
+
+def _call_name(service: str, scope: Scope, headers: list[tuple[str, str]]) -> str:
+    """``braket:GetJob``, ``logs:GetLogEvents`` (JSON protocols name it in X-Amz-Target), ``s3:GET``."""
+    if service == "braket":
+        return f"braket:{operation_of(scope['method'], _raw_path(scope)) or 'unknown'}"
+    target = next((value for name, value in headers if name.lower() == "x-amz-target"), None)
+    return f"{service}:{target.rsplit('.', 1)[-1] if target else scope['method']}"
 
 
 def _limits(config: LocalServiceConfig) -> dict[str, int]:

@@ -15,7 +15,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 Probability = float
-FaultKind = Literal["throttle", "error", "drop"]
+FaultKind = Literal["throttle", "error", "drop", "deny"]
 
 OPERATIONS = (
     "CreateJob", "GetJob", "CancelJob", "SearchJobs", "GetDevice", "SearchDevices",
@@ -49,6 +49,7 @@ class OperationFaults(BaseModel):
     throttle: Probability = Field(0.0, ge=0, le=1)
     error: Probability = Field(0.0, ge=0, le=1)
     drop: Probability = Field(0.0, ge=0, le=1)
+    deny: Probability = Field(0.0, ge=0, le=1)
     latencyMs: int = Field(0, ge=0, le=60_000)
 
 
@@ -98,6 +99,7 @@ class FaultInjector:
                 ("throttle", faults.throttle),
                 ("error", faults.error),
                 ("drop", faults.drop),
+                ("deny", faults.deny),
             ):
                 threshold += probability
                 if roll < threshold:

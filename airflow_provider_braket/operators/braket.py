@@ -21,7 +21,7 @@ from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.metrics import latest_values
 from airflow_provider_braket.jobs.models import RequestValidationError
-from airflow_provider_braket.jobs.progress import Backoff, JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.jobs.progress import Backoff, JobProgress, created_epoch, is_terminal, wants_logs
 from airflow_provider_braket.jobs.request import (
     HybridJobSpec,
     JobLocation,
@@ -453,6 +453,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
                 job_arn=job["jobArn"],
                 job_name=job["jobName"],
                 poll_interval=self.waiter_delay,
+                created_at=created_epoch(job),
                 timeout_at=timeout_at,
                 timeout_reason=reason,
                 not_before=self.resume_not_before(),

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, conf
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
-from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
+from airflow_provider_braket.jobs.progress import JobProgress, created_epoch, is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
@@ -78,6 +78,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
                 job_arn=self.job_arn,
                 job_name=job["jobName"],
                 poll_interval=self.poke_interval_seconds,
+                created_at=created_epoch(job),
                 timeout_at=time.time() + float(timeout),
                 not_before=self.resume_not_before(),
                 cancel_on_kill=self.cancel_on_kill,

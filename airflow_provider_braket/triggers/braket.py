@@ -5,19 +5,20 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncIterator
-from contextlib import AsyncExitStack
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import conf
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
-from airflow_provider_braket.jobs.progress import Backoff, JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.triggers.poller import JobPoller
 
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
 USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
@@ -25,16 +26,22 @@ UNKNOWN_STATE = "unknown"
 # The task instance's XCom that remembers how far log forwarding got, so that a trigger started
 # again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
 LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
+DEFAULT_LOG_BUDGET = 5.0
 
 
 class JobStatusTrigger(BaseTrigger):
     """
-    Poll a Braket hybrid job until it ends; fire one event with its final status.
+    Wait for a Braket hybrid job to end; fire one event with its final status.
 
     The event is ``{"status": <COMPLETED|FAILED|CANCELLED>, "jobArn", "failureReason"}``, or
     ``{"status": "timeout", ...}`` when ``timeout_at`` passes first and ``{"status": "error",
     "message"}`` when the job cannot be read at all (e.g. it does not exist). Throttling, 5xx
     answers and dropped connections are waited out with capped backoff, not reported.
+
+    The trigger does not poll on its own: it registers its job with the triggerer process's
+    :class:`~airflow_provider_braket.triggers.poller.JobPoller` for its connection, which reads the
+    status of all registered jobs with a few SearchJobs calls per poll interval and wakes the
+    triggers whose job changed.
 
     Status changes and queue position go to the task log, and so do the job's own log lines while
     it runs. How far forwarding got is kept in the task instance's XCom ``braket_log_cursor``: a
@@ -45,7 +52,7 @@ class JobStatusTrigger(BaseTrigger):
 
     :param job_arn: The job to watch.
     :param job_name: Its name (its log streams are named after it).
-    :param poll_interval: Seconds between two GetJob calls.
+    :param poll_interval: Seconds between two looks at the job's status (and its log lines).
     :param timeout_at: Epoch seconds after which to stop waiting and report ``timeout``.
     :param timeout_reason: What ``timeout_at`` stands for; handed back in the ``timeout`` event.
     :param not_before: Epoch seconds before which no event fires, so that a task does not resume
@@ -53,6 +60,8 @@ class JobStatusTrigger(BaseTrigger):
     :param cancel_on_kill: Cancel the job when a user kills the deferred task.
     :param forward_logs: Copy the job's log lines into the task log.
     :param log_positions: Where log forwarding stopped before (a serialised ``LogCursor``).
+    :param created_at: The job's ``createdAt`` (epoch seconds), if known: the shared poller finds
+        the job by it without a search by ARN first.
     :param aws_conn_id: The Airflow connection.
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
@@ -70,6 +79,7 @@ class JobStatusTrigger(BaseTrigger):
         cancel_on_kill: bool = True,
         forward_logs: bool = True,
         log_positions: dict[str, dict[str, int]] | None = None,
+        created_at: float | None = None,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -85,6 +95,7 @@ class JobStatusTrigger(BaseTrigger):
         self.cancel_on_kill = cancel_on_kill
         self.forward_logs = forward_logs
         self.log_positions = log_positions or {}
+        self.created_at = created_at
         self.aws_conn_id = aws_conn_id
         self.region_name = region_name
         self.verify = verify
@@ -103,6 +114,7 @@ class JobStatusTrigger(BaseTrigger):
                 "cancel_on_kill": self.cancel_on_kill,
                 "forward_logs": self.forward_logs,
                 "log_positions": self.log_positions,
+                "created_at": self.created_at,
                 "aws_conn_id": self.aws_conn_id,
                 "region_name": self.region_name,
                 "verify": self.verify,
@@ -122,12 +134,17 @@ class JobStatusTrigger(BaseTrigger):
             config=self.botocore_config,
         )
 
+    def _poller(self) -> JobPoller:
+        """This process's poller for the trigger's connection (see :mod:`.poller`)."""
+        from airflow_provider_braket.triggers.poller import JobPoller, PollerKey, shared_poller
+
+        key = PollerKey.of(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
+        budget = conf.getfloat("braket", "log_requests_per_second", fallback=DEFAULT_LOG_BUDGET)
+        return shared_poller(key, lambda key: JobPoller(key, log_requests_per_second=budget))
+
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:
-            async with AsyncExitStack() as clients:
-                braket = await clients.enter_async_context(await self.hook.get_async_conn())
-                logs = await clients.enter_async_context(self.hook.async_logs_client())
-                event = await self._watch(braket, logs)
+            event = await self._watch()
             if self.not_before is not None:
                 await asyncio.sleep(max(0.0, self.not_before - time.time()))
             yield TriggerEvent(event)
@@ -137,55 +154,61 @@ class JobStatusTrigger(BaseTrigger):
                 await self._cancel_job_if_task_left_deferred()
             raise
 
-    async def _watch(self, braket: Any, logs: Any) -> dict[str, Any]:
+    async def _watch(self) -> dict[str, Any]:
         progress = JobProgress()
         if self.forward_logs:
             self.log_positions = await self._saved_log_positions() or self.log_positions
         cursor = LogCursor(self.log_positions)
-        backoff = Backoff(base=min(self.poll_interval, 5.0), cap=max(self.poll_interval, 60.0))
-        while True:
-            try:
-                job = await self.hook.get_job_async(self.job_arn, braket)
-            except Exception as error:
-                if not is_transient_error(error):
+        poller = self._poller()
+        async with poller.watch(self.job_arn, self.poll_interval, created_at=self.created_at) as watch:
+            while True:
+                await watch.changed(timeout=self._next_look(watch.job))
+                for warning in watch.take_warnings():
+                    self.log.warning("%s", warning)
+                if watch.error is not None:
+                    return {"status": "error", "jobArn": self.job_arn, "message": watch.error}
+                job = watch.job
+                if job is not None:
+                    for message in progress.update(job):
+                        self.log.info(message)
+                    if self.forward_logs and wants_logs(job) and self._logs_due(poller, job):
+                        await self._forward_logs(poller, cursor)
+                    if is_terminal(job):
+                        return {
+                            "status": job["status"],
+                            "jobArn": self.job_arn,
+                            "failureReason": job.get("failureReason"),
+                        }
+                if self.timeout_at is not None and time.time() >= self.timeout_at:
                     return {
-                        "status": "error",
+                        "status": "timeout",
                         "jobArn": self.job_arn,
-                        "message": f"{type(error).__name__}: {error}",
+                        "lastStatus": job["status"] if job else None,
+                        "reason": self.timeout_reason,
                     }
-                delay = backoff.next_delay()
-                self.log.warning(
-                    "Reading job %s failed (%s); trying again in %.0f s.", self.job_arn, error, delay
-                )
-                await asyncio.sleep(delay)
-                continue
-            backoff.reset()
-            for message in progress.update(job):
-                self.log.info(message)
-            if self.forward_logs and wants_logs(job):
-                await self._forward_logs(logs, cursor)
-            if is_terminal(job):
-                return {
-                    "status": job["status"],
-                    "jobArn": self.job_arn,
-                    "failureReason": job.get("failureReason"),
-                }
-            if self.timeout_at is not None and time.time() >= self.timeout_at:
-                return {
-                    "status": "timeout",
-                    "jobArn": self.job_arn,
-                    "lastStatus": job["status"],
-                    "reason": self.timeout_reason,
-                }
-            await asyncio.sleep(self.poll_interval)
 
-    async def _forward_logs(self, logs: Any, cursor: LogCursor) -> None:
+    def _next_look(self, job: dict[str, Any] | None) -> float | None:
+        """Seconds until the trigger must look again without news: log lines to read, a deadline."""
+        waits = []
+        if job is not None and self.forward_logs and wants_logs(job):
+            waits.append(self.poll_interval)
+        if self.timeout_at is not None:
+            waits.append(max(0.0, self.timeout_at - time.time()))
+        return min(waits, default=None)
+
+    def _logs_due(self, poller: JobPoller, job: dict[str, Any]) -> bool:
+        """Read now, unless the process's log budget is booked for longer than a poll interval.
+
+        A job that ended is always read (its last lines come before its event); a running one
+        skips a read rather than queue behind the others, and reads on its next look.
+        """
+        return is_terminal(job) or poller.log_budget.backlog() <= self.poll_interval
+
+    async def _forward_logs(self, poller: JobPoller, cursor: LogCursor) -> None:
         # A failed read costs only a delay: the cursor has not moved past what was not logged.
         try:
             streams = len(cursor.positions) or 1
-            async for stream, event in self.hook.iter_log_events_async(
-                self.job_name, self.job_arn, cursor, logs
-            ):
+            async for stream, event in poller.iter_log_events(self.job_name, self.job_arn, cursor):
                 self.log.info("%s", format_log_line(stream, event["message"], streams))
         except Exception as error:
             if not is_transient_error(error):

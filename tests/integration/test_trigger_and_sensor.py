@@ -52,7 +52,8 @@ def test_failure_reason_reaches_the_event() -> None:
 
 def test_rides_out_throttling_errors_and_dropped_connections(local_service) -> None:
     job = start("ok")
-    faults = {"operations": {"GetJob": {"throttle": 0.34, "error": 0.33, "drop": 0.33}}}
+    every_read_fails = {"throttle": 0.34, "error": 0.33, "drop": 0.33}
+    faults = {"operations": {"GetJob": every_read_fails, "SearchJobs": every_read_fails}}
     local_service.admin("PUT", "/_local/faults", json.dumps(faults).encode())
     trigger = JobStatusTrigger(
         job_arn=job["jobArn"],
@@ -65,7 +66,7 @@ def test_rides_out_throttling_errors_and_dropped_connections(local_service) -> N
     async def lift_faults_later() -> dict:
         watcher = asyncio.ensure_future(_first(trigger))
         await asyncio.sleep(3)
-        assert not watcher.done()  # every GetJob fails: the trigger waits instead of failing
+        assert not watcher.done()  # every read fails: the trigger waits instead of failing
         local_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
         return await asyncio.wait_for(watcher, 120)
 
@@ -90,7 +91,7 @@ def test_timeout_and_unknown_job_events() -> None:
                 job_arn=job["jobArn"],
                 job_name=job["jobName"],
                 poll_interval=0.2,
-                timeout_at=time.time(),
+                timeout_at=time.time() + 2,
                 timeout_reason="waiter_max_attempts",
             )
         )

@@ -1,0 +1,438 @@
+"""JobPoller: one per triggerer process and connection, watching every deferred Braket job at once.
+
+A triggerer may run hundreds of :class:`~airflow_provider_braket.triggers.braket.JobStatusTrigger`
+at a time (a parameter sweep), while Braket allows GetJob and SearchJobs only 5 requests per second
+per account. So the triggers do not poll on their own: each registers its job with the poller of
+its connection, which owns one Braket client and one CloudWatch Logs client and, every poll
+interval, learns the status of all registered jobs from
+
+- one SearchJobs over the window of their creation times (100 summaries a page);
+- one SearchJobs per 10 jobs whose creation time it does not know yet (``jobArn EQUAL``);
+- GetJob only for jobs no search returned, for a job that FAILED (its ``failureReason``), and for
+  the queue position of a few QUEUED jobs a round (each refreshed at most every 5 minutes).
+
+It wakes a trigger when its job's status, queue position or failure reason changed, and when a
+read failed and is being retried. Log lines stay per job, read by the trigger itself while its job
+runs, on the poller's logs client and within one rate budget for the whole process
+(``[braket] log_requests_per_second``). The poller starts with the first trigger of its
+connection and stops when the last one leaves.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextvars
+import json
+import logging
+import math
+import random
+import time
+from collections.abc import AsyncIterator, Callable
+from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_braket.connection import is_transient_error
+from airflow_provider_braket.jobs.logs import LogCursor
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
+from airflow_provider_braket.jobs.progress import Backoff, created_epoch
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+ARNS_PER_SEARCH = 10  # SearchJobs takes at most 10 values per filter
+# Creation times come back with millisecond precision; a little slack keeps the window's ends in.
+WINDOW_SLACK_SECONDS = 1.0
+# Triggers that a triggerer starts together register before the first search, and share it.
+FIRST_ROUND_DELAY = 0.5
+JITTER = 0.1
+QUEUE_POSITION_MAX_AGE = 300.0
+QUEUE_POSITIONS_PER_ROUND = 2
+GET_JOB_CONCURRENCY = 4
+DEFAULT_LOG_REQUESTS_PER_SECOND = 5.0
+
+
+@dataclass(frozen=True)
+class PollerKey:
+    """Which endpoint and credentials a trigger reads through; equal keys share one poller."""
+
+    aws_conn_id: str | None
+    region_name: str | None
+    verify: bool | str | None
+    botocore_config: str  # canonical JSON, so that the key hashes
+
+    @classmethod
+    def of(
+        cls,
+        aws_conn_id: str | None,
+        region_name: str | None,
+        verify: bool | str | None,
+        botocore_config: dict[str, Any] | None,
+    ) -> PollerKey:
+        return cls(aws_conn_id, region_name, verify, json.dumps(botocore_config or {}, sort_keys=True))
+
+    def make_hook(self) -> BraketHook:
+        from airflow_provider_braket.hooks.braket import BraketHook
+
+        return BraketHook(
+            aws_conn_id=self.aws_conn_id,
+            region_name=self.region_name,
+            verify=self.verify,
+            config=json.loads(self.botocore_config) or None,
+        )
+
+
+class RateBudget:
+    """Spaces calls so that all callers together make at most ``per_second`` of them."""
+
+    def __init__(self, per_second: float) -> None:
+        self.spacing = 1.0 / per_second if per_second > 0 else 0.0
+        self._next_slot = 0.0
+
+    def backlog(self) -> float:
+        """Seconds until a call asked for now could go."""
+        return max(0.0, self._next_slot - time.monotonic())
+
+    async def spend(self) -> None:
+        now = time.monotonic()
+        slot = max(now, self._next_slot)
+        self._next_slot = slot + self.spacing
+        if slot > now:
+            await asyncio.sleep(slot - now)
+
+
+class JobWatch:
+    """What one trigger sees of its job: the latest view of it, and a wake-up when that changes.
+
+    :param job_arn: The job.
+    :param poll_interval: How often the trigger wants its job looked at, in seconds.
+    :param poller: The poller it is registered with.
+    """
+
+    def __init__(self, job_arn: str, poll_interval: float, poller: JobPoller) -> None:
+        self.job_arn = job_arn
+        self.poll_interval = poll_interval
+        self.poller = poller
+        self.job: dict[str, Any] | None = None
+        self.error: str | None = None
+        self.warnings: list[str] = []
+        self._changed = asyncio.Event()
+
+    async def changed(self, timeout: float | None = None) -> bool:
+        """Wait until the poller has news for this job; False if ``timeout`` passed first."""
+        try:
+            await asyncio.wait_for(self._changed.wait(), timeout)
+        except asyncio.TimeoutError:
+            return False
+        self._changed.clear()
+        return True
+
+    def take_warnings(self) -> list[str]:
+        warnings, self.warnings = self.warnings, []
+        return warnings
+
+    def _wake(self) -> None:
+        self._changed.set()
+
+
+@dataclass
+class _Tracked:
+    """The poller's knowledge of one watched job."""
+
+    watches: set[JobWatch] = field(default_factory=set)
+    created_at: float | None = None  # epoch seconds, as the service stamped it (or the trigger's hint)
+    job: dict[str, Any] | None = None
+    queue_checked: float = -math.inf  # monotonic time of the last GetJob
+
+    @property
+    def ended(self) -> bool:
+        return self.job is not None and self.job["status"] in TERMINAL_STATUSES and (
+            self.job["status"] != "FAILED" or "failureReason" in self.job
+        )
+
+    def publish(self, job: dict[str, Any]) -> None:
+        before, self.job = self.job, job
+        if before is None or _news(before) != _news(job):
+            for watch in self.watches:
+                watch.job = job
+                watch._wake()
+        else:
+            for watch in self.watches:
+                watch.job = job
+
+    def fail(self, message: str) -> None:
+        for watch in self.watches:
+            watch.error = message
+            watch._wake()
+
+    def warn(self, message: str) -> None:
+        for watch in self.watches:
+            watch.warnings.append(message)
+            watch._wake()
+
+
+def _news(job: dict[str, Any]) -> tuple[Any, ...]:
+    """What a watching trigger is woken for when it changes."""
+    return job["status"], (job.get("queueInfo") or {}).get("position"), job.get("failureReason")
+
+
+class JobPoller:
+    """Learns the status of every job its triggers watch, in rounds; see the module docstring.
+
+    :param key: The connection all its triggers share.
+    :param log_requests_per_second: CloudWatch Logs calls per second for all log forwarding.
+    """
+
+    def __init__(self, key: PollerKey, log_requests_per_second: float = DEFAULT_LOG_REQUESTS_PER_SECOND):
+        self.key = key
+        self.hook = key.make_hook()
+        self.log_budget = RateBudget(log_requests_per_second)
+        self._tracked: dict[str, _Tracked] = {}
+        self._task: asyncio.Task[None] | None = None
+        self._wakeup = asyncio.Event()
+        self._stopping = False
+        self._clients_ready = asyncio.Event()
+        self._logs_client: Any = None
+        self._search_works = True
+        self.rounds = 0
+
+    @property
+    def watched(self) -> int:
+        return len(self._tracked)
+
+    # -- registration --------------------------------------------------------------------------
+
+    @asynccontextmanager
+    async def watch(
+        self, job_arn: str, poll_interval: float, created_at: float | None = None
+    ) -> AsyncIterator[JobWatch]:
+        """Register ``job_arn`` for the duration of the ``async with`` block.
+
+        :param created_at: When the job was created (epoch seconds), if known: it places the job in
+            the creation-time window at once instead of costing a search by ARN.
+        """
+        watch = JobWatch(job_arn, poll_interval, self)
+        tracked = self._tracked.setdefault(job_arn, _Tracked(created_at=created_at))
+        tracked.watches.add(watch)
+        if tracked.job is not None:
+            watch.job = tracked.job
+            watch._wake()
+        self._start()
+        try:
+            yield watch
+        finally:
+            tracked.watches.discard(watch)
+            if not tracked.watches:
+                self._tracked.pop(job_arn, None)
+            if not self._tracked:
+                await self._stop()
+
+    def _start(self) -> None:
+        if self._task is not None:
+            return
+        # An empty context: the triggerer routes log records by context variables, and the poller's
+        # own records belong to the triggerer's log, not to the task whose trigger started it.
+        loop = asyncio.get_running_loop()
+        self._task = contextvars.Context().run(loop.create_task, self._run(), name="braket-job-poller")
+
+    async def _stop(self) -> None:
+        self._stopping = True
+        _forget(self)
+        task, self._task = self._task, None
+        if task is not None and not task.done():
+            task.cancel()
+            # Let it close its clients; asyncio.wait neither raises the task's CancelledError nor
+            # swallows one aimed at the caller.
+            await asyncio.wait([task], timeout=10)
+
+    # -- logs ----------------------------------------------------------------------------------
+
+    async def iter_log_events(
+        self, job_name: str, job_arn: str, cursor: LogCursor
+    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
+        """The job's log events past ``cursor``, on the shared logs client and within the budget."""
+        await self._clients_ready.wait()
+        async for item in self.hook.iter_log_events_async(
+            job_name, job_arn, cursor, self._logs_client, pace=self.log_budget.spend
+        ):
+            yield item
+
+    # -- rounds --------------------------------------------------------------------------------
+
+    async def _run(self) -> None:
+        try:
+            async with AsyncExitStack() as clients:
+                braket = await clients.enter_async_context(await self.hook.get_async_conn())
+                # Creating a client reads the connection, a sync call: kept off the event loop.
+                from asgiref.sync import sync_to_async
+
+                logs_context = await sync_to_async(self.hook.async_logs_client)()
+                self._logs_client = await clients.enter_async_context(logs_context)
+                self._clients_ready.set()
+                await self._poll(braket)
+        except asyncio.CancelledError:
+            raise
+        except Exception as error:
+            log.exception("The Braket job poller stopped.")
+            # Triggers that come later get a new poller; the ones here learn why theirs stopped.
+            self._stopping = True
+            _forget(self)
+            for tracked in list(self._tracked.values()):
+                tracked.fail(f"{type(error).__name__}: {error}")
+
+    async def _poll(self, braket: Any) -> None:
+        backoff = Backoff(base=min(self._interval(), 5.0), cap=max(self._interval(), 60.0))
+        delay = FIRST_ROUND_DELAY
+        while not self._stopping:
+            await self._sleep(delay)
+            if self._stopping or not self._tracked:
+                return
+            try:
+                await self.poll_once(braket)
+            except Exception as error:
+                delay = backoff.next_delay()
+                if not is_transient_error(error):
+                    log.exception("A round of the Braket job poller failed.")
+                message = f"Reading job status failed ({error}); trying again in {delay:.0f} s."
+                for tracked in list(self._tracked.values()):
+                    tracked.warn(message)
+                continue
+            backoff.reset()
+            delay = self._interval() * random.uniform(1 - JITTER, 1 + JITTER)
+
+    def _interval(self) -> float:
+        intervals = [watch.poll_interval for t in self._tracked.values() for watch in t.watches]
+        return min(intervals, default=30.0)
+
+    async def _sleep(self, seconds: float) -> None:
+        with suppress(asyncio.TimeoutError):
+            await asyncio.wait_for(self._wakeup.wait(), seconds)
+        self._wakeup.clear()
+
+    async def poll_once(self, braket: Any) -> None:
+        """One round: learn the status of every watched job and wake the triggers with news."""
+        self.rounds += 1
+        # A job that ended stays ended: it costs nothing more while its triggers finish.
+        tracked = {arn: entry for arn, entry in self._tracked.items() if not entry.ended}
+        found = await self._search(braket, tracked) if self._search_works else {}
+        details = self._needing_details(tracked, found)
+        fetched = await self._get_jobs(braket, details, tracked)
+        for arn, entry in tracked.items():
+            job = fetched.get(arn) or self._merged(entry, found.get(arn))
+            if job is not None:
+                entry.created_at = created_epoch(job) or entry.created_at
+                entry.publish(job)
+
+    async def _search(self, braket: Any, tracked: dict[str, _Tracked]) -> dict[str, dict[str, Any]]:
+        """Summaries of the watched jobs that SearchJobs returns, by ARN."""
+        placed = [entry.created_at for entry in tracked.values() if entry.created_at is not None]
+        unplaced = [arn for arn, entry in tracked.items() if entry.created_at is None]
+        searches = []
+        if placed:
+            window = [
+                format_timestamp(datetime.fromtimestamp(moment, tz=timezone.utc))
+                for moment in (min(placed) - WINDOW_SLACK_SECONDS, max(placed) + WINDOW_SLACK_SECONDS)
+            ]
+            searches.append([{"name": "createdAt", "operator": "BETWEEN", "values": window}])
+        for start in range(0, len(unplaced), ARNS_PER_SEARCH):
+            arns = unplaced[start : start + ARNS_PER_SEARCH]
+            searches.append([{"name": "jobArn", "operator": "EQUAL", "values": arns}])
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            for filters in searches:
+                async for summary in _search_pages(braket, filters):
+                    if summary["jobArn"] in tracked:
+                        found[summary["jobArn"]] = summary
+        except Exception as error:
+            if is_transient_error(error):
+                raise
+            # E.g. a role without braket:SearchJobs: every job is read with GetJob from now on.
+            log.warning("SearchJobs failed (%s); the poller reads each job with GetJob instead.", error)
+            self._search_works = False
+            return {}
+        return found
+
+    def _needing_details(self, tracked: dict[str, _Tracked], found: dict[str, dict[str, Any]]) -> list[str]:
+        """Jobs to read with GetJob: not found by a search, FAILED, or due a queue-position update."""
+        missing = [arn for arn in tracked if arn not in found]
+        failed = [arn for arn, summary in found.items() if summary["status"] == "FAILED"]
+        stale_before = time.monotonic() - QUEUE_POSITION_MAX_AGE
+        queued = sorted(
+            (
+                arn
+                for arn, summary in found.items()
+                if summary["status"] == "QUEUED" and tracked[arn].queue_checked <= stale_before
+            ),
+            key=lambda arn: tracked[arn].queue_checked,
+        )
+        return missing + failed + queued[:QUEUE_POSITIONS_PER_ROUND]
+
+    async def _get_jobs(
+        self, braket: Any, arns: list[str], tracked: dict[str, _Tracked]
+    ) -> dict[str, dict[str, Any]]:
+        """GetJob (with the queue position) for each of ``arns``, a few at a time."""
+        limit = asyncio.Semaphore(GET_JOB_CONCURRENCY)
+        fetched: dict[str, dict[str, Any]] = {}
+
+        async def get(arn: str) -> None:
+            async with limit:
+                try:
+                    fetched[arn] = await self.hook.get_job_async(arn, braket)
+                except Exception as error:
+                    if is_transient_error(error):
+                        tracked[arn].warn(f"Reading job {arn} failed ({error}); trying again.")
+                    else:
+                        tracked[arn].fail(f"{type(error).__name__}: {error}")
+                    return
+                tracked[arn].queue_checked = time.monotonic()
+
+        await asyncio.gather(*(get(arn) for arn in arns))
+        return fetched
+
+    @staticmethod
+    def _merged(entry: _Tracked, summary: dict[str, Any] | None) -> dict[str, Any] | None:
+        """A summary, keeping the queue position last read while the job is still QUEUED."""
+        if summary is None:
+            return None
+        job = dict(summary)
+        previous = entry.job or {}
+        if summary["status"] == "QUEUED" and previous.get("queueInfo"):
+            job["queueInfo"] = previous["queueInfo"]
+        return job
+
+
+async def _search_pages(braket: Any, filters: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
+    token: str | None = None
+    while True:
+        page = await braket.search_jobs(
+            filters=filters, maxResults=PAGE_SIZE, **({"nextToken": token} if token else {})
+        )
+        for summary in page["jobs"]:
+            yield summary
+        token = page.get("nextToken")
+        if not token:
+            return
+
+
+# -- one poller per event loop and connection ----------------------------------------------------
+
+_pollers: dict[tuple[asyncio.AbstractEventLoop, PollerKey], JobPoller] = {}
+
+
+def shared_poller(key: PollerKey, make: Callable[[PollerKey], JobPoller] = JobPoller) -> JobPoller:
+    """The running event loop's poller for ``key``, created on first use."""
+    slot = (asyncio.get_running_loop(), key)
+    poller = _pollers.get(slot)
+    if poller is None:
+        poller = _pollers[slot] = make(key)
+    return poller
+
+
+def _forget(poller: JobPoller) -> None:
+    for slot, known in list(_pollers.items()):
+        if known is poller:
+            del _pollers[slot]

@@ -1,0 +1,174 @@
+"""Many JobStatusTriggers in one event loop share one poller: few Braket calls, the same events.
+
+Calls are counted by the local service itself (``/_local/calls``), so retries and pages count too.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+import uuid
+from collections.abc import Coroutine
+from typing import Any
+
+import pytest
+from dagrun import forwarded
+from helpers import start_job, wait_for
+
+from airflow_provider_braket.hooks.braket import BraketHook
+from airflow_provider_braket.jobs.progress import created_epoch
+from airflow_provider_braket.triggers import poller as poller_module
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+pytestmark = pytest.mark.integration
+
+
+@pytest.fixture
+def service(own_service: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A service of this test, with ``braket_default`` pointed at it; start it with its limits."""
+
+    def start(*extra_args: str) -> Any:
+        own_service.extra_args = list(extra_args)
+        own_service.start()
+        monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", own_service.connection_uri())
+        return own_service
+
+    return start
+
+
+def calls(service: Any) -> dict[str, int]:
+    return dict(json.loads(service.admin("GET", "/_local/calls")))
+
+
+def trigger_for(job: dict[str, Any], with_created_at: bool = True, **kwargs: Any) -> JobStatusTrigger:
+    return JobStatusTrigger(
+        job_arn=job["jobArn"],
+        job_name=job["jobName"],
+        created_at=created_epoch(job) if with_created_at else None,
+        **{"poll_interval": 0.3, **kwargs},
+    )
+
+
+async def first_event(trigger: JobStatusTrigger) -> dict[str, Any]:
+    async for event in trigger.run():
+        return dict(event.payload)
+    raise AssertionError("the trigger ended without an event")
+
+
+def run(coroutine: Coroutine[Any, Any, Any], timeout: float = 120) -> Any:
+    return asyncio.run(asyncio.wait_for(coroutine, timeout))
+
+
+def test_twelve_triggers_share_one_poller_and_each_gets_its_own_outcome(
+    service: Any, capfd: pytest.CaptureFixture[str]
+) -> None:
+    local = service("--job-quota", "20", "--job-slots", "4")
+    hook = BraketHook()
+    modes = ["ok"] * 8 + ["fail"] * 4
+    jobs = [start_job(hook, mode, f"share-{mode}-{n}-{uuid.uuid4().hex[:6]}") for n, mode in enumerate(modes)]
+    # Half the triggers know when their job was created (as the operator and sensor pass it), half
+    # do not (found by ARN first); one knows a wrong time (found with GetJob, then by the window).
+    triggers = [trigger_for(job, with_created_at=n % 2 == 0) for n, job in enumerate(jobs)]
+    triggers[0].created_at = time.time() - 3600
+    local.admin("DELETE", "/_local/calls")
+    seen_pollers: list[int] = []
+
+    async def watch_all() -> list[dict[str, Any]]:
+        watchers = [asyncio.ensure_future(first_event(trigger)) for trigger in triggers]
+        await asyncio.sleep(0.2)
+        seen_pollers.append(len(poller_module._pollers))
+        poller = next(iter(poller_module._pollers.values()))
+        seen_pollers.append(poller.watched)
+        events = await asyncio.gather(*watchers)
+        seen_pollers.append(poller.rounds)
+        return events
+
+    events = run(watch_all())
+
+    assert seen_pollers[:2] == [1, len(jobs)]  # one poller, watching every job
+    rounds = seen_pollers[2]
+    for job, mode, event in zip(jobs, modes, events, strict=True):
+        expected = "COMPLETED" if mode == "ok" else "FAILED"
+        assert event["status"] == expected, (job["jobName"], event)
+        if mode == "fail":
+            assert "ValueError: the algorithm diverged" in event["failureReason"]
+    output = capfd.readouterr().out
+    for job, event in zip(jobs, events, strict=True):
+        assert forwarded(output, f"Hybrid job {job['jobName']} is {event['status']}.") == 1
+    # Each job's own lines reach the log once: 8 jobs printed "mode=ok pid=<their pid>".
+    assert sum("] mode=ok pid=" in row for row in output.splitlines()) == 8
+    assert poller_module._pollers == {}  # the last trigger to leave stopped it
+
+    counted = calls(local)
+    # GetJob: the 4 failure reasons, queue positions (once per job at most), the wrong time once.
+    assert counted.get("braket:GetJob", 0) <= 4 + len(jobs) + 1, counted
+    # SearchJobs: the window, plus one by ARN for up to 10 unplaced jobs, per round.
+    assert counted["braket:SearchJobs"] <= 2 * rounds, (counted, rounds)
+    # One GetJob per job per round would have been 12 per round.
+    braket_calls = sum(count for name, count in counted.items() if name.startswith("braket:"))
+    assert braket_calls < 3 * rounds + len(jobs), (counted, rounds)
+
+
+def test_a_queued_job_costs_no_log_calls(service: Any) -> None:
+    local = service("--job-quota", "5", "--job-slots", "1")
+    hook = BraketHook()
+    blocker = start_job(hook, "sleep")
+    wait_for(hook.conn, blocker["jobArn"], ("RUNNING",))
+    queued = start_job(hook, "ok")
+    local.admin("DELETE", "/_local/calls")
+    try:
+        timed_out = run(first_event(trigger_for(queued, poll_interval=0.2, timeout_at=time.time() + 3)))
+    finally:
+        hook.cancel_job(blocker["jobArn"])
+        hook.cancel_job(queued["jobArn"])
+    assert timed_out["status"] == "timeout"
+    assert timed_out["lastStatus"] == "QUEUED"
+    counted = calls(local)
+    # (the running blocker's own lines are shipped with PutLogEvents; nothing read them)
+    assert "logs:DescribeLogStreams" not in counted and "logs:GetLogEvents" not in counted, counted
+    assert counted["braket:SearchJobs"] >= 5  # it did look, every 0.2 s
+    assert counted.get("braket:GetJob", 0) <= 1  # its queue position, once
+
+
+def test_a_cancelled_trigger_unregisters_and_the_last_one_stops_the_poller(service: Any) -> None:
+    service("--job-quota", "5", "--job-slots", "2")
+    hook = BraketHook()
+    jobs = [start_job(hook, "sleep") for _ in range(2)]
+
+    async def cancel_one_then_the_other() -> list[Any]:
+        first, second = (asyncio.ensure_future(first_event(trigger_for(job))) for job in jobs)
+        await asyncio.sleep(1.5)
+        poller = next(iter(poller_module._pollers.values()))
+        observed: list[Any] = [poller.watched]
+        first.cancel()
+        await asyncio.wait([first])
+        observed.append(poller.watched)
+        task = poller._task
+        second.cancel()
+        await asyncio.wait([second])
+        observed += [poller_module._pollers == {}, task is not None and task.done()]
+        return observed
+
+    try:
+        assert run(cancel_one_then_the_other()) == [2, 1, True, True]
+    finally:
+        for job in jobs:
+            hook.cancel_job(job["jobArn"])
+
+
+def test_without_search_permission_the_poller_reads_each_job(service: Any) -> None:
+    local = service("--job-quota", "5", "--job-slots", "2")
+    # AccessDeniedException on every SearchJobs: a role without braket:SearchJobs.
+    local.admin("PUT", "/_local/faults", json.dumps({"operations": {"SearchJobs": {"deny": 1.0}}}).encode())
+    hook = BraketHook()
+    jobs = [start_job(hook, "ok"), start_job(hook, "fail")]
+
+    async def both() -> list[dict[str, Any]]:
+        return list(await asyncio.gather(*(first_event(trigger_for(job)) for job in jobs)))
+
+    events = run(both())
+    assert [event["status"] for event in events] == ["COMPLETED", "FAILED"]
+    counted = calls(local)
+    assert counted["braket:SearchJobs"] == 1  # tried once, then GetJob only
+    assert counted["braket:GetJob"] >= 2 + 2  # the two start_job reads, then the poller's
