@@ -150,8 +150,10 @@ class _Tracked:
 
     @property
     def ended(self) -> bool:
-        return self.job is not None and self.job["status"] in TERMINAL_STATUSES and (
-            self.job["status"] != "FAILED" or "failureReason" in self.job
+        return (
+            self.job is not None
+            and self.job["status"] in TERMINAL_STATUSES
+            and (self.job["status"] != "FAILED" or "failureReason" in self.job)
         )
 
     def publish(self, job: dict[str, Any]) -> None:

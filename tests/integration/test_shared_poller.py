@@ -126,7 +126,8 @@ def test_a_queued_job_costs_no_log_calls(service: Any) -> None:
     assert timed_out["lastStatus"] == "QUEUED"
     counted = calls(local)
     # (the running blocker's own lines are shipped with PutLogEvents; nothing read them)
-    assert "logs:DescribeLogStreams" not in counted and "logs:GetLogEvents" not in counted, counted
+    assert "logs:DescribeLogStreams" not in counted, counted
+    assert "logs:GetLogEvents" not in counted, counted
     assert counted["braket:SearchJobs"] >= 5  # it did look, every 0.2 s
     assert counted.get("braket:GetJob", 0) <= 1  # its queue position, once
 
