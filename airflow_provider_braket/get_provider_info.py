@@ -59,6 +59,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "my-braket-jobs",
                         "default": "",
                     },
+                    "log_requests_per_second": {
+                        "description": "CloudWatch Logs calls per second that all deferred Braket tasks "
+                        "of one triggerer process may make to forward their jobs' log lines. Status is "
+                        "read for all of them by one shared poller and does not count against it.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "10",
+                        "default": "5",
+                    },
                     "min_deferral_seconds": {
                         "description": "Shortest time a deferred Braket task waits before it resumes. "
                         "Airflow 3.2-3.3 can fail a task that resumes within moments of deferring "

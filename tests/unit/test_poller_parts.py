@@ -1,0 +1,74 @@
+"""Unit tests of the shared poller's small parts; its rounds run against the local service in
+tests/integration/test_shared_poller.py."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import datetime, timezone
+
+from airflow_provider_braket.jobs.models import format_timestamp, validate_search_jobs
+from airflow_provider_braket.jobs.progress import created_epoch
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.triggers.poller import PollerKey, RateBudget, _Tracked
+
+
+def test_rate_budget_spaces_all_callers_together() -> None:
+    budget = RateBudget(per_second=20)
+
+    async def ten_calls_from_five_callers() -> float:
+        started = time.monotonic()
+
+        async def caller() -> None:
+            await budget.spend()
+            await budget.spend()
+
+        await asyncio.gather(*(caller() for _ in range(5)))
+        return time.monotonic() - started
+
+    elapsed = asyncio.run(ten_calls_from_five_callers())
+    assert elapsed >= 9 * 0.05 - 0.01  # the first goes at once, then one every 50 ms
+    assert budget.backlog() <= 0.05
+
+
+def test_triggers_with_the_same_connection_share_a_key() -> None:
+    one = PollerKey.of("braket_default", "us-east-1", None, {"retries": {"max_attempts": 3}, "a": 1})
+    same = PollerKey.of("braket_default", "us-east-1", None, {"a": 1, "retries": {"max_attempts": 3}})
+    other = PollerKey.of("braket_other", "us-east-1", None, None)
+    assert one == same
+    assert hash(one) == hash(same)
+    assert one != other
+    assert other.make_hook().aws_conn_id == "braket_other"
+
+
+def test_a_job_ended_only_once_its_failure_reason_is_known() -> None:
+    tracked = _Tracked()
+    tracked.job = {"status": "FAILED", "jobName": "x"}  # a summary: no failureReason yet
+    assert not tracked.ended
+    tracked.job = {"status": "FAILED", "jobName": "x", "failureReason": "diverged"}
+    assert tracked.ended
+    tracked.job = {"status": "COMPLETED", "jobName": "x"}
+    assert tracked.ended
+    tracked.job = {"status": "CANCELLING", "jobName": "x"}
+    assert not tracked.ended
+
+
+def test_creation_times_round_trip_through_the_search_filter() -> None:
+    created = datetime(2026, 11, 25, 6, 7, 8, 123000, tzinfo=timezone.utc)
+    assert created_epoch({"createdAt": created}) == created.timestamp()
+    assert created_epoch({"createdAt": "2026-11-25T06:07:08.123Z"}) == created.timestamp()
+    assert created_epoch({}) is None
+    stamp = format_timestamp(created)
+    assert stamp == "2026-11-25T06:07:08.123Z"
+    validate_search_jobs(
+        {"filters": [{"name": "createdAt", "operator": "BETWEEN", "values": [stamp, stamp]}]}
+    )
+
+
+def test_the_trigger_carries_the_creation_time_through_serialisation() -> None:
+    trigger = JobStatusTrigger(
+        job_arn="arn:aws:braket:us-east-1:123456789012:job/x", job_name="x", created_at=1.5
+    )
+    _, kwargs = trigger.serialize()
+    assert kwargs["created_at"] == 1.5
+    assert JobStatusTrigger(**kwargs).created_at == 1.5
