@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import io
 import json
 import os
@@ -227,10 +228,8 @@ def cancel_some_during(braket: Any, jobs: list[dict[str, Any]], window: float, s
         start = time.time()
         for job, moment in zip(chosen, moments, strict=True):
             time.sleep(max(0.0, start + moment - time.time()))
-            try:
+            with contextlib.suppress(braket.exceptions.ClientError):  # it ended first
                 braket.cancel_job(jobArn=job["jobArn"])
-            except braket.exceptions.ClientError:
-                pass  # it ended first
 
     thread = threading.Thread(target=run, daemon=True)
     thread.start()
@@ -239,10 +238,8 @@ def cancel_some_during(braket: Any, jobs: list[dict[str, Any]], window: float, s
 
 def cancel_everything(braket: Any, jobs: list[dict[str, Any]]) -> None:
     for job in jobs:
-        try:
+        with contextlib.suppress(braket.exceptions.ClientError):
             braket.cancel_job(jobArn=job["jobArn"])
-        except braket.exceptions.ClientError:
-            pass
     deadline = time.time() + 120
     while time.time() < deadline:
         active = braket.search_jobs(
@@ -269,7 +266,7 @@ def run_one(
     braket, _ = clients(endpoint)
     admin(endpoint, "PUT", "/_local/limits", {"concurrentJobQuota": count + 10, "jobSlots": args.slots})
     jobs = create_jobs(braket, script, count, args.seed)
-    jobs_file, ready, out = scratch / f"{kind}-{count}.json", scratch / f"{kind}-{count}.ready", scratch / "out.json"
+    jobs_file, ready, out = (scratch / f"{kind}-{count}.{ext}" for ext in ("json", "ready", "out"))
     jobs_file.write_text(json.dumps(jobs))
     env = {**os.environ, "AIRFLOW_CONN_BRAKET_DEFAULT": connection_uri(endpoint)}
     with open(scratch / f"{kind}-{count}.log", "wb") as log_file:
@@ -350,7 +347,9 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     sub = parser.add_subparsers(dest="command")
     child = sub.add_parser("child")
     child.add_argument("--kind", choices=["shared", "baseline"], required=True)
@@ -367,7 +366,7 @@ def main() -> None:
     if args.command == "child":
         child_main(args)
         return
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the baseline holds a socket per job
     from airflow_provider_braket.local.process import LocalServiceProcess
 

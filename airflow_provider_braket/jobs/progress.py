@@ -41,7 +41,12 @@ def is_terminal(job: dict[str, Any]) -> bool:
 
 
 def wants_logs(job: dict[str, Any]) -> bool:
-    """Logs exist only once a job runs; the final read after it ends catches the last lines."""
+    """Logs exist only once a job runs; the final read after it ends catches the last lines.
+
+    A job that ended without ever starting (cancelled while QUEUED) has none to read.
+    """
+    if job["status"] in TERMINAL_STATUSES and not job.get("startedAt"):
+        return False
     return job["status"] in LOG_FORWARDING_STATUSES
 
 

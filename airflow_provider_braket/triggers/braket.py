@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import time
 from collections.abc import AsyncIterator
 from functools import cached_property
@@ -27,6 +28,7 @@ UNKNOWN_STATE = "unknown"
 # again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
 LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
 DEFAULT_LOG_BUDGET = 5.0
+LOG_READ_JITTER = 0.1
 
 
 class JobStatusTrigger(BaseTrigger):
@@ -172,7 +174,7 @@ class JobStatusTrigger(BaseTrigger):
                     for message in progress.update(job):
                         self.log.info(message)
                     if self.forward_logs and wants_logs(job) and self._logs_due(poller, job):
-                        await self._forward_logs(poller, cursor)
+                        await self._forward_logs(poller, cursor, final=is_terminal(job))
                     if is_terminal(job):
                         return {
                             "status": job["status"],
@@ -191,7 +193,8 @@ class JobStatusTrigger(BaseTrigger):
         """Seconds until the trigger must look again without news: log lines to read, a deadline."""
         waits = []
         if job is not None and self.forward_logs and wants_logs(job):
-            waits.append(self.poll_interval)
+            # Jittered, so that the triggers of a sweep do not all read at the same moment.
+            waits.append(self.poll_interval * random.uniform(1 - LOG_READ_JITTER, 1 + LOG_READ_JITTER))
         if self.timeout_at is not None:
             waits.append(max(0.0, self.timeout_at - time.time()))
         return min(waits, default=None)
@@ -204,11 +207,13 @@ class JobStatusTrigger(BaseTrigger):
         """
         return is_terminal(job) or poller.log_budget.backlog() <= self.poll_interval
 
-    async def _forward_logs(self, poller: JobPoller, cursor: LogCursor) -> None:
+    async def _forward_logs(self, poller: JobPoller, cursor: LogCursor, final: bool = False) -> None:
         # A failed read costs only a delay: the cursor has not moved past what was not logged.
         try:
             streams = len(cursor.positions) or 1
-            async for stream, event in poller.iter_log_events(self.job_name, self.job_arn, cursor):
+            async for stream, event in poller.iter_log_events(
+                self.job_name, self.job_arn, cursor, urgent=final
+            ):
                 self.log.info("%s", format_log_line(stream, event["message"], streams))
         except Exception as error:
             if not is_transient_error(error):

@@ -87,22 +87,32 @@ class PollerKey:
 
 
 class RateBudget:
-    """Spaces calls so that all callers together make at most ``per_second`` of them."""
+    """Spaces calls so that all callers together make at most ``per_second`` of them.
+
+    Urgent callers (the last read of a job that ended, which its trigger's event waits for) go
+    before the others: routine reads wait while any urgent one does.
+    """
 
     def __init__(self, per_second: float) -> None:
         self.spacing = 1.0 / per_second if per_second > 0 else 0.0
         self._next_slot = 0.0
+        self._urgent_waiting = 0
 
     def backlog(self) -> float:
         """Seconds until a call asked for now could go."""
         return max(0.0, self._next_slot - time.monotonic())
 
-    async def spend(self) -> None:
-        now = time.monotonic()
-        slot = max(now, self._next_slot)
-        self._next_slot = slot + self.spacing
-        if slot > now:
-            await asyncio.sleep(slot - now)
+    async def spend(self, urgent: bool = False) -> None:
+        self._urgent_waiting += urgent
+        try:
+            while True:
+                now = time.monotonic()
+                if now >= self._next_slot and (urgent or not self._urgent_waiting):
+                    self._next_slot = now + self.spacing
+                    return
+                await asyncio.sleep(max(self._next_slot - now, self.spacing / 2))
+        finally:
+            self._urgent_waiting -= urgent
 
 
 class JobWatch:
@@ -254,12 +264,19 @@ class JobPoller:
     # -- logs ----------------------------------------------------------------------------------
 
     async def iter_log_events(
-        self, job_name: str, job_arn: str, cursor: LogCursor
+        self, job_name: str, job_arn: str, cursor: LogCursor, urgent: bool = False
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """The job's log events past ``cursor``, on the shared logs client and within the budget."""
+        """The job's log events past ``cursor``, on the shared logs client and within the budget.
+
+        :param urgent: Go before routine reads (the last read of a job that ended).
+        """
         await self._clients_ready.wait()
+
+        async def pace() -> None:
+            await self.log_budget.spend(urgent=urgent)
+
         async for item in self.hook.iter_log_events_async(
-            job_name, job_arn, cursor, self._logs_client, pace=self.log_budget.spend
+            job_name, job_arn, cursor, self._logs_client, pace=pace
         ):
             yield item
 

@@ -72,3 +72,29 @@ def test_the_trigger_carries_the_creation_time_through_serialisation() -> None:
     _, kwargs = trigger.serialize()
     assert kwargs["created_at"] == 1.5
     assert JobStatusTrigger(**kwargs).created_at == 1.5
+
+
+def test_urgent_reads_go_before_routine_ones() -> None:
+    budget = RateBudget(per_second=20)
+    order: list[str] = []
+
+    async def read(name: str, urgent: bool) -> None:
+        await budget.spend(urgent=urgent)
+        order.append(name)
+
+    async def routine_queue_then_one_urgent() -> None:
+        routine = [asyncio.ensure_future(read(f"routine {n}", False)) for n in range(4)]
+        await asyncio.sleep(0)
+        await asyncio.gather(read("final", True), *routine)
+
+    asyncio.run(routine_queue_then_one_urgent())
+    assert order.index("final") <= 1  # at most the one read already under way went first
+
+
+def test_a_job_that_never_started_has_no_log_lines_to_read() -> None:
+    from airflow_provider_braket.jobs.progress import wants_logs
+
+    assert not wants_logs({"status": "CANCELLED"})  # cancelled while QUEUED
+    assert not wants_logs({"status": "QUEUED"})
+    assert wants_logs({"status": "RUNNING"})
+    assert wants_logs({"status": "COMPLETED", "startedAt": "2026-11-25T06:00:00Z"})
