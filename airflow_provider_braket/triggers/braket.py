@@ -209,16 +209,24 @@ class JobStatusTrigger(BaseTrigger):
 
     async def _forward_logs(self, poller: JobPoller, cursor: LogCursor, final: bool = False) -> None:
         # A failed read costs only a delay: the cursor has not moved past what was not logged.
+        # The cursor is saved after each page of lines, before the next call waits for the budget,
+        # so that a triggerer killed mid-read repeats as few lines as possible.
+        async def save_cursor() -> None:
+            await self._save_log_positions_if_moved(cursor)
+
         try:
             streams = len(cursor.positions) or 1
             async for stream, event in poller.iter_log_events(
-                self.job_name, self.job_arn, cursor, urgent=final
+                self.job_name, self.job_arn, cursor, urgent=final, before_call=save_cursor
             ):
                 self.log.info("%s", format_log_line(stream, event["message"], streams))
         except Exception as error:
             if not is_transient_error(error):
                 raise
             self.log.warning("Reading the job's log lines failed (%s); will try again.", error)
+        await save_cursor()
+
+    async def _save_log_positions_if_moved(self, cursor: LogCursor) -> None:
         positions = cursor.serialize()
         if positions != self.log_positions:
             self.log_positions = positions

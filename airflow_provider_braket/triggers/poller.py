@@ -27,7 +27,7 @@ import logging
 import math
 import random
 import time
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -264,15 +264,24 @@ class JobPoller:
     # -- logs ----------------------------------------------------------------------------------
 
     async def iter_log_events(
-        self, job_name: str, job_arn: str, cursor: LogCursor, urgent: bool = False
+        self,
+        job_name: str,
+        job_arn: str,
+        cursor: LogCursor,
+        urgent: bool = False,
+        before_call: Callable[[], Awaitable[None]] | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The job's log events past ``cursor``, on the shared logs client and within the budget.
 
         :param urgent: Go before routine reads (the last read of a job that ended).
+        :param before_call: Awaited before each CloudWatch Logs call, before waiting for the
+            budget (e.g. to save how far the events handed out so far got).
         """
         await self._clients_ready.wait()
 
         async def pace() -> None:
+            if before_call is not None:
+                await before_call()
             await self.log_budget.spend(urgent=urgent)
 
         async for item in self.hook.iter_log_events_async(
