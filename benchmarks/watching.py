@@ -27,7 +27,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import io
 import json
 import os
 import random
@@ -35,7 +34,6 @@ import resource
 import statistics
 import subprocess
 import sys
-import tarfile
 import tempfile
 import threading
 import time
@@ -180,14 +178,13 @@ def clients(endpoint: str) -> tuple[Any, Any]:
     )
 
 
-def upload_sleeper(s3: Any) -> str:
+def upload_sleeper(s3: Any, scratch: Path) -> str:
+    from airflow_provider_braket.jobs.source import pack_source_module
+
+    script = scratch / "sleeper.py"
+    script.write_bytes(SLEEPER)
     s3.create_bucket(Bucket=BUCKET)
-    buffer = io.BytesIO()
-    with tarfile.open(fileobj=buffer, mode="w:gz") as archive:
-        info = tarfile.TarInfo("sleeper.py")
-        info.size = len(SLEEPER)
-        archive.addfile(info, io.BytesIO(SLEEPER))
-    s3.put_object(Bucket=BUCKET, Key="sleeper.tar.gz", Body=buffer.getvalue())
+    s3.put_object(Bucket=BUCKET, Key="sleeper.tar.gz", Body=pack_source_module(script))
     return f"s3://{BUCKET}/sleeper.tar.gz"
 
 
@@ -375,7 +372,7 @@ def main() -> None:
         scratch = Path(scratch_dir)
         with LocalServiceProcess(scratch / "service") as service:
             _, s3 = clients(service.endpoint)
-            script = upload_sleeper(s3)
+            script = upload_sleeper(s3, scratch)
             for count in args.sizes:
                 for kind in ("baseline", "shared"):
                     result = run_one(kind, count, args, service.endpoint, scratch, script)
