@@ -103,6 +103,7 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
         "status": job["status"],
         "results": None,
         "metrics": {},
+        "metricSeries": {},
         "billableDuration": job.get("billableDuration"),
         "outputS3Path": job["outputDataConfig"]["s3Path"],
     }

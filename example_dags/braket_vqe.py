@@ -27,6 +27,30 @@ H2_HAMILTONIAN = [
 ]
 
 
+def save_convergence_plot(job: dict) -> list[str]:
+    """Draw the energy per iteration and put the PNG and SVG next to the job's results in S3."""
+    import tempfile
+    from pathlib import Path
+
+    from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.jobs.metrics import plot
+
+    with tempfile.TemporaryDirectory() as folder:
+        try:
+            files = plot(
+                job["metricSeries"],
+                Path(folder) / "convergence",
+                metrics=["energy"],
+                title=f"VQE for H2: {job['jobName']}",
+            )
+        except ImportError as missing:  # matplotlib is the optional extra [plots]
+            print(f"No convergence plot: {missing}")
+            return []
+        uris = BraketHook().upload_output_files(job["outputS3Path"], files)
+    print(f"convergence plot: {', '.join(uris)}")
+    return uris
+
+
 @dag(
     schedule=None,
     start_date=datetime(2026, 1, 1),
@@ -67,7 +91,14 @@ def braket_vqe():
         energy = float(job["results"]["energy"])
         print(f"VQE energy {energy:.6f} Ha, exact {exact:.6f} Ha, error {abs(energy - exact):.2e} Ha")
         print(f"job {job['jobArn']}, {len(job['metrics'])} metric(s), billed {job['billableDuration']}")
-        return {"energy": energy, "exact": exact, "error": abs(energy - exact), "jobArn": job["jobArn"]}
+        plots = save_convergence_plot(job)
+        return {
+            "energy": energy,
+            "exact": exact,
+            "error": abs(energy - exact),
+            "jobArn": job["jobArn"],
+            "plots": plots,
+        }
 
     post_process(vqe.output)
 

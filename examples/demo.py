@@ -58,6 +58,7 @@ def main() -> None:
             raise SystemExit(f"airflow db migrate failed; see {log}")
         print("running: airflow dags test braket_vqe (deferrable) ...", flush=True)
         code = airflow("dags", "test", "braket_vqe", env=env, log=log)
+        plot = fetch_convergence_plot(service, log.read_text(), root)
     output = log.read_text()
     energy = re.search(r"VQE energy (-?\d+\.\d+) Ha, exact (-?\d+\.\d+) Ha", output)
     job_arn = re.search(r"job (arn:aws:braket:\S+:job/[0-9a-f-]+)", output)
@@ -65,7 +66,29 @@ def main() -> None:
         raise SystemExit(f"the braket_vqe run did not succeed (exit {code}); see {log}")
     print(f"hybrid job:          {job_arn.group(1)}")
     print(f"ground-state energy: {float(energy.group(1)):.6f} Ha (exact: {float(energy.group(2)):.6f} Ha)")
+    if plot:
+        print(f"convergence plot:    {plot}")
     print(f"full Airflow log:    {log}")
+
+
+def fetch_convergence_plot(service: LocalServiceProcess, output: str, root: Path) -> Path | None:
+    """Copy the PNG the DAG saved next to the job's results out of the local service's S3."""
+    found = re.search(r"convergence plot: (s3://\S+\.png)", output)
+    if not found:
+        return None
+    import boto3
+
+    bucket, _, key = found.group(1).removeprefix("s3://").partition("/")
+    s3 = boto3.client(
+        "s3",
+        endpoint_url=service.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+    target = root / "convergence.png"
+    s3.download_file(bucket, key, str(target))
+    return target
 
 
 if __name__ == "__main__":

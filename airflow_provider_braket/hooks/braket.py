@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -242,6 +242,18 @@ class BraketHook(AwsBaseHook):
             relative = "" if file == path else "/" + file.relative_to(path).as_posix()
             self.s3_client.upload_file(str(file), bucket, key + relative)
         return prefix
+
+    def upload_output_files(self, output_s3_path: str, files: Iterable[str | Path]) -> list[str]:
+        """Put files next to a job's results (``<outputS3Path>/output/<name>``); return their URIs.
+
+        For what post-processing makes of a job, e.g. its convergence plot.
+        """
+        bucket, prefix = split_s3_uri(f"{output_s3_path.rstrip('/')}/output/")
+        uris = []
+        for file in map(Path, files):
+            self.s3_client.upload_file(str(file), bucket, prefix + file.name)
+            uris.append(f"s3://{bucket}/{prefix}{file.name}")
+        return uris
 
     # -- results, logs and metrics ---------------------------------------------------------------
 

@@ -7,7 +7,9 @@ matches ``(\\w+)\\s*=\\s*([^;]+)\\s*;`` and casts each value to float, so this d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
 
 METRICS_MARKER = "Metrics - "
 _DEFINITION = re.compile(r"(\w+)\s*=\s*([^;]+)\s*;")
@@ -40,3 +42,84 @@ def latest_values(records: Iterable[dict[str, float]]) -> dict[str, float]:
     for record in records:
         latest.update({name: value for name, value in record.items() if name not in INDEX_COLUMNS})
     return latest
+
+
+def metric_series(records: Iterable[dict[str, float]]) -> dict[str, dict[str, list[float | None]]]:
+    """Every value logged for each metric, in order, as columns: ``{name: {"iteration", "timestamp",
+    "value"}}`` (``iteration`` and ``timestamp`` hold ``None`` where a record had none).
+
+    Plain JSON, so it travels in XCom; :func:`plot` draws it.
+    """
+    series: dict[str, dict[str, list[float | None]]] = {}
+    for record in records:
+        for name, value in record.items():
+            if name in INDEX_COLUMNS:
+                continue
+            columns = series.setdefault(name, {"iteration": [], "timestamp": [], "value": []})
+            columns["iteration"].append(record.get("iteration_number"))
+            columns["timestamp"].append(record.get("timestamp"))
+            columns["value"].append(value)
+    return series
+
+
+def plot(
+    series: dict[str, dict[str, list[float | None]]],
+    path: str | Path,
+    *,
+    metrics: Sequence[str] | None = None,
+    title: str | None = None,
+    formats: Sequence[str] = ("png", "svg"),
+) -> list[Path]:
+    """Draw metric series (one panel per metric) and save them; return the files written.
+
+    Needs matplotlib: ``pip install 'airflow-provider-braket[plots]'``.
+
+    :param series: What :func:`metric_series` returns, or the operator XCom's ``metricSeries``.
+    :param path: Where to save, without suffix: ``plots/convergence`` gives ``plots/convergence.png``
+        and ``plots/convergence.svg``.
+    :param metrics: Which metrics to draw, in order; all of them by default.
+    :param title: A title over the figure, e.g. the job name.
+    :param formats: File formats, each a suffix matplotlib knows.
+    """
+    names = list(metrics) if metrics is not None else sorted(series)
+    unknown = [name for name in names if name not in series]
+    if unknown or not names:
+        raise ValueError(f"metrics: {unknown or 'none'} not in the series (it has {sorted(series)})")
+    figure = _figure(figsize=(7, 2.6 * len(names)))
+    axes = figure.subplots(len(names), 1, squeeze=False, sharex=True)
+    for axis, name in zip(axes[:, 0], names, strict=True):
+        x, label = _x_axis(series[name])
+        axis.plot(x, series[name]["value"], marker="o", markersize=3, linewidth=1.2)
+        axis.set_ylabel(name)
+        axis.grid(True, alpha=0.3)
+    axes[-1, 0].set_xlabel(label)
+    if title:
+        figure.suptitle(title)
+    figure.tight_layout()
+    base = Path(path)
+    base.parent.mkdir(parents=True, exist_ok=True)
+    written = [base.with_name(f"{base.name}.{suffix}") for suffix in formats]
+    for file in written:
+        figure.savefig(file, dpi=120)
+    return written
+
+
+def _x_axis(columns: dict[str, list[float | None]]) -> tuple[list[float], str]:
+    """Iterations when every record has one, else seconds since the first record, else the count."""
+    iterations, stamps = columns["iteration"], columns["timestamp"]
+    if all(value is not None for value in iterations):
+        return [float(value) for value in iterations if value is not None], "iteration"
+    if all(value is not None for value in stamps):
+        first = min(value for value in stamps if value is not None)
+        return [float(value) - first for value in stamps if value is not None], "seconds"
+    return [float(number) for number in range(len(columns["value"]))], "record"
+
+
+def _figure(figsize: tuple[float, float]) -> Any:
+    # A bare Figure, not pyplot: no global backend or figure registry, so it is safe in a worker,
+    # a triggerer or the api-server, from any thread.
+    try:
+        from matplotlib.figure import Figure
+    except ImportError:
+        raise ImportError("plot() needs matplotlib: pip install 'airflow-provider-braket[plots]'") from None
+    return Figure(figsize=figsize)

@@ -19,7 +19,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
-from airflow_provider_braket.jobs.metrics import latest_values
+from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import Backoff, JobProgress, created_epoch, is_terminal, wants_logs
 from airflow_provider_braket.jobs.request import (
@@ -63,10 +63,12 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     checked before any AWS call (job name, role ARN, hyperparameters, source file and entry point,
     instance type, ...); a bad argument fails the task with a message naming it, without retries.
 
-    Returned to XCom: ``{"jobArn", "jobName", "status", "results", "metrics", "billableDuration",
-    "outputS3Path"}``; ``results`` is the dictionary the job saved with ``save_job_result`` and
-    ``metrics`` the last value of each metric it logged with ``log_metric``. A FAILED or
-    CANCELLED job fails the task with the job's failureReason.
+    Returned to XCom: ``{"jobArn", "jobName", "status", "results", "metrics", "metricSeries",
+    "billableDuration", "outputS3Path"}``; ``results`` is the dictionary the job saved with
+    ``save_job_result``, ``metrics`` the last value of each metric it logged with ``log_metric``
+    and ``metricSeries`` every value of each, per iteration (``{name: {"iteration", "timestamp",
+    "value"}}``, which ``airflow_provider_braket.jobs.metrics.plot`` draws). A FAILED or CANCELLED
+    job fails the task with the job's failureReason.
 
     One job per task instance, whatever happens to its tries: the job is tagged with the task's
     identity (``airflow:dag_id``, ``airflow:task_id``, ``airflow:run_id``, ``airflow:map_index``)
@@ -518,7 +520,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             )
         summary = job_summary(job)
         summary["results"] = self.hook.get_results(job, allow_pickle=self.allow_pickle)
-        summary["metrics"] = latest_values(self.hook.get_metrics(job["jobName"], job["jobArn"]))
+        records = self.hook.get_metrics(job["jobName"], job["jobArn"])
+        summary["metrics"] = latest_values(records)
+        summary["metricSeries"] = metric_series(records)
         self.log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
         return summary
 

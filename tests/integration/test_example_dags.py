@@ -8,10 +8,11 @@ from typing import Any
 import pytest
 from dagrun import load, run, states, xcoms
 
+from airflow_provider_braket.hooks.braket import BraketHook
+
 EXAMPLE_DAGS = Path(__file__).parents[2] / "example_dags"
 EXACT_H2_GROUND_STATE = -1.851199
 QAOA_MAX_CUT = 8
-XCOM_KEYS = {"jobArn", "jobName", "status", "results", "metrics", "billableDuration", "outputS3Path"}
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db", "braket_connection")]
 
@@ -34,6 +35,7 @@ def check_job_xcom(job: dict[str, Any]) -> None:
         "status",
         "results",
         "metrics",
+        "metricSeries",
         "billableDuration",
         "outputS3Path",
     }
@@ -59,6 +61,16 @@ def test_braket_vqe_finds_the_h2_ground_state(deferrable: bool) -> None:
     assert summary["exact"] == pytest.approx(EXACT_H2_GROUND_STATE, abs=1e-6)
     assert summary["error"] < 1e-5
     assert summary["jobArn"] == job["jobArn"]
+    # Every iteration's energy is in the XCom, and the plot of it lies next to the job's results.
+    energy = job["metricSeries"]["energy"]
+    assert energy["iteration"] == list(range(30))
+    assert energy["value"][-1] == pytest.approx(job["metrics"]["energy"])
+    output_prefix = f"{job['outputS3Path']}/output/"
+    assert summary["plots"] == [f"{output_prefix}convergence.png", f"{output_prefix}convergence.svg"]
+    s3 = BraketHook().s3_client
+    for uri, magic in zip(summary["plots"], (b"\x89PNG", b"<?xml"), strict=True):
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        assert s3.get_object(Bucket=bucket, Key=key)["Body"].read().startswith(magic)
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])

@@ -31,6 +31,9 @@ def test_job_result_metrics_and_log_lines(deferrable: bool, capfd: pytest.Captur
     assert job["status"] == "COMPLETED"
     assert job["results"] == {"mode": "metrics"}
     assert job["metrics"] == {"loss": pytest.approx(1 / 3)}
+    loss = job["metricSeries"]["loss"]
+    assert loss["iteration"] == [0, 1, 2]
+    assert loss["value"] == pytest.approx([1, 1 / 2, 1 / 3])
     assert job["jobName"].startswith("job-")
     output = capfd.readouterr().out
     # The job's own lines reach the task log, each exactly once.
