@@ -9,7 +9,7 @@ VENV_OLDEST ?= .venv-airflow-$(OLDEST_AIRFLOW)
 # Airflow 3.0's api-server predates fastapi 0.117 and cadwyn 5.5, and does not run with them.
 OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5"
 
-.PHONY: install demo test lint typecheck unit integration e2e e2e-oldest clean
+.PHONY: install demo test lint typecheck docs unit integration e2e e2e-oldest clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -32,6 +32,11 @@ lint: install
 typecheck: install
 	$(VENV)/bin/mypy
 
+# The documentation site (MkDocs + Material, API reference from the docstrings) into site/;
+# any warning (broken link, missing snippet, docstring naming a parameter that is not there) fails.
+docs: install
+	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
+
 unit: install
 	$(PY) -m pytest tests/unit -q
 
@@ -46,7 +51,7 @@ e2e-oldest: $(VENV_OLDEST)/.installed
 
 # The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
 # local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.
-test: lint typecheck
+test: lint typecheck docs
 	$(PY) -m pytest tests -q -ra
 	$(MAKE) e2e-oldest
 
@@ -54,4 +59,4 @@ demo: install
 	$(PY) examples/demo.py --port $(PORT) --data-dir $(DEMO_DIR)
 
 clean:
-	rm -rf $(VENV) $(VENV_OLDEST) $(DEMO_DIR) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) $(VENV_OLDEST) $(DEMO_DIR) site .pytest_cache .mypy_cache .ruff_cache

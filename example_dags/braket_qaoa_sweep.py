@@ -39,6 +39,7 @@ POOL = "braket_jobs"
     },
 )
 def braket_qaoa_sweep():
+    # --8<-- [start:sweep]
     @task
     def make_sweep(params: dict | None = None) -> list[dict[str, str]]:
         """One set of hyperparameters per (depth, seed)."""
@@ -55,6 +56,7 @@ def braket_qaoa_sweep():
         pool=POOL,
         tags={"example": "braket_qaoa_sweep"},
     ).expand(hyperparameters=make_sweep())
+    # --8<-- [end:sweep]
 
     @task
     def pick_best(jobs: list[dict]) -> dict:

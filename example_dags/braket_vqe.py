@@ -27,6 +27,7 @@ H2_HAMILTONIAN = [
 ]
 
 
+# --8<-- [start:plot]
 def save_convergence_plot(job: dict) -> list[str]:
     """Draw the energy per iteration and put the PNG and SVG next to the job's results in S3."""
     import tempfile
@@ -49,6 +50,7 @@ def save_convergence_plot(job: dict) -> list[str]:
         uris = BraketHook().upload_output_files(job["outputS3Path"], files)
     print(f"convergence plot: {', '.join(uris)}")
     return uris
+    # --8<-- [end:plot]
 
 
 @dag(
@@ -67,6 +69,7 @@ def braket_vqe():
         """The Hamiltonian as the job reads it: a JSON list of [coefficient, Pauli word]."""
         return json.dumps(H2_HAMILTONIAN)
 
+    # --8<-- [start:operator]
     vqe = CreateHybridJobOperator(
         task_id="vqe",
         device="{{ params.device }}",
@@ -74,6 +77,7 @@ def braket_vqe():
         hyperparameters={"hamiltonian": prepare_hamiltonian(), "iterations": "{{ params.iterations }}"},
         tags={"example": "braket_vqe"},
     )
+    # --8<-- [end:operator]
 
     @task
     def post_process(job: dict) -> dict:

@@ -59,9 +59,18 @@ class BraketHook(AwsBaseHook):
     hook_name = "Amazon Braket"
     default_conn_name = DEFAULT_CONN_ID
 
-    def __init__(self, aws_conn_id: str | None = DEFAULT_CONN_ID, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        config: Config | dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
         kwargs["client_type"] = "braket"
-        super().__init__(aws_conn_id=aws_conn_id, **kwargs)
+        super().__init__(
+            aws_conn_id=aws_conn_id, region_name=region_name, verify=verify, config=config, **kwargs
+        )
 
     @classmethod
     def get_connection(cls, conn_id: str) -> Any:
