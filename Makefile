@@ -9,7 +9,7 @@ VENV_OLDEST ?= .venv-airflow-$(OLDEST_AIRFLOW)
 # Airflow 3.0's api-server predates fastapi 0.117 and cadwyn 5.5, and does not run with them.
 OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5"
 
-.PHONY: install demo test lint typecheck docs unit integration e2e e2e-oldest clean
+.PHONY: install demo test lint typecheck docs browser unit integration e2e e2e-oldest clean
 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
@@ -37,13 +37,21 @@ typecheck: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
+# The UI e2e test drives Debian's Chromium through chromedriver; installed when missing (as root).
+browser:
+	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
+		echo "installing chromium and chromium-driver (apt-get)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; \
+	fi
+
 unit: install
 	$(PY) -m pytest tests/unit -q
 
 integration: install
 	$(PY) -m pytest tests/integration -q
 
-e2e: install
+e2e: install browser
 	$(PY) -m pytest tests/e2e -q -ra
 
 e2e-oldest: $(VENV_OLDEST)/.installed
@@ -51,7 +59,7 @@ e2e-oldest: $(VENV_OLDEST)/.installed
 
 # The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
 # local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.
-test: lint typecheck docs
+test: lint typecheck docs browser
 	$(PY) -m pytest tests -q -ra
 	$(MAKE) e2e-oldest
 

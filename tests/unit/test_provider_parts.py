@@ -278,8 +278,25 @@ def test_provider_info_names_what_exists() -> None:
     assert set(info["config"]["braket"]["options"]) == {
         "waiter_delay",
         "default_bucket",
+        "log_requests_per_second",
         "min_deferral_seconds",
     }
+
+
+def test_the_ui_plugin_is_an_entry_point_and_loads_nothing_heavy() -> None:
+    from importlib.metadata import entry_points
+
+    (plugin,) = [point for point in entry_points(group="airflow.plugins") if point.name == "braket"]
+    assert plugin.value == "airflow_provider_braket.ui.plugin:BraketJobsPlugin"
+    # Every Airflow process loads plugins; FastAPI, the hook and matplotlib wait for a request.
+    code = (
+        "import sys, airflow_provider_braket.ui.plugin as p\n"
+        "assert p.BraketJobsPlugin.fastapi_apps[0]['url_prefix'] == '/braket'\n"
+        "heavy = {'fastapi', 'boto3', 'matplotlib', 'braket'}\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert run.stdout.strip() == "[]"
 
 
 def test_operators_sensors_triggers_and_links_leave_the_aws_hook_to_run_time() -> None:

@@ -1,0 +1,134 @@
+"""The "Braket Jobs" page: a FastAPI app the provider's plugin mounts under the api-server at /braket.
+
+- ``GET /braket/jobs``: the page (``?job=<arn>`` selects a job and shows its metric plot);
+- ``GET /braket/jobs.json``: the same rows as JSON;
+- ``GET /braket/metrics.svg?job=<arn>``: a job's metrics drawn with matplotlib.
+
+Callers authenticate as for Airflow's own API: the ``Authorization: Bearer`` token or the UI's
+``_token`` cookie, checked by the configured auth manager. They see the jobs of the DAGs they may
+read. Jobs are read through ``BraketHook`` and the Airflow connection (``?conn_id=``,
+``braket_default`` by default), the same as the operators use.
+"""
+
+from __future__ import annotations
+
+import functools
+from typing import Annotated, Any
+
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from airflow_provider_braket.connection import DEFAULT_CONN_ID
+from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobDirectory, JobRow
+
+TOKEN_COOKIE = "_token"  # Airflow's COOKIE_NAME_JWT_TOKEN, the same in 3.0 and 3.3
+
+_templates = Environment(
+    loader=PackageLoader("airflow_provider_braket.ui", "templates"), autoescape=select_autoescape()
+)
+
+
+async def current_user(request: Request) -> Any:
+    """The Airflow user of a request, from its bearer token or the UI's cookie (401/403 otherwise)."""
+    from airflow.api_fastapi.app import get_auth_manager
+    from jwt import ExpiredSignatureError, InvalidTokenError
+
+    header = request.headers.get("authorization", "")
+    token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE)
+    if not token:
+        raise HTTPException(401, "Not authenticated: sign in to Airflow first")
+    try:
+        return await get_auth_manager().get_user_from_token(token)
+    except ExpiredSignatureError:
+        raise HTTPException(401, "Token expired") from None
+    except InvalidTokenError:
+        raise HTTPException(403, "Invalid token") from None
+
+
+User = Annotated[Any, Depends(current_user)]
+
+
+def readable_dag_ids(user: Any) -> set[str]:
+    from airflow.api_fastapi.app import get_auth_manager
+
+    return set(get_auth_manager().get_authorized_dag_ids(user=user, method="GET"))
+
+
+@functools.lru_cache(maxsize=16)
+def directory(conn_id: str) -> JobDirectory:
+    from airflow_provider_braket.hooks.braket import BraketHook
+
+    return JobDirectory(BraketHook(aws_conn_id=conn_id))
+
+
+def airflow_ui_root() -> str:
+    """Where the Airflow UI lives (``[api] base_url``'s path), for links to DAG runs and tasks."""
+    from urllib.parse import urlparse
+
+    from airflow.configuration import conf
+
+    path = urlparse(conf.get("api", "base_url", fallback="") or "/").path
+    return path.rstrip("/") + "/"
+
+
+def create_app() -> FastAPI:
+    app = FastAPI(title="Braket Jobs", openapi_url=None, docs_url=None, redoc_url=None)
+
+    @app.get("/jobs", response_class=HTMLResponse)
+    def jobs_page(
+        user: User,
+        job: Annotated[str | None, Query(description="ARN of the job to show")] = None,
+        days: Annotated[int, Query(ge=1, le=90)] = DEFAULT_DAYS,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> HTMLResponse:
+        rows = directory(conn_id).rows(readable_dag_ids(user), days=days)
+        selected = next((row for row in rows if row.job_arn == job), None)
+        page = _templates.get_template("jobs.html").render(
+            rows=rows,
+            selected=selected,
+            days=days,
+            conn_id=conn_id,
+            ui_root=airflow_ui_root(),
+        )
+        return HTMLResponse(page)
+
+    @app.get("/jobs.json")
+    def jobs_json(
+        user: User, days: Annotated[int, Query(ge=1, le=90)] = DEFAULT_DAYS, conn_id: str = DEFAULT_CONN_ID
+    ) -> JSONResponse:
+        rows = directory(conn_id).rows(readable_dag_ids(user), days=days)
+        return JSONResponse([_as_json(row) for row in rows])
+
+    @app.get("/metrics.svg")
+    def metrics_svg(user: User, job: str, conn_id: str = DEFAULT_CONN_ID) -> Response:
+        jobs = directory(conn_id)
+        tags = jobs.job(job).get("tags") or {}
+        if tags.get("airflow:dag_id") not in readable_dag_ids(user):
+            raise HTTPException(404, "No such job among this Airflow's jobs you may read")
+        svg = jobs.metrics_svg(job)
+        if svg is None:
+            raise HTTPException(404, "The job logged no metrics")
+        return Response(svg, media_type="image/svg+xml")
+
+    return app
+
+
+def _as_json(row: JobRow) -> dict[str, Any]:
+    return {
+        "jobArn": row.job_arn,
+        "jobName": row.job_name,
+        "status": row.status,
+        "device": row.device,
+        "queuePosition": row.queue_position,
+        "billableSeconds": row.billable_seconds,
+        "createdAt": row.created_at.isoformat() if row.created_at else None,
+        "endedAt": row.ended_at.isoformat() if row.ended_at else None,
+        "dagId": row.dag_id,
+        "runId": row.run_id,
+        "taskId": row.task_id,
+        "mapIndex": row.map_index,
+        "dagRunUrl": airflow_ui_root() + row.dag_run_path(),
+        "taskInstanceUrl": airflow_ui_root() + row.task_instance_path(),
+        "consoleUrl": row.console_url,
+    }

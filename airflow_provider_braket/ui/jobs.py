@@ -1,0 +1,141 @@
+"""What the "Braket Jobs" page shows: the hybrid jobs this Airflow launched, found by their tags.
+
+Every job the operator creates carries ``airflow:dag_id``, ``airflow:run_id``, ``airflow:task_id``
+and ``airflow:map_index``. One paged SearchJobs over the last days lists them; GetJob adds the
+queue position and billable duration. A job that ended never changes again, so its GetJob answer
+is kept in memory and not asked for twice.
+"""
+
+from __future__ import annotations
+
+import tempfile
+import threading
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import quote
+
+from airflow_provider_braket.identity import TAG_PREFIX
+from airflow_provider_braket.jobs.metrics import metric_series, plot
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
+
+DEFAULT_DAYS = 7
+MAX_ROWS = 50
+
+
+@dataclass
+class JobRow:
+    """One job on the page."""
+
+    job_arn: str
+    job_name: str
+    status: str
+    device: str
+    queue_position: str | None
+    billable_seconds: int | None
+    created_at: datetime | None
+    ended_at: datetime | None
+    failure_reason: str | None
+    dag_id: str
+    run_id: str
+    task_id: str
+    map_index: int
+    console_url: str
+
+    def dag_run_path(self) -> str:
+        return f"dags/{quote(self.dag_id, safe='')}/runs/{quote(self.run_id, safe='')}"
+
+    def task_instance_path(self) -> str:
+        path = f"{self.dag_run_path()}/tasks/{quote(self.task_id, safe='')}"
+        return f"{path}/mapped/{self.map_index}" if self.map_index >= 0 else path
+
+
+class JobDirectory:
+    """Lists Airflow's hybrid jobs and draws their metrics, remembering what cannot change.
+
+    :param hook: The Braket hook of the connection to list jobs from.
+    """
+
+    def __init__(self, hook: BraketHook) -> None:
+        self.hook = hook
+        self._ended_jobs: dict[str, dict[str, Any]] = {}
+        self._ended_plots: dict[str, bytes | None] = {}
+        self._lock = threading.Lock()
+
+    def rows(self, dag_ids: set[str] | None, days: int = DEFAULT_DAYS, limit: int = MAX_ROWS) -> list[JobRow]:
+        """The newest jobs with Airflow tags created in the last ``days``, of the given DAGs only."""
+        since = datetime.now(timezone.utc) - timedelta(days=days)
+        summaries = self.hook.search_jobs(
+            [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since)]}]
+        )
+        ours = [
+            summary
+            for summary in summaries
+            if (dag_id := (summary.get("tags") or {}).get(f"{TAG_PREFIX}dag_id")) is not None
+            and (dag_ids is None or dag_id in dag_ids)
+        ]
+        ours.sort(key=lambda summary: summary["createdAt"], reverse=True)
+        return [self._row(summary) for summary in ours[:limit]]
+
+    def job(self, job_arn: str) -> dict[str, Any]:
+        with self._lock:
+            known = self._ended_jobs.get(job_arn)
+        if known is not None:
+            return known
+        job = dict(self.hook.get_job(job_arn))
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                self._ended_jobs[job_arn] = job
+        return job
+
+    def metrics_svg(self, job_arn: str) -> bytes | None:
+        """The job's metrics drawn as SVG; None if it logged none."""
+        with self._lock:
+            if job_arn in self._ended_plots:
+                return self._ended_plots[job_arn]
+        job = self.job(job_arn)
+        series = metric_series(self.hook.get_metrics(job["jobName"], job_arn))
+        svg = None
+        if series:
+            with tempfile.TemporaryDirectory() as folder:
+                (written,) = plot(series, Path(folder) / "metrics", title=job["jobName"], formats=["svg"])
+                svg = written.read_bytes()
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                self._ended_plots[job_arn] = svg
+        return svg
+
+    def _row(self, summary: dict[str, Any]) -> JobRow:
+        job = self.job(summary["jobArn"])
+        tags = summary.get("tags") or {}
+        queue = job.get("queueInfo") or {}
+        return JobRow(
+            job_arn=job["jobArn"],
+            job_name=job["jobName"],
+            status=job["status"],
+            device=(job.get("deviceConfig") or {}).get("device") or summary.get("device", ""),
+            queue_position=queue.get("position") if job["status"] == "QUEUED" else None,
+            billable_seconds=job.get("billableDuration"),
+            created_at=job.get("createdAt"),
+            ended_at=job.get("endedAt"),
+            failure_reason=job.get("failureReason"),
+            dag_id=tags.get(f"{TAG_PREFIX}dag_id", ""),
+            run_id=tags.get(f"{TAG_PREFIX}run_id", ""),
+            task_id=tags.get(f"{TAG_PREFIX}task_id", ""),
+            map_index=int(tags.get(f"{TAG_PREFIX}map_index", "-1")),
+            console_url=self._console_url(job["jobArn"]),
+        )
+
+    def _console_url(self, job_arn: str) -> str:
+        from airflow_provider_braket.links.braket import BraketJobLink
+
+        # arn:<partition>:braket:<region>:<account>:job/<id>
+        _, partition, _, region, *_ = job_arn.split(":")
+        link = BraketJobLink()
+        return link.format_link(
+            aws_domain=link.get_aws_domain(partition), region_name=region, job_arn=job_arn
+        )

@@ -1,0 +1,153 @@
+"""The "Braket Jobs" page of the provider's plugin, in a real api-server, opened in headless Chromium.
+
+Needs Debian's chromium and chromium-driver (``.ci/run`` installs them). The screenshots go to
+``test-output/e2e-ui/``.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from deployment import AirflowDeployment
+
+pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+
+CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
+OUTPUT = Path(__file__).parents[2] / "test-output" / "e2e-ui"
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not (shutil.which(CHROMIUM) and shutil.which(CHROMEDRIVER)):
+        pytest.fail(
+            "Debian's chromium and chromium-driver are needed: apt-get install chromium chromium-driver"
+        )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    # This machine's network is closed: without the background-networking flags Chromium keeps
+    # trying to reach Google's hosts.
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-dev-shm-usage",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--window-size=1500,1100",
+    ):
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(60)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture(scope="module")
+def vqe_job(airflow: AirflowDeployment) -> dict[str, Any]:
+    airflow.wait_for_dag("braket_vqe")
+    run_id = airflow.trigger("braket_vqe")
+    assert airflow.wait_for_run("braket_vqe", run_id, timeout=300) == "success"
+    return {"run_id": run_id, **airflow.xcom("braket_vqe", run_id, "vqe")}
+
+
+def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, headers=headers or {})
+    try:
+        with urllib.request.urlopen(request, timeout=60) as answer:
+            return answer.status, answer.read()
+    except urllib.error.HTTPError as error:
+        return error.code, error.read()
+
+
+def test_the_page_lists_the_job_with_links_and_shows_its_metric_plot(
+    airflow: AirflowDeployment, vqe_job: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    browser.get(f"{airflow.base_url}/braket/jobs")
+    row = browser.find_element(By.CSS_SELECTOR, f'tr[data-job-arn="{vqe_job["jobArn"]}"]')
+    cells = [cell.text for cell in row.find_elements(By.TAG_NAME, "td")]
+    assert cells[0] == vqe_job["jobName"]
+    assert cells[1] == "COMPLETED"
+    assert cells[2] == "local:braket/braket.local.qubit"
+    assert cells[4] == f"{vqe_job['billableDuration']} s"
+    run_path = f"/dags/braket_vqe/runs/{urllib.request.quote(vqe_job['run_id'], safe='')}"
+    assert (
+        row.find_element(By.CSS_SELECTOR, "a.dag-run").get_attribute("href")
+        == f"{airflow.base_url}{run_path}"
+    )
+    assert row.find_element(By.CSS_SELECTOR, "a.task").get_attribute("href") == (
+        f"{airflow.base_url}{run_path}/tasks/vqe"
+    )
+    console = row.find_element(By.CSS_SELECTOR, "a.console").get_attribute("href")
+    assert console.startswith(
+        "https://console.aws.amazon.com/braket/home?region=us-east-1#/jobs/arn%3Aaws%3Abraket"
+    )
+    browser.save_screenshot(str(OUTPUT / "braket-jobs.png"))
+
+    row.find_element(By.CSS_SELECTOR, "a.job").click()
+    plot = WebDriverWait(browser, 60).until(
+        lambda driver: driver.execute_script(
+            "const img = document.getElementById('metrics-plot');"
+            "return img && img.complete && img.naturalWidth > 0 ? img : null;"
+        )
+    )
+    assert plot.get_attribute("alt") == f"metrics of {vqe_job['jobName']}"
+    browser.find_element(By.CSS_SELECTOR, "tr.selected")
+    browser.save_screenshot(str(OUTPUT / "braket-job-metrics.png"))
+
+    status, svg = fetch(plot.get_attribute("src"))
+    assert status == 200
+    assert b"<svg" in svg
+    assert b"energy" in svg
+
+
+def test_json_rows_and_authentication(airflow: AirflowDeployment, vqe_job: dict[str, Any]) -> None:
+    # The deployment runs the simple auth manager with everyone an admin, which signs every
+    # request that brings no token of its own; a token that is not Airflow's is refused.
+    status, body = fetch(f"{airflow.base_url}/braket/jobs.json")
+    assert status == 200
+    rows = {row["jobArn"]: row for row in json.loads(body)}
+    row = rows[vqe_job["jobArn"]]
+    assert row["status"] == "COMPLETED"
+    assert row["taskId"] == "vqe"
+    assert row["mapIndex"] == -1
+    status, _ = fetch(f"{airflow.base_url}/braket/jobs.json", {"Authorization": "Bearer not-a-token"})
+    assert status == 403
+
+
+def test_the_page_is_in_the_airflow_ui_menu(airflow: AirflowDeployment, browser: Any) -> None:
+    from airflow import __version__
+    from packaging.version import Version
+
+    if Version(__version__) < Version("3.1"):
+        pytest.skip("Airflow 3.0 has no external views; the page is at /braket/jobs there")
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    views = airflow.api("GET", "/plugins")["plugins"]
+    braket = next(plugin for plugin in views if plugin["name"] == "braket")
+    assert braket["external_views"][0]["href"] == "/braket/jobs"
+    browser.get(f"{airflow.base_url}/plugin/braket-jobs")
+    frame = WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.TAG_NAME, "iframe"))
+    browser.switch_to.frame(frame)
+    WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.ID, "jobs"))
+    browser.switch_to.default_content()
+    browser.save_screenshot(str(OUTPUT / "airflow-ui-braket-jobs.png"))
