@@ -85,7 +85,9 @@ def results(s3: Any, job: dict[str, Any]) -> dict[str, Any]:
         return dict(json.load(member)["dataDictionary"])
 
 
-def start_job(hook: Any, mode: str, name: str | None = None, **hyperparameters: Any) -> dict[str, Any]:
+def start_job(
+    hook: Any, mode: str, name: str | None = None, tags: dict[str, str] | None = None, **hyperparameters: Any
+) -> dict[str, Any]:
     """Create a behaviours.py job through the provider's hook (SDK layout, validated request)."""
     import uuid
 
@@ -99,5 +101,6 @@ def start_job(hook: Any, mode: str, name: str | None = None, **hyperparameters: 
         entry_point="behaviours",
         job_name=name,
         hyperparameters={"mode": mode, **{key: str(value) for key, value in hyperparameters.items()}},
+        tags=tags or {},
     )
     return dict(hook.get_job(hook.create_job(spec.request(location, hook.jobs_role_arn(), uuid.uuid4().hex))))
