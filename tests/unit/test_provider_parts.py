@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import base64
 import importlib
@@ -249,20 +250,27 @@ def test_on_kill_cancels_only_once_the_task_left_deferred(state: str | None, can
     assert cancelled == ([ARN] if cancels else [])
 
 
-def test_modules_a_dag_imports_stay_light() -> None:
+def loaded_after(statements: str, watched: set[str]) -> list[str]:
+    """Which of ``watched`` (top-level packages or full module names) a fresh process has loaded
+    after running ``statements``."""
     code = (
-        "import sys, airflow_provider_braket.get_provider_info\n"
-        "for m in ('hooks', 'operators', 'sensors', 'triggers', 'links'):\n"
-        "    __import__(f'airflow_provider_braket.{m}.braket')\n"
-        "heavy = {'braket', 'aiobotocore', 'moto', 'fastapi', 'uvicorn'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+        f"import sys\n{statements}\n"
+        "names = set(sys.modules) | {name.split('.')[0] for name in sys.modules}\n"
+        f"print(sorted(names & set({sorted(watched)!r})))"
     )
-    assert (
-        subprocess.run(
-            [sys.executable, "-c", code], capture_output=True, text=True, check=True
-        ).stdout.strip()
-        == "[]"
-    )
+    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    return list(ast.literal_eval(run.stdout.strip()))
+
+
+DAG_IMPORTS = (
+    "import airflow_provider_braket.get_provider_info\n"
+    "for m in ('hooks', 'operators', 'sensors', 'triggers', 'links'):\n"
+    "    __import__(f'airflow_provider_braket.{m}.braket')"
+)
+
+
+def test_modules_a_dag_imports_stay_light() -> None:
+    assert loaded_after(DAG_IMPORTS, {"braket", "aiobotocore", "moto", "fastapi", "uvicorn"}) == []
 
 
 def test_provider_info_names_what_exists() -> None:
@@ -289,25 +297,15 @@ def test_the_ui_plugin_is_an_entry_point_and_loads_nothing_heavy() -> None:
     (plugin,) = [point for point in entry_points(group="airflow.plugins") if point.name == "braket"]
     assert plugin.value == "airflow_provider_braket.ui.plugin:BraketJobsPlugin"
     # Every Airflow process loads plugins; FastAPI, the hook and matplotlib wait for a request.
-    code = (
-        "import sys, airflow_provider_braket.ui.plugin as p\n"
-        "assert p.BraketJobsPlugin.fastapi_apps[0]['url_prefix'] == '/braket'\n"
-        "heavy = {'fastapi', 'boto3', 'matplotlib', 'braket'}\n"
-        "print(sorted({m.split('.')[0] for m in sys.modules} & heavy))"
+    statements = (
+        "import airflow_provider_braket.ui.plugin as p\n"
+        "assert p.BraketJobsPlugin.fastapi_apps[0]['url_prefix'] == '/braket'"
     )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "[]"
+    assert loaded_after(statements, {"fastapi", "boto3", "matplotlib", "braket"}) == []
 
 
 def test_operators_sensors_triggers_and_links_leave_the_aws_hook_to_run_time() -> None:
     # AwsBaseHook with boto3 costs a DAG file about half a second; a task loads it when it runs.
-    code = (
-        "import sys, airflow_provider_braket.get_provider_info\n"
-        "for m in ('operators', 'sensors', 'triggers', 'links'):\n"
-        "    __import__(f'airflow_provider_braket.{m}.braket')\n"
-        "loaded = {'boto3', 'airflow.providers.amazon.aws.hooks.base_aws',\n"
-        "          'airflow_provider_braket.hooks.braket'}\n"
-        "print(sorted(loaded & set(sys.modules)))"
-    )
-    run = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
-    assert run.stdout.strip() == "[]"
+    statements = DAG_IMPORTS.replace("'hooks', ", "")
+    watched = {"boto3", "airflow.providers.amazon.aws.hooks.base_aws", "airflow_provider_braket.hooks.braket"}
+    assert loaded_after(statements, watched) == []
