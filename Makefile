@@ -57,8 +57,8 @@ integration: install
 e2e: install browser
 	$(PY) -m pytest tests/e2e -q -ra
 
-e2e-oldest: $(VENV_OLDEST)/.installed
-	$(VENV_OLDEST)/bin/python -m pytest tests/e2e -q -ra -m cancel_on_kill
+e2e-oldest: $(VENV_OLDEST)/.installed browser
+	$(VENV_OLDEST)/bin/python -m pytest tests/e2e -q -ra -m "cancel_on_kill or ui"
 
 # The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
 # local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.

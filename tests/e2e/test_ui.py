@@ -1,7 +1,8 @@
 """The "Braket Jobs" page of the provider's plugin, in a real api-server, opened in headless Chromium.
 
-Needs Debian's chromium and chromium-driver (``.ci/run`` installs them). The screenshots go to
-``test-output/e2e-ui/``.
+Needs Debian's chromium and chromium-driver (``make test`` installs them). The screenshots go to
+``test-output/e2e-ui/``. Runs on the newest Airflow and, through ``make e2e-oldest``, on 3.0.6
+(where the menu entry does not exist and its test is skipped).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from typing import Any
 import pytest
 from deployment import AirflowDeployment
 
-pytestmark = [pytest.mark.e2e, pytest.mark.timeout(420)]
+pytestmark = [pytest.mark.e2e, pytest.mark.ui, pytest.mark.timeout(420)]
 
 CHROMIUM, CHROMEDRIVER = "/usr/bin/chromium", "/usr/bin/chromedriver"
 OUTPUT = Path(__file__).parents[2] / "test-output" / "e2e-ui"
