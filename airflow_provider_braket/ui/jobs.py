@@ -25,6 +25,8 @@ if TYPE_CHECKING:
 
 DEFAULT_DAYS = 7
 MAX_ROWS = 50
+# Ended jobs remembered (GetJob answers and plots): the api-server runs for months.
+MAX_REMEMBERED = 2000
 
 
 @dataclass
@@ -89,7 +91,7 @@ class JobDirectory:
         job = dict(self.hook.get_job(job_arn))
         if job["status"] in TERMINAL_STATUSES:
             with self._lock:
-                self._ended_jobs[job_arn] = job
+                _remember(self._ended_jobs, job_arn, job)
         return job
 
     def metrics_svg(self, job_arn: str) -> bytes | None:
@@ -106,7 +108,7 @@ class JobDirectory:
                 svg = written.read_bytes()
         if job["status"] in TERMINAL_STATUSES:
             with self._lock:
-                self._ended_plots[job_arn] = svg
+                _remember(self._ended_plots, job_arn, svg)
         return svg
 
     def _row(self, summary: dict[str, Any]) -> JobRow:
@@ -139,3 +141,10 @@ class JobDirectory:
         return link.format_link(
             aws_domain=link.get_aws_domain(partition), region_name=region, job_arn=job_arn
         )
+
+
+def _remember(memory: dict[str, Any], key: str, value: Any) -> None:
+    """Keep ``value``, forgetting the oldest entries beyond :data:`MAX_REMEMBERED`."""
+    memory[key] = value
+    while len(memory) > MAX_REMEMBERED:
+        del memory[next(iter(memory))]
