@@ -9,7 +9,6 @@ from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import conf
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
@@ -27,7 +26,6 @@ UNKNOWN_STATE = "unknown"
 # The task instance's XCom that remembers how far log forwarding got, so that a trigger started
 # again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
 LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
-DEFAULT_LOG_BUDGET = 5.0
 LOG_READ_JITTER = 0.1
 
 
@@ -138,11 +136,11 @@ class JobStatusTrigger(BaseTrigger):
 
     def _poller(self) -> JobPoller:
         """This process's poller for the trigger's connection (see :mod:`.poller`)."""
-        from airflow_provider_braket.triggers.poller import JobPoller, PollerKey, shared_poller
+        from airflow_provider_braket.triggers.poller import PollerKey, shared_poller
 
-        key = PollerKey.of(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
-        budget = conf.getfloat("braket", "log_requests_per_second", fallback=DEFAULT_LOG_BUDGET)
-        return shared_poller(key, lambda key: JobPoller(key, log_requests_per_second=budget))
+        return shared_poller(
+            PollerKey.of(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
+        )
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:

@@ -168,13 +168,11 @@ class _Tracked:
 
     def publish(self, job: dict[str, Any]) -> None:
         before, self.job = self.job, job
-        if before is None or _news(before) != _news(job):
-            for watch in self.watches:
-                watch.job = job
+        news = before is None or _news(before) != _news(job)
+        for watch in self.watches:
+            watch.job = job
+            if news:
                 watch._wake()
-        else:
-            for watch in self.watches:
-                watch.job = job
 
     def fail(self, message: str) -> None:
         for watch in self.watches:
@@ -196,10 +194,17 @@ class JobPoller:
     """Learns the status of every job its triggers watch, in rounds; see the module docstring.
 
     :param key: The connection all its triggers share.
-    :param log_requests_per_second: CloudWatch Logs calls per second for all log forwarding.
+    :param log_requests_per_second: CloudWatch Logs calls per second for all log forwarding;
+        ``[braket] log_requests_per_second`` unless given.
     """
 
-    def __init__(self, key: PollerKey, log_requests_per_second: float = DEFAULT_LOG_REQUESTS_PER_SECOND):
+    def __init__(self, key: PollerKey, log_requests_per_second: float | None = None):
+        if log_requests_per_second is None:
+            from airflow.providers.common.compat.sdk import conf
+
+            log_requests_per_second = conf.getfloat(
+                "braket", "log_requests_per_second", fallback=DEFAULT_LOG_REQUESTS_PER_SECOND
+            )
         self.key = key
         self.hook = key.make_hook()
         self.log_budget = RateBudget(log_requests_per_second)

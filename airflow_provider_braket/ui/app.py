@@ -22,8 +22,6 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from airflow_provider_braket.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobDirectory, JobRow
 
-TOKEN_COOKIE = "_token"  # Airflow's COOKIE_NAME_JWT_TOKEN, the same in 3.0 and 3.3
-
 _templates = Environment(
     loader=PackageLoader("airflow_provider_braket.ui", "templates"), autoescape=select_autoescape()
 )
@@ -32,10 +30,11 @@ _templates = Environment(
 async def current_user(request: Request) -> Any:
     """The Airflow user of a request, from its bearer token or the UI's cookie (401/403 otherwise)."""
     from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.base_auth_manager import COOKIE_NAME_JWT_TOKEN
     from jwt import ExpiredSignatureError, InvalidTokenError
 
     header = request.headers.get("authorization", "")
-    token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(TOKEN_COOKIE)
+    token = header[7:] if header.lower().startswith("bearer ") else request.cookies.get(COOKIE_NAME_JWT_TOKEN)
     if not token:
         raise HTTPException(401, "Not authenticated: sign in to Airflow first")
     try:
