@@ -22,7 +22,7 @@ from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader
 from airflow_provider_braket.jobs.metrics import parse_metrics
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, validate_create_job
 from airflow_provider_braket.jobs.request import JobLocation
-from airflow_provider_braket.jobs.results import read_results_archive, results_key
+from airflow_provider_braket.jobs.results import output_prefix, read_results_archive, results_key
 from airflow_provider_braket.jobs.s3uri import is_s3_uri, split_s3_uri
 from airflow_provider_braket.jobs.source import pack_source_module
 
@@ -257,7 +257,7 @@ class BraketHook(AwsBaseHook):
 
         For what post-processing makes of a job, e.g. its convergence plot.
         """
-        bucket, prefix = split_s3_uri(f"{output_s3_path.rstrip('/')}/output/")
+        bucket, prefix = split_s3_uri(output_prefix(output_s3_path))
         uris = []
         for file in map(Path, files):
             self.s3_client.upload_file(str(file), bucket, prefix + file.name)

@@ -21,9 +21,14 @@ class ResultsFormatError(ValueError):
     """The output archive has no readable results.json, or its format is refused."""
 
 
+def output_prefix(output_s3_path: str) -> str:
+    """The S3 folder a job's outputs land in, for a job whose outputDataConfig.s3Path is given."""
+    return f"{output_s3_path.rstrip('/')}/output/"
+
+
 def results_key(output_s3_path: str) -> str:
     """The S3 URI of the results archive for a job whose outputDataConfig.s3Path is given."""
-    return f"{output_s3_path.rstrip('/')}/output/model.tar.gz"
+    return f"{output_prefix(output_s3_path)}model.tar.gz"
 
 
 def read_results_archive(archive: bytes, *, allow_pickle: bool = False) -> dict[str, Any] | None:
