@@ -32,6 +32,7 @@ from airflow_provider_braket.local.errors import (
 )
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.store import JobRecord, JobStore, now_ms
+from airflow_provider_braket.local.task_api import QuantumTasks, task_routes
 from airflow_provider_braket.local.workspace import check_local_algorithm
 
 
@@ -43,6 +44,7 @@ class ServiceState:
     store: JobStore
     devices: DeviceTable
     runner: JobRunner
+    tasks: QuantumTasks
 
 
 def error_response(error: BraketError) -> Response:
@@ -74,6 +76,7 @@ def build_braket_app(state: ServiceState) -> FastAPI:
         )
 
     app.include_router(_routes(state))
+    app.include_router(task_routes(state.tasks, _json))
     return app
 
 
@@ -95,6 +98,7 @@ def _routes(state: ServiceState) -> APIRouter:
     async def cancel_job(job_arn: str) -> Response:
         record = _job(store, job_arn)
         status = runner.cancel(record)
+        state.tasks.runner.cancel_job_tasks(record.job_arn)
         return JSONResponse({"jobArn": record.job_arn, "cancellationStatus": status})
 
     @router.get("/job/{job_arn:path}")
@@ -119,12 +123,17 @@ def _routes(state: ServiceState) -> APIRouter:
 
     @router.get("/device/{device_arn:path}")
     async def get_device(device_arn: str) -> Response:
-        return JSONResponse(state.devices.describe(device_arn))
+        description = state.devices.describe(device_arn)
+        jobs_waiting = sum(1 for job in store.with_status(["QUEUED"]) if job.device == device_arn)
+        description["deviceQueueInfo"] = state.tasks.device_queue_info(device_arn, jobs_waiting)
+        return JSONResponse(description)
 
     @router.post("/devices")
     async def search_devices(request: Request) -> Response:
         query = validate_search_devices(await _json(request))
-        devices = [{"deviceArn": arn, **settings} for arn, settings in sorted(state.devices.all().items())]
+        devices = [
+            {"deviceArn": arn, **settings} for arn, settings in sorted(state.devices.describable().items())
+        ]
         for item in query.filters:
             devices = [device for device in devices if device.get(item.name) in item.values]
         start = _device_offset(query.nextToken)
@@ -137,8 +146,8 @@ def _routes(state: ServiceState) -> APIRouter:
     @router.post("/tags/{resource_arn:path}")
     async def tag_resource(resource_arn: str, request: Request) -> Response:
         tags = validate_tag_resource(await _json(request)).tags
-        record = _tagged(store, resource_arn)
-        store.update(record.job_arn, tags={**record.tags, **tags})
+        current = _tags_of(state, resource_arn)
+        _set_tags(state, resource_arn, {**current, **tags})
         return JSONResponse({})
 
     @router.delete("/tags/{resource_arn:path}")
@@ -146,13 +155,13 @@ def _routes(state: ServiceState) -> APIRouter:
         keys = request.query_params.getlist("tagKeys")
         if not keys:
             raise ValidationException("tagKeys: at least 1 tag key is required")
-        record = _tagged(store, resource_arn)
-        store.update(record.job_arn, tags={k: v for k, v in record.tags.items() if k not in keys})
+        current = _tags_of(state, resource_arn)
+        _set_tags(state, resource_arn, {k: v for k, v in current.items() if k not in keys})
         return JSONResponse({})
 
     @router.get("/tags/{resource_arn:path}")
     async def list_tags(resource_arn: str) -> Response:
-        return JSONResponse({"tags": _tagged(store, resource_arn).tags})
+        return JSONResponse({"tags": _tags_of(state, resource_arn)})
 
     return router
 
@@ -221,13 +230,22 @@ def _job(store: JobStore, job_arn: str) -> JobRecord:
     return record
 
 
-def _tagged(store: JobStore, resource_arn: str) -> JobRecord:
-    record = store.get(resource_arn)
-    if record is None:
-        raise ResourceNotFoundException(
-            f"Resource {resource_arn} not found (the local service tags jobs only)"
-        )
-    return record
+def _tags_of(state: ServiceState, resource_arn: str) -> dict[str, str]:
+    """Tags of a job or a quantum task: the two resources the local service keeps."""
+    task = state.tasks.store.get(resource_arn)
+    if task is not None:
+        return task.tags
+    job = state.store.get(resource_arn)
+    if job is None:
+        raise ResourceNotFoundException(f"Resource {resource_arn} not found")
+    return job.tags
+
+
+def _set_tags(state: ServiceState, resource_arn: str, tags: dict[str, str]) -> None:
+    if state.tasks.store.get(resource_arn) is not None:
+        state.tasks.store.update(resource_arn, tags=tags)
+    else:
+        state.store.update(resource_arn, tags=tags)
 
 
 def _queue_info(record: JobRecord, runner: JobRunner) -> dict[str, Any]:

@@ -35,6 +35,9 @@ from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
 from airflow_provider_braket.local.store import JobStore
+from airflow_provider_braket.local.task_api import QuantumTasks
+from airflow_provider_braket.local.task_runner import QuantumTaskRunner
+from airflow_provider_braket.local.task_store import TaskStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -62,12 +65,17 @@ class LocalService:
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
         self.devices = DeviceTable(config.data_dir / "devices.json")
         self.clients = SelfClients(config)
+        self.task_store = TaskStore(config.data_dir / "tasks.sqlite3")
+        self.task_runner = QuantumTaskRunner(self.task_store, self.clients, workers=config.task_workers)
         self.runner = JobRunner(config, self.store, self.clients)
+        tasks = QuantumTasks(
+            config.region, config.account_id, self.task_store, self.task_runner, self.devices, self.store
+        )
         self.faults = FaultInjector()
         # Requests served, by "<service>:<operation>": what a client's polling really costs.
         self.calls: Counter[str] = Counter()
         self.ready = threading.Event()
-        self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner))
+        self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner, tasks))
         self.admin = _build_admin_app(self)
         self.moto_wsgi = DomainDispatcherApplication(create_backend_app)
         self.moto = WSGIMiddleware(self.moto_wsgi)  # type: ignore[arg-type]
@@ -141,6 +149,7 @@ class LocalService:
                 try:
                     await asyncio.to_thread(self.journal.replay, self.moto_wsgi)
                     self.runner.recover()
+                    self.task_runner.recover()
                     threading.Thread(
                         target=self._bootstrap, name="braket-local-bootstrap", daemon=True
                     ).start()
@@ -151,7 +160,9 @@ class LocalService:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 await asyncio.to_thread(self.runner.stop)
+                self.task_runner.stop()
                 self.store.close()
+                self.task_store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -163,6 +174,7 @@ class LocalService:
                 RoleName=JOBS_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=_TRUST_POLICY
             )
         self.runner.start()
+        self.task_runner.start()
         self.ready.set()
         log.info("local Braket service ready at %s", self.config.endpoint_url)
 

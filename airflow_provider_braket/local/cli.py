@@ -43,6 +43,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--job-slots", type=int, default=int(env("BRAKET_LOCAL_JOB_SLOTS", 2)))
     serve.add_argument("--job-quota", type=int, default=int(env("BRAKET_LOCAL_JOB_QUOTA", 3)))
+    serve.add_argument(
+        "--task-workers",
+        type=int,
+        default=int(env("BRAKET_LOCAL_TASK_WORKERS", 2)),
+        help="quantum tasks simulated at once",
+    )
     serve.add_argument("--cancel-grace", type=float, default=3.0, help="seconds between SIGTERM and SIGKILL")
     serve.add_argument(
         "--fault",
@@ -74,6 +80,7 @@ def main(argv: list[str] | None = None) -> int:
         python=args.python,
         job_slots=args.job_slots,
         concurrent_job_quota=args.job_quota,
+        task_workers=args.task_workers,
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,
     )

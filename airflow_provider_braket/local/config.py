@@ -35,6 +35,7 @@ class LocalServiceConfig:
     :param job_slots: jobs that run at once; the rest wait in a FIFO queue.
     :param concurrent_job_quota: QUEUED + RUNNING jobs allowed; CreateJob beyond it is
         ServiceQuotaExceededException, as on AWS (default 3).
+    :param task_workers: quantum tasks simulated at once; the rest wait in the device queue.
     :param cancel_grace_seconds: time between SIGTERM and SIGKILL when a job is cancelled.
     :param verify_signatures: check SigV4 signatures (on by default).
     """
@@ -49,6 +50,7 @@ class LocalServiceConfig:
     python: str = sys.executable
     job_slots: int = 2
     concurrent_job_quota: int = 3
+    task_workers: int = 2
     cancel_grace_seconds: float = 3.0
     verify_signatures: bool = True
 

@@ -1,12 +1,15 @@
-"""The devices the local service knows, and what CreateJob says about each.
+"""The devices the local service knows, and what CreateJob and CreateQuantumTask say about each.
 
-Built in: the three managed simulators, ONLINE. ``devices.json`` in the data dir adds devices or
-overrides their status, e.g. to mark SV1 OFFLINE or a QPU RETIRED for a test::
+Built in: the three managed simulators, ONLINE, described by :mod:`device_catalog`.
+``devices.json`` in the data dir overrides a device's status, e.g. to mark SV1 OFFLINE or a QPU
+RETIRED for a test::
 
     {"arn:aws:braket:::device/quantum-simulator/amazon/sv1": {"deviceStatus": "OFFLINE"},
-     "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1": {"deviceStatus": "ONLINE"}}
+     "arn:aws:braket:us-east-1::device/qpu/rigetti/Aspen-M-3": {"deviceStatus": "RETIRED"}}
 
-A QPU ARN that is not in the table is OFFLINE: local mode has no QPUs.
+QPUs are not emulated (no sourced capabilities snapshot, see :mod:`device_catalog`): GetDevice
+answers ResourceNotFoundException saying so, CreateJob and CreateQuantumTask DeviceOfflineException
+(or DeviceRetiredException when devices.json says RETIRED).
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_braket.local.device_catalog import SIMULATORS as MANAGED_SIMULATORS
 from airflow_provider_braket.local.errors import (
     DeviceOfflineException,
     DeviceRetiredException,
@@ -25,17 +29,20 @@ from airflow_provider_braket.local.errors import (
 )
 
 SIMULATORS: dict[str, dict[str, str]] = {
-    f"arn:aws:braket:::device/quantum-simulator/amazon/{name}": {
-        "deviceName": name.upper(),
+    arn: {
+        "deviceName": simulator.name,
         "providerName": "Amazon Braket",
         "deviceType": "SIMULATOR",
         "deviceStatus": "ONLINE",
     }
-    for name in ("sv1", "dm1", "tn1")
+    for arn, simulator in MANAGED_SIMULATORS.items()
 }
 _QPU_ARN = re.compile(r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*::device/qpu/(?P<provider>[^/]+)/(?P<name>[^/]+)$")
 _LOCAL_DEVICE = re.compile(r"^local:[^/\s]+/[^/\s]+$")
-NO_QPU_MESSAGE = "the local Braket service has no QPUs; add the device to devices.json to simulate it"
+NO_QPU_MESSAGE = (
+    "the local Braket service has no QPUs and does not emulate this one: no capabilities snapshot "
+    "with a public source is available for it (see docs/local-service.md)"
+)
 _STATUSES = ("ONLINE", "OFFLINE", "RETIRED")
 
 
@@ -54,22 +61,39 @@ class DeviceTable:
             return dict(self._devices)
 
     def describe(self, device_arn: str) -> dict[str, Any]:
-        """The GetDevice response; ResourceNotFoundException for what is no device at all."""
-        known = self.all().get(device_arn) or _unlisted_qpu(device_arn)
-        if known is None:
+        """The GetDevice response (without ``deviceQueueInfo``, which the task queue knows)."""
+        simulator = MANAGED_SIMULATORS.get(device_arn)
+        if simulator is None:
+            if _QPU_ARN.match(device_arn):
+                raise ResourceNotFoundException(f"Device {device_arn}: {NO_QPU_MESSAGE}")
             raise ResourceNotFoundException(f"Device {device_arn} not found")
-        return {"deviceArn": device_arn, **known, "deviceCapabilities": json.dumps(_capabilities(known))}
+        settings = self.all()[device_arn]
+        return {
+            "deviceArn": device_arn,
+            **settings,
+            "deviceCapabilities": json.dumps(simulator.capabilities()),
+        }
 
-    def check_runnable(self, device: str) -> None:
-        """Raise what AWS raises on CreateJob for a device that cannot take the job."""
+    def describable(self) -> dict[str, dict[str, str]]:
+        """The devices SearchDevices lists: those GetDevice can describe."""
+        return {arn: settings for arn, settings in self.all().items() if arn in MANAGED_SIMULATORS}
+
+    def check_runnable(self, device: str, for_task: bool = False) -> None:
+        """Raise what AWS raises on CreateJob (or CreateQuantumTask) for a device that cannot take it."""
         if _LOCAL_DEVICE.match(device):
+            if for_task:
+                raise ValidationException(
+                    f"deviceArn: {device!r} is a simulator inside the SDK (LocalSimulator); "
+                    "quantum tasks go to a device ARN"
+                )
             return
         known = self.all().get(device)
-        if known is None:
+        if known is None or (for_task and device not in MANAGED_SIMULATORS):
             if _QPU_ARN.match(device):
                 raise DeviceOfflineException(f"Device {device} is offline: {NO_QPU_MESSAGE}")
+            field = "deviceArn" if for_task else "deviceConfig.device"
             raise ValidationException(
-                f"deviceConfig.device: {device!r} is neither a known device ARN nor local:<provider>/<name>"
+                f"{field}: {device!r} is neither a known device ARN nor local:<provider>/<name>"
             )
         status = known["deviceStatus"]
         if status == "RETIRED":
@@ -120,21 +144,4 @@ def _generic(device_arn: str) -> dict[str, str]:
         "providerName": "Local",
         "deviceType": "SIMULATOR",
         "deviceStatus": "ONLINE",
-    }
-
-
-def _capabilities(device: dict[str, str]) -> dict[str, Any]:
-    # Enough of the capabilities document for clients that read the service block; local mode
-    # runs no quantum tasks on these devices, so no action block is promised.
-    return {
-        "braketSchemaHeader": {"name": "braket.device_schema.device_capabilities", "version": "1"},
-        "service": {
-            "executionWindows": [
-                {"executionDay": "Everyday", "windowStartHour": "00:00", "windowEndHour": "23:59:59"}
-            ],
-            "shotsRange": [0, 100000],
-        },
-        "action": {},
-        "deviceParameters": {},
-        "localService": {"note": "described by the local Braket service", "deviceType": device["deviceType"]},
     }

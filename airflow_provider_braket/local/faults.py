@@ -20,6 +20,7 @@ FaultKind = Literal["throttle", "error", "drop", "deny"]
 OPERATIONS = (
     "CreateJob", "GetJob", "CancelJob", "SearchJobs", "GetDevice", "SearchDevices",
     "TagResource", "UntagResource", "ListTagsForResource",
+    "CreateQuantumTask", "GetQuantumTask", "CancelQuantumTask", "SearchQuantumTasks",
 )  # fmt: skip
 
 _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
@@ -32,6 +33,10 @@ _ROUTES: list[tuple[str, re.Pattern[str], str]] = [
     ("POST", re.compile(r"^/tags/[^/]+$"), "TagResource"),
     ("DELETE", re.compile(r"^/tags/[^/]+$"), "UntagResource"),
     ("GET", re.compile(r"^/tags/[^/]+$"), "ListTagsForResource"),
+    ("POST", re.compile(r"^/quantum-task$"), "CreateQuantumTask"),
+    ("PUT", re.compile(r"^/quantum-task/[^/]+/cancel$"), "CancelQuantumTask"),
+    ("GET", re.compile(r"^/quantum-task/[^/]+$"), "GetQuantumTask"),
+    ("POST", re.compile(r"^/quantum-tasks$"), "SearchQuantumTasks"),
 ]
 
 

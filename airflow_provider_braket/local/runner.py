@@ -10,6 +10,7 @@ import contextlib
 import logging
 import math
 import os
+import secrets
 import signal
 import subprocess
 import threading
@@ -26,7 +27,7 @@ from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ConflictException
 from airflow_provider_braket.local.logship import LogShipper
-from airflow_provider_braket.local.store import JobRecord, JobStore, now_ms
+from airflow_provider_braket.local.store import JobRecord, JobStore, hash_job_token, now_ms
 from airflow_provider_braket.local.workspace import (
     LAUNCHER,
     Workspace,
@@ -237,10 +238,12 @@ class _Execution(threading.Thread):
         record, config = self.record, self.runner.config
         stream = f"{record.job_name}/{record.job_id}/algo-1-{int(time.time())}"
         shipper = LogShipper(self.runner.clients.logs, stream, self.workspace.log_file)
+        job_token = secrets.token_hex(32)
+        self.runner.store.update(record.job_arn, job_token_hash=hash_job_token(job_token))
         process = subprocess.Popen(
             [config.python, str(LAUNCHER)],
             cwd=self.workspace.source,
-            env=job_environment(self.workspace, record.request, config),
+            env=job_environment(self.workspace, record.request, config, job_token),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own process group: cancel reaches every child

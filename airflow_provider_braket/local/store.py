@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import hashlib
 import json
 import sqlite3
 import threading
@@ -40,11 +41,14 @@ CREATE TABLE IF NOT EXISTS jobs (
     failure_reason TEXT,
     billable_seconds INTEGER,
     pid INTEGER,
-    pid_started REAL
+    pid_started REAL,
+    job_token_hash TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at, job_arn);
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at, job_arn);
 """
+# Columns added after the first release: a data dir made by an older version gains them at start.
+_ADDED_COLUMNS = {"job_token_hash": "TEXT"}
 
 _COLUMNS = {"jobArn": "job_arn", "jobName": "job_name", "status": "status", "device": "device"}
 _COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
@@ -52,6 +56,10 @@ _COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
 
 def now_ms() -> int:
     return int(time.time() * 1000)
+
+
+def hash_job_token(job_token: str) -> str:
+    return hashlib.sha256(job_token.encode()).hexdigest()
 
 
 def iso(ms: int | None) -> str | None:
@@ -146,6 +154,11 @@ class JobStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(_SCHEMA)
+        present = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
+        for name, kind in _ADDED_COLUMNS.items():
+            if name not in present:
+                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+        self._db.execute("CREATE INDEX IF NOT EXISTS jobs_token ON jobs (job_token_hash)")
 
     def close(self) -> None:
         with self._lock:
@@ -161,6 +174,14 @@ class JobStore:
     def get_by_token(self, client_token: str) -> JobRecord | None:
         with self._lock:
             row = self._db.execute("SELECT * FROM jobs WHERE client_token = ?", (client_token,)).fetchone()
+        return _record(row) if row else None
+
+    def get_by_job_token(self, job_token: str) -> JobRecord | None:
+        """The job whose process was given ``job_token`` (only its hash is kept)."""
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM jobs WHERE job_token_hash = ?", (hash_job_token(job_token),)
+            ).fetchone()
         return _record(row) if row else None
 
     def with_status(self, statuses: Iterable[str]) -> list[JobRecord]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import secrets
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -108,9 +107,13 @@ def restore_checkpoints(workspace: Workspace, request: dict[str, Any], clients: 
 
 
 def job_environment(
-    workspace: Workspace, request: dict[str, Any], config: LocalServiceConfig
+    workspace: Workspace, request: dict[str, Any], config: LocalServiceConfig, job_token: str
 ) -> dict[str, str]:
-    """The environment of the job process: every AMZN_BRAKET_* variable of the job contract."""
+    """The environment of the job process: every AMZN_BRAKET_* variable of the job contract.
+
+    ``job_token`` is what the SDK sends with each CreateQuantumTask, so the service ties the task
+    to this job; the service keeps only its hash.
+    """
     script = request["algorithmSpecification"]["scriptModeConfig"]
     output_bucket, _ = split_s3_uri(request["outputDataConfig"]["s3Path"])
     name = request["jobName"]
@@ -131,7 +134,7 @@ def job_environment(
         "AMZN_BRAKET_SCRIPT_S3_URI": script["s3Uri"],
         "AMZN_BRAKET_SCRIPT_ENTRY_POINT": script["entryPoint"],
         "AMZN_BRAKET_SCRIPT_COMPRESSION_TYPE": script.get("compressionType", "NONE"),
-        "AMZN_BRAKET_JOB_TOKEN": secrets.token_hex(16),
+        "AMZN_BRAKET_JOB_TOKEN": job_token,
         "AWS_ACCESS_KEY_ID": config.access_key,
         "AWS_SECRET_ACCESS_KEY": config.secret_key,
         "AWS_DEFAULT_REGION": config.region,

@@ -149,7 +149,8 @@ def test_error_shapes_arrive_as_modeled_exceptions(own_service: LocalServiceProc
     qpu = "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1"
     with pytest.raises(errors.DeviceOfflineException, match="no QPUs"):
         braket.create_job(**job_request(script, "behaviours", deviceConfig={"device": qpu}))
-    assert braket.get_device(deviceArn=qpu)["deviceStatus"] == "OFFLINE"
+    with pytest.raises(errors.ResourceNotFoundException, match="does not emulate this one"):
+        braket.get_device(deviceArn=qpu)
 
     running = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))[
         "jobArn"

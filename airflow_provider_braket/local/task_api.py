@@ -1,0 +1,223 @@
+"""The quantum task operations of the local service, as botocore's rest-json protocol speaks them.
+
+CreateQuantumTask, GetQuantumTask, CancelQuantumTask and SearchQuantumTasks. Everything a request
+can get wrong is refused here, before a record is written: the program kind, the device, shots
+against the device's range, shots = 0 without result types, a job token that is no running job's,
+an output bucket that does not exist.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import uuid
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse, Response
+
+from airflow_provider_braket.local.device_catalog import SIMULATORS
+from airflow_provider_braket.local.devices import DeviceTable
+from airflow_provider_braket.local.errors import (
+    ResourceNotFoundException,
+    ValidationException,
+)
+from airflow_provider_braket.local.store import JobStore, now_ms
+from airflow_provider_braket.local.task_models import (
+    RUNNABLE_ACTIONS,
+    TASK_ARN_PATTERN,
+    CreateQuantumTaskRequest,
+    validate_create_quantum_task,
+    validate_search_quantum_tasks,
+)
+from airflow_provider_braket.local.task_runner import QuantumTaskRunner
+from airflow_provider_braket.local.task_store import TaskRecord, TaskStore
+
+
+class QuantumTasks:
+    """What the task operations act on.
+
+    :param region: region of the task ARNs.
+    :param account_id: account of the task ARNs and of the S3 buckets.
+    :param store: task records.
+    :param runner: the task queue.
+    :param devices: device table (status overrides).
+    :param jobs: job records, to tie a task to the job whose token it carries.
+    """
+
+    def __init__(
+        self,
+        region: str,
+        account_id: str,
+        store: TaskStore,
+        runner: QuantumTaskRunner,
+        devices: DeviceTable,
+        jobs: JobStore,
+    ) -> None:
+        self.region = region
+        self.account_id = account_id
+        self.store = store
+        self.runner = runner
+        self.devices = devices
+        self.jobs = jobs
+
+    def create(self, body: dict[str, Any]) -> TaskRecord:
+        request = validate_create_quantum_task(body)
+        wire = request.model_dump(exclude_none=True)
+        token = wire.pop("clientToken")
+        fingerprint = hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()
+        existing = self.store.get_by_token(token)
+        if existing is not None:
+            if existing.request_hash != fingerprint:
+                raise ValidationException(
+                    f"clientToken: already used for quantum task {existing.task_arn} with a different request"
+                )
+            return existing
+        self._check_program(request)
+        job_arn = self._job_of(request.jobToken)
+        self._check_bucket(request.outputS3Bucket)
+        task_id = str(uuid.uuid4())
+        record = TaskRecord(
+            task_arn=f"arn:aws:braket:{self.region}:{self.account_id}:quantum-task/{task_id}",
+            task_id=task_id,
+            status="CREATED",
+            device_arn=request.deviceArn,
+            shots=request.shots,
+            output_bucket=request.outputS3Bucket,
+            output_directory=f"{request.outputS3KeyPrefix.rstrip('/')}/{task_id}",
+            created_at=now_ms(),
+            client_token=token,
+            request_hash=fingerprint,
+            action=request.action,
+            action_type=request.action_type,
+            device_parameters=request.deviceParameters,
+            tags=request.tags or {},
+            job_arn=job_arn,
+            associations=wire.get("associations"),
+        )
+        self.store.insert(record)
+        self.runner.submit(record)
+        return self.store.get(record.task_arn) or record
+
+    def describe(self, task_arn: str, with_queue_info: bool) -> dict[str, Any]:
+        record = self.find(task_arn)
+        description = record.description()
+        if with_queue_info:
+            description["queueInfo"] = self._queue_info(record)
+        return description
+
+    def find(self, task_arn: str) -> TaskRecord:
+        if not re.match(TASK_ARN_PATTERN, task_arn):
+            raise ValidationException(f"quantumTaskArn: {task_arn!r} is not a quantum task ARN")
+        record = self.store.get(task_arn)
+        if record is None:
+            raise ResourceNotFoundException(f"Quantum task {task_arn} not found")
+        return record
+
+    def device_queue_info(self, device_arn: str, jobs_waiting: int) -> list[dict[str, str]]:
+        depth = self.runner.queue_depth(device_arn)
+        return [
+            {"queue": "QUANTUM_TASKS_QUEUE", "queueSize": str(depth["Normal"]), "queuePriority": "Normal"},
+            {
+                "queue": "QUANTUM_TASKS_QUEUE",
+                "queueSize": str(depth["Priority"]),
+                "queuePriority": "Priority",
+            },
+            {"queue": "JOBS_QUEUE", "queueSize": str(jobs_waiting)},
+        ]
+
+    def _check_program(self, request: CreateQuantumTaskRequest) -> None:
+        action_type = request.action_type
+        if action_type not in RUNNABLE_ACTIONS:
+            raise ValidationException(
+                f"action: program type {action_type} is not run by the local Braket service, which runs "
+                f"gate-model programs ({', '.join(RUNNABLE_ACTIONS)}) on SV1, DM1 and TN1"
+            )
+        self.devices.check_runnable(request.deviceArn, for_task=True)
+        device = SIMULATORS[request.deviceArn]
+        capabilities = device.capabilities()
+        if action_type not in capabilities["action"]:
+            raise ValidationException(f"action: {device.name} does not support {action_type}")
+        low, high = capabilities["service"]["shotsRange"]
+        if not low <= request.shots <= high:
+            raise ValidationException(
+                f"shots: {device.name} takes {low} to {high} shots, got {request.shots}"
+            )
+        if request.shots == 0 and not request.has_result_types():
+            raise ValidationException(
+                "shots: a program run with shots = 0 must ask for result types "
+                "(e.g. expectation, probability)"
+            )
+
+    def _job_of(self, job_token: str | None) -> str | None:
+        if job_token is None:
+            return None
+        job = self.jobs.get_by_job_token(job_token)
+        if job is None or job.status != "RUNNING":
+            raise ValidationException("jobToken: not the token of a running hybrid job")
+        return job.job_arn
+
+    def _check_bucket(self, bucket: str) -> None:
+        from moto.s3.models import s3_backends
+
+        # In-process: the S3 of this service is the moto backend behind the same endpoint.
+        if bucket not in s3_backends[self.account_id]["aws"].buckets:
+            raise ValidationException(
+                f"outputS3Bucket: caller doesn't have access to bucket {bucket!r} or it doesn't exist"
+            )
+
+    def _queue_info(self, record: TaskRecord) -> dict[str, Any]:
+        position = self.runner.queue_position(record)
+        info: dict[str, Any] = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": record.priority}
+        if position is None:
+            info["position"] = "None"
+            info["message"] = (
+                f"Task is in {record.status} status. "
+                "AmazonBraket does not show queue position for this status."
+            )
+        else:
+            info["position"] = str(position)
+        return info
+
+
+def task_routes(tasks: QuantumTasks, read_json: Any) -> APIRouter:
+    """The four task operations; ``read_json`` parses a request body as the job routes do."""
+    router = APIRouter()
+
+    @router.post("/quantum-task", status_code=201)
+    async def create_quantum_task(request: Request) -> Response:
+        record = tasks.create(await read_json(request))
+        return JSONResponse({"quantumTaskArn": record.task_arn}, status_code=201)
+
+    @router.put("/quantum-task/{task_arn:path}/cancel")
+    async def cancel_quantum_task(task_arn: str, request: Request) -> Response:
+        body = await read_json(request)
+        token = body.get("clientToken")
+        if not isinstance(token, str) or not 1 <= len(token) <= 64:
+            raise ValidationException("clientToken: required, a string of 1 to 64 characters")
+        record = tasks.find(task_arn)
+        status = tasks.runner.cancel(record)
+        return JSONResponse({"quantumTaskArn": record.task_arn, "cancellationStatus": status})
+
+    @router.get("/quantum-task/{task_arn:path}")
+    async def get_quantum_task(task_arn: str, request: Request) -> Response:
+        wanted = request.query_params.getlist("additionalAttributeNames")
+        unknown = [name for name in wanted if name != "QueueInfo"]
+        if unknown:
+            raise ValidationException(f"additionalAttributeNames: only QueueInfo is allowed, got {unknown}")
+        return JSONResponse(tasks.describe(task_arn, "QueueInfo" in wanted))
+
+    @router.post("/quantum-tasks")
+    async def search_quantum_tasks(request: Request) -> Response:
+        query = validate_search_quantum_tasks(await read_json(request))
+        try:
+            records, token = tasks.store.search(query.filters, query.maxResults or 100, query.nextToken)
+        except ValueError as error:
+            raise ValidationException(f"nextToken: {error}") from None
+        answer: dict[str, Any] = {"quantumTasks": [record.summary() for record in records]}
+        if token:
+            answer["nextToken"] = token
+        return JSONResponse(answer)
+
+    return router

@@ -1,0 +1,268 @@
+"""Durable quantum task records of the local service, in SQLite next to the job records.
+
+As in :mod:`store`, every status change is one conditional UPDATE, so the runner, CancelQuantumTask
+and a cancelled job race safely and a restart finds whole records.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import sqlite3
+import threading
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from airflow_provider_braket.jobs.models import parse_timestamp
+from airflow_provider_braket.local.store import iso
+from airflow_provider_braket.local.task_models import SearchQuantumTasksFilter
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS quantum_tasks (
+    task_arn TEXT PRIMARY KEY,
+    task_id TEXT NOT NULL,
+    status TEXT NOT NULL,
+    device_arn TEXT NOT NULL,
+    shots INTEGER NOT NULL,
+    output_bucket TEXT NOT NULL,
+    output_directory TEXT NOT NULL,
+    created_at INTEGER NOT NULL,
+    ended_at INTEGER,
+    client_token TEXT NOT NULL UNIQUE,
+    request_hash TEXT NOT NULL,
+    action TEXT NOT NULL,
+    action_type TEXT NOT NULL,
+    device_parameters TEXT,
+    tags TEXT NOT NULL,
+    job_arn TEXT,
+    associations TEXT,
+    failure_reason TEXT,
+    successful_shots INTEGER
+);
+CREATE INDEX IF NOT EXISTS tasks_created ON quantum_tasks (created_at, task_arn);
+CREATE INDEX IF NOT EXISTS tasks_job ON quantum_tasks (job_arn, created_at);
+CREATE INDEX IF NOT EXISTS tasks_status ON quantum_tasks (status, created_at);
+"""
+
+_COLUMNS = {
+    "quantumTaskArn": "task_arn",
+    "deviceArn": "device_arn",
+    "jobArn": "job_arn",
+    "status": "status",
+    "createdAt": "created_at",
+}
+_COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
+
+
+@dataclass
+class TaskRecord:
+    """One quantum task as the service keeps it; ``action`` is the program as sent."""
+
+    task_arn: str
+    task_id: str
+    status: str
+    device_arn: str
+    shots: int
+    output_bucket: str
+    output_directory: str
+    created_at: int
+    client_token: str
+    request_hash: str
+    action: str
+    action_type: str
+    device_parameters: str | None = None
+    tags: dict[str, str] = field(default_factory=dict)
+    job_arn: str | None = None
+    associations: list[dict[str, str]] | None = None
+    ended_at: int | None = None
+    failure_reason: str | None = None
+    successful_shots: int | None = None
+
+    @property
+    def priority(self) -> str:
+        """Tasks of a hybrid job go before others on the device, as on AWS."""
+        return "Priority" if self.job_arn else "Normal"
+
+    def summary(self) -> dict[str, Any]:
+        """The QuantumTaskSummary of SearchQuantumTasks."""
+        item: dict[str, Any] = {
+            "quantumTaskArn": self.task_arn,
+            "status": self.status,
+            "deviceArn": self.device_arn,
+            "shots": self.shots,
+            "outputS3Bucket": self.output_bucket,
+            "outputS3Directory": self.output_directory,
+            "createdAt": iso(self.created_at),
+            "tags": self.tags,
+        }
+        if self.ended_at is not None:
+            item["endedAt"] = iso(self.ended_at)
+        return item
+
+    def description(self) -> dict[str, Any]:
+        """The GetQuantumTask response, without ``queueInfo`` (the runner knows the queue)."""
+        item = {
+            **self.summary(),
+            "deviceParameters": self.device_parameters or "{}",
+            "actionMetadata": {"actionType": self.action_type},
+        }
+        optional = {
+            "failureReason": self.failure_reason,
+            "jobArn": self.job_arn,
+            "associations": self.associations,
+            "numSuccessfulShots": self.successful_shots,
+        }
+        item.update({key: value for key, value in optional.items() if value is not None})
+        return item
+
+
+class TaskStore:
+    """SQLite-backed quantum task records, shared by the event loop and the task workers."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def get(self, task_arn: str) -> TaskRecord | None:
+        return self._one("SELECT * FROM quantum_tasks WHERE task_arn = ?", task_arn)
+
+    def get_by_token(self, client_token: str) -> TaskRecord | None:
+        return self._one("SELECT * FROM quantum_tasks WHERE client_token = ?", client_token)
+
+    def with_status(self, statuses: Iterable[str], job_arn: str | None = None) -> list[TaskRecord]:
+        """Tasks in any of ``statuses`` (of one job if given), oldest first."""
+        wanted = list(statuses)
+        sql = f"SELECT * FROM quantum_tasks WHERE status IN ({','.join('?' * len(wanted))})"
+        params: list[Any] = wanted
+        if job_arn is not None:
+            sql += " AND job_arn = ?"
+            params = [*wanted, job_arn]
+        with self._lock:
+            rows = self._db.execute(sql + " ORDER BY created_at, rowid", params).fetchall()
+        return [_record(row) for row in rows]
+
+    def search(
+        self, filters: Sequence[SearchQuantumTasksFilter], limit: int, next_token: str | None
+    ) -> tuple[list[TaskRecord], str | None]:
+        """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
+        where, params = _where(filters)
+        if next_token:
+            created_at, task_arn = _decode_token(next_token)
+            where.append("(created_at < ? OR (created_at = ? AND task_arn < ?))")
+            params += [created_at, created_at, task_arn]
+        clause = f"WHERE {' AND '.join(where)}" if where else ""
+        sql = f"SELECT * FROM quantum_tasks {clause} ORDER BY created_at DESC, task_arn DESC LIMIT ?"
+        with self._lock:
+            rows = self._db.execute(sql, [*params, limit + 1]).fetchall()
+        records = [_record(row) for row in rows[:limit]]
+        token = _encode_token(records[-1]) if len(rows) > limit else None
+        return records, token
+
+    def insert(self, record: TaskRecord) -> None:
+        values = {
+            "task_arn": record.task_arn,
+            "task_id": record.task_id,
+            "status": record.status,
+            "device_arn": record.device_arn,
+            "shots": record.shots,
+            "output_bucket": record.output_bucket,
+            "output_directory": record.output_directory,
+            "created_at": record.created_at,
+            "client_token": record.client_token,
+            "request_hash": record.request_hash,
+            "action": record.action,
+            "action_type": record.action_type,
+            "device_parameters": record.device_parameters,
+            "tags": json.dumps(record.tags),
+            "job_arn": record.job_arn,
+            "associations": json.dumps(record.associations) if record.associations else None,
+        }
+        marks = ",".join("?" * len(values))
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO quantum_tasks ({','.join(values)}) VALUES ({marks})", list(values.values())
+            )
+
+    def update(self, task_arn: str, *, only_if: Iterable[str] | None = None, **values: Any) -> bool:
+        """Set columns of one task; with ``only_if``, only while its status is one of those."""
+        columns = {name: json.dumps(value) if name == "tags" else value for name, value in values.items()}
+        sql = f"UPDATE quantum_tasks SET {', '.join(f'{name} = ?' for name in columns)} WHERE task_arn = ?"
+        params = [*columns.values(), task_arn]
+        if only_if is not None:
+            allowed = list(only_if)
+            sql += f" AND status IN ({','.join('?' * len(allowed))})"
+            params += allowed
+        with self._lock:
+            return self._db.execute(sql, params).rowcount == 1
+
+    def _one(self, sql: str, value: str) -> TaskRecord | None:
+        with self._lock:
+            row = self._db.execute(sql, (value,)).fetchone()
+        return _record(row) if row else None
+
+
+def _record(row: sqlite3.Row) -> TaskRecord:
+    return TaskRecord(
+        task_arn=row["task_arn"],
+        task_id=row["task_id"],
+        status=row["status"],
+        device_arn=row["device_arn"],
+        shots=row["shots"],
+        output_bucket=row["output_bucket"],
+        output_directory=row["output_directory"],
+        created_at=row["created_at"],
+        client_token=row["client_token"],
+        request_hash=row["request_hash"],
+        action=row["action"],
+        action_type=row["action_type"],
+        device_parameters=row["device_parameters"],
+        tags=json.loads(row["tags"]),
+        job_arn=row["job_arn"],
+        associations=json.loads(row["associations"]) if row["associations"] else None,
+        ended_at=row["ended_at"],
+        failure_reason=row["failure_reason"],
+        successful_shots=row["successful_shots"],
+    )
+
+
+def _where(filters: Sequence[SearchQuantumTasksFilter]) -> tuple[list[str], list[Any]]:
+    clauses: list[str] = []
+    params: list[Any] = []
+    for item in filters:
+        column = _COLUMNS[item.name]
+        values: list[Any] = list(item.values)
+        if item.name == "createdAt":
+            values = [int(parse_timestamp(value).timestamp() * 1000) for value in values]
+        if item.operator == "EQUAL":
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+        elif item.operator == "BETWEEN":
+            clauses.append(f"{column} BETWEEN ? AND ?")
+            values = sorted(values)
+        else:
+            clauses.append(f"{column} {_COMPARISONS[item.operator]} ?")
+        params += values
+    return clauses, params
+
+
+def _encode_token(record: TaskRecord) -> str:
+    return base64.urlsafe_b64encode(json.dumps([record.created_at, record.task_arn]).encode()).decode()
+
+
+def _decode_token(token: str) -> tuple[int, str]:
+    try:
+        created_at, task_arn = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(created_at), str(task_arn)
+    except (ValueError, TypeError, binascii.Error, OverflowError):
+        raise ValueError("nextToken is not a token this service issued") from None
