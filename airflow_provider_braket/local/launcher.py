@@ -1,121 +1,160 @@
-"""Runs a hybrid job's entry point the way the Braket job container's launcher does.
+"""Runs a hybrid job's entry point the way AWS's job container does (``braket_container.py``).
 
-This file is executed by path in the job's interpreter, which may not have this package
-installed: it uses the standard library only. The runner starts it with the working directory
-set to the unpacked source and every ``AMZN_BRAKET_*`` variable set.
+The runner copies this file into ``<job>/code/braket_container.py`` and starts it there, so the
+job's ``sys.path[0]`` holds this file alone, as ``/opt/ml/code`` does in the container; the
+unpacked source is ``<job>/source``. What it reproduces, from amazon-braket-containers'
+``src/braket_container.py``:
+
+- the source folder is APPENDED to ``sys.path``: an installed module wins over a user module of
+  the same name;
+- every ``requirements.txt`` under the source is installed with ``pip install -r`` from the source
+  folder, and a failed install does not stop the job (the container ignores pip's exit code);
+- ``pkg.mod:fn`` imports the module in the launcher and calls ``fn`` in a child process, with the
+  working directory set to the source folder; the hyperparameters are passed only if ALL of them
+  bind to ``fn``'s signature, each converted by calling its annotation on the string (default
+  ``str``): ``flag: bool`` given ``"False"`` is ``True``, and a string annotation (``from
+  __future__ import annotations``) fails, as in the container; ``pkg.mod`` runs like
+  ``python -m pkg.mod``;
+- an exception of the code is written to the failure file as ``<Type>: <message>`` (``<Type>``
+  when the message is empty) and the child's exit code becomes the launcher's.
+
+It uses the standard library only: the job's interpreter may not have this package installed,
+and the service's own modules are hidden from the job (importing them fails as on AWS).
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
-import importlib.util
+import importlib.abc
 import inspect
 import json
+import multiprocessing
 import os
 import runpy
 import subprocess
 import sys
-import traceback
-import typing
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-FAILURE_FILE_VARIABLE = "BRAKET_LOCAL_FAILURE_FILE"
-DEPENDENCIES_DIR = ".braket-local-deps"
+JOB_ROOT = Path(__file__).resolve().parent.parent
+SOURCE_DIR = JOB_ROOT / "source"
+DEPENDENCIES_DIR = JOB_ROOT / "dependencies"
+FAILURE_FILE = JOB_ROOT / "failure.txt"
+HIDDEN_PACKAGES = ("airflow_provider_braket",)
 
 
-def main() -> int:
-    print("Beginning Setup", flush=True)
-    source_dir = Path.cwd()
-    sys.path.insert(0, str(source_dir))
+class _HideServiceModules(importlib.abc.MetaPathFinder):
+    """The service runs in the same interpreter; its package is not there for the job on AWS."""
+
+    def find_spec(self, fullname: str, path: Any = None, target: Any = None) -> None:
+        if fullname.partition(".")[0] in HIDDEN_PACKAGES:
+            raise ModuleNotFoundError(f"No module named {fullname!r}", name=fullname)
+
+
+def log_failure(text: str) -> None:
+    with FAILURE_FILE.open("a") as failure:
+        failure.write(text)
+
+
+def install_additional_requirements() -> None:
+    print("Checking for Additional Requirements", flush=True)
+    for root, _, files in os.walk(SOURCE_DIR):
+        if "requirements.txt" in files:
+            # Into a folder of this job rather than the shared interpreter: local jobs share it.
+            subprocess.run(
+                [
+                    sys.executable,
+                    "-m",
+                    "pip",
+                    "install",
+                    "--disable-pip-version-check",
+                    "--target",
+                    str(DEPENDENCIES_DIR),
+                    "-r",
+                    os.path.join(root, "requirements.txt"),
+                ],
+                cwd=SOURCE_DIR,
+            )
+    if DEPENDENCIES_DIR.exists():
+        # In the container pip installs into site-packages, ahead of the appended source folder.
+        sys.path.insert(1, str(DEPENDENCIES_DIR))
+    print("Additional Requirements Check Finished", flush=True)
+
+
+def extract_customer_code(entry_point: str) -> Callable[..., Any]:
+    if ":" in entry_point:
+        module_name, _, function_name = entry_point.partition(":")
+        module = importlib.import_module(module_name)
+        function: Callable[..., Any] = getattr(module, function_name)
+        return function
+
+    def run_module() -> Any:
+        return runpy.run_module(entry_point, run_name="__main__")
+
+    return run_module
+
+
+def try_bind_hyperparameters(function: Callable[..., Any]) -> dict[str, Any] | None:
+    hp_file = os.getenv("AMZN_BRAKET_HP_FILE")
+    if hp_file is None:
+        return None
+    with open(hp_file) as handle:
+        hyperparameters = json.load(handle)
     try:
-        _install_requirements(source_dir)
-        hyperparameters = _load_hyperparameters()
-        entry_point = os.environ["AMZN_BRAKET_SCRIPT_ENTRY_POINT"]
-        print("Running Code As Process", flush=True)
-        _run(entry_point, hyperparameters)
-    except SystemExit as stop:
-        code = stop.code if isinstance(stop.code, int) else (0 if stop.code is None else 1)
-        if code != 0:
-            _record_failure(f"AlgorithmError: SystemExit: {stop.code}, exit code: {code}")
-        return code
-    except BaseException as error:
-        traceback.print_exc()
-        _record_failure(f"AlgorithmError: {type(error).__name__}: {error}, exit code: 1")
-        return 1
+        inspect.signature(function).bind(**hyperparameters)
+    except TypeError:
+        return None
+    annotations = inspect.getfullargspec(function).annotations
+    return {name: annotations.get(name, str)(value) for name, value in hyperparameters.items()}
+
+
+@contextlib.contextmanager
+def in_source_dir() -> Iterator[None]:
+    current = os.getcwd()
+    try:
+        os.chdir(SOURCE_DIR)
+        yield
     finally:
-        sys.stdout.flush()
-    print("Code Run Finished", flush=True)
-    return 0
+        os.chdir(current)
 
 
-def _run(entry_point: str, hyperparameters: dict[str, str]) -> None:
-    module_name, _, function_name = entry_point.partition(":")
-    if importlib.util.find_spec(module_name) is None:
-        raise ModuleNotFoundError(
-            f"entry point {entry_point!r}: no module named {module_name!r} in the source"
-        )
-    if not function_name:
-        runpy.run_module(module_name, run_name="__main__", alter_sys=True)
-        return
-    module = importlib.import_module(module_name)
-    function = getattr(module, function_name, None)
-    if not callable(function):
-        raise AttributeError(
-            f"entry point {entry_point!r}: module {module_name!r} has no function {function_name!r}"
-        )
-    function(**_bind(function, hyperparameters))
-
-
-def _bind(function: Callable[..., Any], hyperparameters: dict[str, str]) -> dict[str, Any]:
-    """Pass the hyperparameters the signature names, cast by their annotations (default str)."""
-    parameters = inspect.signature(function).parameters
+def wrap_customer_code(function: Callable[..., Any], **kwargs: Any) -> Any:
     try:
-        hints = typing.get_type_hints(function)
-    except Exception:
-        hints = {}
-    takes_any = any(p.kind is inspect.Parameter.VAR_KEYWORD for p in parameters.values())
-    return {
-        name: _cast(value, hints.get(name, str))
-        for name, value in hyperparameters.items()
-        if takes_any or name in parameters
-    }
+        with in_source_dir():
+            return function(**kwargs)
+    except Exception as error:
+        name = type(error).__name__
+        log_failure(f"{name}: {error}" if str(error) else name)
+        raise
 
 
-def _cast(value: str, annotation: Any) -> Any:
-    if annotation is bool:
-        return value.strip().lower() in ("1", "true", "yes", "on")
-    if annotation in (int, float, str):
-        return annotation(value)
-    return value
+def run_customer_code() -> None:
+    entry_point = os.environ["AMZN_BRAKET_SCRIPT_ENTRY_POINT"]
+    with contextlib.suppress(ValueError):
+        sys.path.remove(str(SOURCE_DIR))
+    sys.path.append(str(SOURCE_DIR))
+    install_additional_requirements()
+    function = extract_customer_code(entry_point)
+    print("Running Code As Process", flush=True)
+    process_kwargs: dict[str, Any] = {"target": wrap_customer_code, "args": (function,)}
+    arguments = try_bind_hyperparameters(function)
+    if arguments is not None:
+        process_kwargs["kwargs"] = arguments
+    process = multiprocessing.Process(**process_kwargs)
+    process.start()
+    process.join()
+    print("Code Run Finished", flush=True)
+    if process.exitcode:
+        sys.exit(process.exitcode)
 
 
-def _load_hyperparameters() -> dict[str, str]:
-    path = os.environ.get("AMZN_BRAKET_HP_FILE")
-    if not path or not Path(path).exists():
-        return {}
-    with open(path) as handle:
-        loaded: dict[str, str] = json.load(handle)
-    return loaded
-
-
-def _install_requirements(source_dir: Path) -> None:
-    requirements = source_dir / "requirements.txt"
-    if not requirements.exists():
-        return
-    # Into a folder of the job, not the interpreter: local jobs share one Python.
-    target = source_dir / DEPENDENCIES_DIR
-    command = [sys.executable, "-m", "pip", "install", "--disable-pip-version-check", "--quiet"]
-    subprocess.run([*command, "--target", str(target), "-r", str(requirements)], check=True)
-    sys.path.insert(1, str(target))
-
-
-def _record_failure(reason: str) -> None:
-    path = os.environ.get(FAILURE_FILE_VARIABLE)
-    if path:
-        Path(path).write_text(reason[:1024])
+def main() -> None:
+    sys.meta_path.insert(0, _HideServiceModules())
+    print("Beginning Setup", flush=True)
+    run_customer_code()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    main()

@@ -29,7 +29,6 @@ from airflow_provider_braket.local.errors import ConflictException
 from airflow_provider_braket.local.logship import LogShipper
 from airflow_provider_braket.local.store import JobRecord, JobStore, hash_job_token, now_ms
 from airflow_provider_braket.local.workspace import (
-    LAUNCHER,
     Workspace,
     fetch_inputs,
     fetch_source,
@@ -241,8 +240,8 @@ class _Execution(threading.Thread):
         job_token = secrets.token_hex(32)
         self.runner.store.update(record.job_arn, job_token_hash=hash_job_token(job_token))
         process = subprocess.Popen(
-            [config.python, str(LAUNCHER)],
-            cwd=self.workspace.source,
+            [config.python, str(self.workspace.launcher)],
+            cwd=self.workspace.code,
             env=job_environment(self.workspace, record.request, config, job_token),
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
@@ -308,7 +307,9 @@ class _Execution(threading.Thread):
 
     def _failure_reason(self, returncode: int | None) -> str:
         if self.workspace.failure_file.exists():
-            return self.workspace.failure_file.read_text().strip()
+            # What the container wrote (`<Type>: <message>`), framed the way AWS reports it.
+            written = self.workspace.failure_file.read_text(errors="replace").strip()
+            return f"AlgorithmError: {written}, exit code: {returncode}"
         if returncode is not None and returncode < 0:
             return f"AlgorithmError: the process was killed by signal {-returncode}, exit code: {returncode}"
         return f"AlgorithmError: the process exited with a non-zero code, exit code: {returncode}"

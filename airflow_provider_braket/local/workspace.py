@@ -1,8 +1,9 @@
 """A job's folder in the data dir, filled the way the job container is before the code starts.
 
-Layout under ``<data-dir>/jobs/<job-id>/``: ``source/`` (unpacked script, the working
-directory), ``input/config/hyperparameters.json``, ``input/data/<channel>/``, ``model/``
-(results), ``checkpoints/``, ``logs/algo-1.log``, ``failure.txt``.
+Layout under ``<data-dir>/jobs/<job-id>/``: ``code/braket_container.py`` (the launcher, alone
+in its folder), ``source/`` (unpacked script, the working directory of the code),
+``input/config/hyperparameters.json``, ``input/data/<channel>/``, ``model/`` (results),
+``checkpoints/``, ``logs/algo-1.log``, ``failure.txt``.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import os
 import re
+import shutil
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -19,10 +21,10 @@ from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ValidationException
-from airflow_provider_braket.local.launcher import FAILURE_FILE_VARIABLE
 
 _BRAKET_IMAGE = re.compile(r"/amazon-braket-[a-z0-9-]+-jobs(:|@)")
 LAUNCHER = Path(__file__).with_name("launcher.py")
+LAUNCHER_NAME = "braket_container.py"
 
 
 def check_local_algorithm(algorithm: dict[str, Any]) -> None:
@@ -73,6 +75,15 @@ class Workspace:
         return self.root / "logs" / "algo-1.log"
 
     @property
+    def code(self) -> Path:
+        """Where the launcher runs from, alone, as ``/opt/ml/code`` in AWS's container."""
+        return self.root / "code"
+
+    @property
+    def launcher(self) -> Path:
+        return self.code / LAUNCHER_NAME
+
+    @property
     def failure_file(self) -> Path:
         return self.root / "failure.txt"
 
@@ -80,6 +91,8 @@ class Workspace:
         for folder in (self.source, self.hyperparameters_file.parent, self.results, self.checkpoints):
             folder.mkdir(parents=True, exist_ok=True)
         self.log_file.parent.mkdir(parents=True, exist_ok=True)
+        self.code.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(LAUNCHER, self.launcher)
 
 
 def fetch_source(workspace: Workspace, script: dict[str, Any], clients: SelfClients) -> None:
@@ -142,7 +155,6 @@ def job_environment(
         # boto3 >= 1.28 reads it: Braket SDK calls inside the job reach this service, not AWS.
         "AWS_ENDPOINT_URL": config.endpoint_url,
         "PYTHONUNBUFFERED": "1",
-        FAILURE_FILE_VARIABLE: str(workspace.failure_file),
     }
     if request.get("inputDataConfig"):
         environment["AMZN_BRAKET_INPUT_DIR"] = str(workspace.input_data)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import time
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +19,7 @@ from helpers import (
     ensure_bucket,
     job_request,
     results,
+    tar_gz,
     upload_script,
     wait_for,
 )
@@ -115,9 +117,35 @@ def test_failure_reason_has_the_algorithm_error_form(local_service: LocalService
         braket,
         braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "exit3"}))["jobArn"],
     )
-    assert exited["failureReason"] == "AlgorithmError: SystemExit: 3, exit code: 3"
+    # sys.exit is no Exception to the container: nothing is written to the failure file.
+    assert exited["failureReason"] == "AlgorithmError: the process exited with a non-zero code, exit code: 3"
+    # A module entry point runs like `python -m`: runpy's ImportError, caught in the child.
     missing = wait_for(braket, braket.create_job(**job_request(script, "no_such_module"))["jobArn"])
-    assert missing["failureReason"].startswith("AlgorithmError: ModuleNotFoundError")
+    assert (
+        missing["failureReason"]
+        == "AlgorithmError: ImportError: No module named no_such_module, exit code: 1"
+    )
+
+
+def test_user_modules_named_like_service_modules_win_inside_the_job(
+    local_service: LocalServiceProcess,
+) -> None:
+    """The job sees its own code and installed packages, never the service's modules."""
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    ensure_bucket(s3)
+    folder = JOBS_DIR / "shadowing"
+    key = f"jobs/shadowing/{uuid.uuid4().hex}/source.tar.gz"
+    s3.put_object(Bucket=BUCKET, Key=key, Body=tar_gz({p.name: p.read_bytes() for p in folder.glob("*.py")}))
+    job = wait_for(
+        braket, braket.create_job(**job_request(f"s3://{BUCKET}/{key}", "shadow_main:run"))["jobArn"]
+    )
+    assert job["status"] == "COMPLETED", job.get("failureReason")
+    saved = results(s3, job)
+    assert saved["config"] == saved["errors"] == "user"
+    assert saved["psutil"] == "installed"
+    assert saved["service_visible"] is False
+    assert saved["source_last_on_path"] is True
+    assert saved["cwd"].endswith("/source")
 
 
 def test_max_runtime_is_enforced(local_service: LocalServiceProcess) -> None:

@@ -21,7 +21,6 @@ from airflow_provider_braket.local.errors import (
     ValidationException,
 )
 from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of, parse_fault_flag
-from airflow_provider_braket.local.launcher import _bind
 from airflow_provider_braket.local.sigv4 import SignatureError, verify
 from airflow_provider_braket.local.store import JobRecord, JobStore, iso
 
@@ -148,16 +147,6 @@ def test_faults_follow_probabilities_and_routes() -> None:
     assert operation_of("DELETE", "/tags/arn") == "UntagResource"
     with pytest.raises(ValueError, match="unknown operation"):
         injector.configure(FaultSettings(operations={"GetJobs": parse_fault_flag("x:error=1")[1]}))
-
-
-def test_hyperparameters_bound_to_signature() -> None:
-    def entry(count: int, rate: float, verbose: bool, name="x") -> None: ...
-
-    def anything(**kwargs: str) -> None: ...
-
-    given = {"count": "3", "rate": "0.5", "verbose": "false", "name": "y", "unused": "z"}
-    assert _bind(entry, given) == {"count": 3, "rate": 0.5, "verbose": False, "name": "y"}
-    assert _bind(anything, {"a": "1"}) == {"a": "1"}
 
 
 def _signed(secret: str, path: str = "/jobs", body: bytes = b"{}") -> AWSRequest:
