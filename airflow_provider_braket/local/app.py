@@ -215,7 +215,7 @@ def _build_admin_app(service: LocalService) -> FastAPI:
 
     @admin.get("/_local/limits")
     async def get_limits() -> Response:
-        return JSONResponse(_limits(service.config))
+        return JSONResponse(_limits(service))
 
     @admin.put("/_local/limits")
     async def put_limits(limits: dict[str, int]) -> Response:
@@ -224,8 +224,12 @@ def _build_admin_app(service: LocalService) -> FastAPI:
                 if limits[name] < 1:
                     return JSONResponse({"message": f"{name} must be >= 1"}, status_code=400)
                 setattr(service.config, attribute, limits[name])
+        if "taskWorkers" in limits:
+            if limits["taskWorkers"] < 0:
+                return JSONResponse({"message": "taskWorkers must be >= 0"}, status_code=400)
+            service.task_runner.set_allowed(limits["taskWorkers"])
         service.runner.wake()
-        return JSONResponse(_limits(service.config))
+        return JSONResponse(_limits(service))
 
     return admin
 
@@ -243,8 +247,13 @@ def _call_name(service: str, scope: Scope, headers: list[tuple[str, str]]) -> st
     return f"{service}:{target.rsplit('.', 1)[-1] if target else scope['method']}"
 
 
-def _limits(config: LocalServiceConfig) -> dict[str, int]:
-    return {"concurrentJobQuota": config.concurrent_job_quota, "jobSlots": config.job_slots}
+def _limits(service: LocalService) -> dict[str, int]:
+    config = service.config
+    return {
+        "concurrentJobQuota": config.concurrent_job_quota,
+        "jobSlots": config.job_slots,
+        "taskWorkers": service.task_runner.allowed,
+    }
 
 
 async def _read_body(receive: Receive) -> bytes:

@@ -42,6 +42,10 @@ class QuantumTaskRunner:
         self._order = itertools.count()
         self._wake = threading.Condition()
         self._stopping = False
+        self._busy = 0
+        #: Workers allowed to run at once (``PUT /_local/limits {"taskWorkers": n}``); 0 holds
+        #: every task in the queue, as a device outside its availability window would.
+        self.allowed = workers
         self._threads = [
             threading.Thread(target=self._work, name=f"braket-local-tasks-{n}", daemon=True)
             for n in range(workers)
@@ -64,6 +68,11 @@ class QuantumTaskRunner:
             self._stopping = True
             self._wake.notify_all()
 
+    def set_allowed(self, workers: int) -> None:
+        with self._wake:
+            self.allowed = min(workers, len(self._threads))
+            self._wake.notify_all()
+
     # -- requests ----------------------------------------------------------------------------
 
     def submit(self, record: TaskRecord) -> None:
@@ -77,6 +86,7 @@ class QuantumTaskRunner:
                 f"Quantum task {record.task_arn} is already {record.status} and cannot be cancelled"
             )
         if self._end(record.task_arn, "CANCELLED", only_if=_WAITING):
+            self._forget(record.task_arn)
             return "CANCELLED"
         self.store.update(record.task_arn, only_if=["RUNNING"], status="CANCELLING")
         return "CANCELLING"
@@ -111,19 +121,29 @@ class QuantumTaskRunner:
             heapq.heappush(self._heap, (_rank(record), next(self._order), record.task_arn, record.device_arn))
             self._wake.notify()
 
+    def _forget(self, task_arn: str) -> None:
+        with self._wake:
+            self._heap = [entry for entry in self._heap if entry[2] != task_arn]
+            heapq.heapify(self._heap)
+
     def _work(self) -> None:
         while True:
             with self._wake:
-                while not self._stopping and not self._heap:
+                while not self._stopping and (not self._heap or self._busy >= self.allowed):
                     self._wake.wait()
                 if self._stopping:
                     return
                 _, _, task_arn, _ = heapq.heappop(self._heap)
+                self._busy += 1
             try:
                 self._run(task_arn)
             except Exception:
                 log.exception("quantum task %s failed inside the local service", task_arn)
                 self._end(task_arn, "FAILED", failure_reason="InternalServiceError: the task could not run")
+            finally:
+                with self._wake:
+                    self._busy -= 1
+                    self._wake.notify_all()
 
     def _run(self, task_arn: str) -> None:
         if not self.store.update(task_arn, only_if=["QUEUED"], status="RUNNING"):

@@ -1,0 +1,120 @@
+"""Quantum tasks created inside a hybrid job belong to it, go first, and end with it.
+
+The job script is written the way AWS documents them (AwsDevice of AMZN_BRAKET_DEVICE_ARN); the
+SDK inside the job sends the job token it finds in its environment, as on AWS.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+import pytest
+from braket.aws import AwsQuantumJob
+from helpers import BUCKET, ensure_bucket, job_request, results, upload_script, wait_for
+from servers import LocalServiceProcess
+
+pytestmark = pytest.mark.integration
+
+SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
+TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+
+
+def _job_tasks(braket: Any, job_arn: str) -> list[dict[str, Any]]:
+    found = braket.search_quantum_tasks(
+        filters=[{"name": "jobArn", "operator": "EQUAL", "values": [job_arn]}]
+    )
+    return sorted(found["quantumTasks"], key=lambda task: task["createdAt"])
+
+
+def _until(check: Any, timeout: float = 90) -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.2)
+    raise TimeoutError("condition not met")
+
+
+def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
+    local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "device_tasks.py")
+    request = job_request(script, "device_tasks:run", deviceConfig={"device": SV1})
+    job = wait_for(braket, braket.create_job(**request)["jobArn"], timeout=180)
+    assert job["status"] == "COMPLETED", job.get("failureReason")
+    saved = results(s3, job)
+    assert set(saved["counts"]) == {"00", "11"}
+    assert saved["batch_counts"][1] == {"11": 50}
+    assert saved["tracked_shots"] == 300
+    assert saved["tracked_tasks"] == {"COMPLETED": 3}
+    assert saved["queue_priority"] == "Priority"
+
+    tasks = _job_tasks(braket, job["jobArn"])
+    assert sorted(task["quantumTaskArn"] for task in tasks) == sorted(saved["task_arns"])
+    for task in tasks:
+        described = braket.get_quantum_task(quantumTaskArn=task["quantumTaskArn"])
+        assert described["jobArn"] == job["jobArn"]
+        # Tasks land under the job's task results folder (AMZN_BRAKET_TASK_RESULTS_S3_URI).
+        assert described["outputS3Directory"].startswith(f"jobs/{request['jobName']}/tasks/")
+    for name, value in local_service.environment().items():
+        monkeypatch.setenv(name, value)
+    listed = AwsQuantumJob(job["jobArn"]).get_tasks()
+    assert sorted(task.id for task in listed) == sorted(saved["task_arns"])
+    assert listed[0].result().measurement_counts.keys() == {"00", "11"}
+
+
+def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(own_service: LocalServiceProcess) -> None:
+    own_service.extra_args = ["--task-workers", "1"]
+    own_service.start()
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    ensure_bucket(s3)
+    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+    outside = braket.create_quantum_task(
+        deviceArn=SV1,
+        action='{"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, '
+        '"source": "OPENQASM 3.0;\\nqubit[1] q;\\nh q[0];"}',
+        shots=10,
+        outputS3Bucket=BUCKET,
+        outputS3KeyPrefix="outside",
+    )["quantumTaskArn"]
+    script = upload_script(s3, "device_tasks.py")
+    request = job_request(
+        script, "device_tasks:run", deviceConfig={"device": SV1}, hyperParameters={"mode": "hold"}
+    )
+    job_arn = braket.create_job(**request)["jobArn"]
+    tasks = _until(lambda: len(_job_tasks(braket, job_arn)) == 3 and _job_tasks(braket, job_arn))
+    heavy = tasks[0]["quantumTaskArn"]
+
+    def queue(arn: str) -> dict[str, Any]:
+        return braket.get_quantum_task(quantumTaskArn=arn, additionalAttributeNames=["QueueInfo"])[
+            "queueInfo"
+        ]
+
+    assert [
+        (queue(t["quantumTaskArn"])["queuePriority"], queue(t["quantumTaskArn"])["position"]) for t in tasks
+    ] == [
+        ("Priority", "1"),
+        ("Priority", "2"),
+        ("Priority", "3"),
+    ]
+    assert (queue(outside)["queuePriority"], queue(outside)["position"]) == ("Normal", "1")
+
+    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 1}')
+    _until(lambda: braket.get_quantum_task(quantumTaskArn=heavy)["status"] == "RUNNING")
+    # The job's task went first although the other one waited longer.
+    assert braket.get_quantum_task(quantumTaskArn=outside)["status"] == "QUEUED"
+
+    assert braket.cancel_job(jobArn=job_arn)["cancellationStatus"] == "CANCELLING"
+    assert wait_for(braket, job_arn, timeout=60)["status"] == "CANCELLED"
+    ended = _until(
+        lambda: (
+            all(t["status"] in TERMINAL for t in _job_tasks(braket, job_arn)) and _job_tasks(braket, job_arn)
+        )
+    )
+    assert [task["status"] for task in ended] == ["CANCELLED"] * 3
+    heavy_folder = braket.get_quantum_task(quantumTaskArn=heavy)["outputS3Directory"]
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=heavy_folder).get("KeyCount", 0) == 0
+    _until(lambda: braket.get_quantum_task(quantumTaskArn=outside)["status"] == "COMPLETED")

@@ -1,0 +1,156 @@
+"""Every error shape of the four quantum task operations, as boto3 receives them.
+
+Each refusal happens before a record is written: after the failed calls, SearchQuantumTasks
+finds only the tasks that were accepted.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from helpers import BUCKET, ensure_bucket
+from servers import LocalServiceProcess
+
+pytestmark = pytest.mark.integration
+
+SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
+TN1 = "arn:aws:braket:::device/quantum-simulator/amazon/tn1"
+BELL = (
+    "OPENQASM 3.0;\nbit[2] b;\nqubit[2] q;\nh q[0];\ncnot q[0], q[1];\n"
+    "b[0] = measure q[0];\nb[1] = measure q[1];"
+)
+
+
+def _openqasm(source: str = BELL) -> str:
+    return json.dumps(
+        {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": source}
+    )
+
+
+def _task(**overrides: Any) -> dict[str, Any]:
+    request = {
+        "deviceArn": SV1,
+        "action": _openqasm(),
+        "shots": 10,
+        "outputS3Bucket": BUCKET,
+        "outputS3KeyPrefix": "wire",
+    }
+    request.update(overrides)
+    return request
+
+
+@pytest.fixture
+def braket(own_service: LocalServiceProcess) -> Any:
+    own_service.data_dir.mkdir(parents=True)
+    retired_tn1 = {TN1: {"deviceStatus": "RETIRED"}}
+    (own_service.data_dir / "devices.json").write_text(json.dumps(retired_tn1))
+    own_service.start()
+    ensure_bucket(own_service.client("s3"))
+    return own_service.client("braket", retries=1)
+
+
+def test_create_quantum_task_refusals(braket: Any) -> None:
+    errors = braket.exceptions
+    refusals: list[tuple[dict[str, Any], type[Exception], str]] = [
+        (_task(shots=200_000), errors.ValidationException, r"shots: SV1 takes 0 to 100000 shots"),
+        (_task(shots=0), errors.ValidationException, "shots = 0 must ask for result types"),
+        (_task(outputS3Bucket="no-such-bucket"), errors.ValidationException, "outputS3Bucket"),
+        (_task(action="{not json"), errors.ValidationException, "action: action must be a JSON document"),
+        (_task(action='{"source": "x"}'), errors.ValidationException, "braketSchemaHeader"),
+        (
+            _task(
+                action=json.dumps({"braketSchemaHeader": {"name": "braket.ir.ahs.program", "version": "1"}})
+            ),
+            errors.ValidationException,
+            r"program type braket\.ir\.ahs\.program is not run",
+        ),
+        (
+            _task(
+                action=json.dumps(
+                    {"braketSchemaHeader": {"name": "braket.ir.annealing.problem", "version": "1"}}
+                )
+            ),
+            errors.ValidationException,
+            r"braket\.ir\.annealing\.problem",
+        ),
+        (_task(deviceArn="local:braket/braket.local.qubit"), errors.ValidationException, "LocalSimulator"),
+        (_task(deviceArn="sv1"), errors.ValidationException, "deviceArn"),
+        (
+            _task(deviceArn="arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1"),
+            errors.DeviceOfflineException,
+            "does not emulate",
+        ),
+        (_task(deviceArn=TN1), errors.DeviceRetiredException, "retired"),
+        (_task(jobToken="not-a-job"), errors.ValidationException, "jobToken: not the token of a running"),
+        (_task(outputS3KeyPrefix="k" * 1025), errors.ValidationException, "outputS3KeyPrefix"),
+        (_task(tags={"k": "v" * 300}), errors.ValidationException, "tags"),
+    ]
+    for request, error, message in refusals:
+        with pytest.raises(error, match=message):
+            braket.create_quantum_task(**request)
+    assert braket.search_quantum_tasks(filters=[])["quantumTasks"] == []
+
+
+def test_client_token_is_idempotent_and_a_different_request_is_refused(braket: Any) -> None:
+    first = braket.create_quantum_task(clientToken="t-1", **_task())["quantumTaskArn"]
+    assert braket.create_quantum_task(clientToken="t-1", **_task())["quantumTaskArn"] == first
+    with pytest.raises(braket.exceptions.ValidationException, match="clientToken: already used"):
+        braket.create_quantum_task(clientToken="t-1", **_task(shots=11))
+    assert len(braket.search_quantum_tasks(filters=[])["quantumTasks"]) == 1
+
+
+def test_get_cancel_and_tags_of_unknown_or_malformed_tasks(braket: Any) -> None:
+    errors = braket.exceptions
+    unknown = "arn:aws:braket:us-east-1:123456789012:quantum-task/00000000-0000-0000-0000-000000000000"
+    with pytest.raises(errors.ResourceNotFoundException):
+        braket.get_quantum_task(quantumTaskArn=unknown)
+    with pytest.raises(errors.ValidationException, match="quantumTaskArn"):
+        braket.get_quantum_task(quantumTaskArn="arn:aws:braket:us-east-1:123456789012:job/x")
+    with pytest.raises(errors.ResourceNotFoundException):
+        braket.cancel_quantum_task(quantumTaskArn=unknown)
+    arn = braket.create_quantum_task(**_task())["quantumTaskArn"]
+    with pytest.raises(errors.ValidationException, match="additionalAttributeNames"):
+        braket.get_quantum_task(quantumTaskArn=arn, additionalAttributeNames=["Everything"])
+    braket.tag_resource(resourceArn=arn, tags={"team": "q"})
+    assert braket.list_tags_for_resource(resourceArn=arn)["tags"] == {"team": "q"}
+    braket.untag_resource(resourceArn=arn, tagKeys=["team"])
+    assert braket.get_quantum_task(quantumTaskArn=arn)["tags"] == {}
+
+
+def test_search_quantum_tasks_filters_and_pages(braket: Any) -> None:
+    arns = [braket.create_quantum_task(**_task())["quantumTaskArn"] for _ in range(5)]
+    created = [braket.get_quantum_task(quantumTaskArn=arn)["createdAt"] for arn in arns]
+
+    def search(*filters: dict[str, Any], **kwargs: Any) -> list[str]:
+        return [
+            t["quantumTaskArn"]
+            for t in braket.search_quantum_tasks(filters=list(filters), **kwargs)["quantumTasks"]
+        ]
+
+    assert set(search({"name": "deviceArn", "operator": "EQUAL", "values": [SV1]})) == set(arns)
+    assert search({"name": "quantumTaskArn", "operator": "EQUAL", "values": [arns[2]]}) == [arns[2]]
+    window = [created[1].isoformat(), created[3].isoformat()]
+    assert set(search({"name": "createdAt", "operator": "BETWEEN", "values": window})) >= set(arns[1:4])
+    assert (
+        search({"name": "jobArn", "operator": "EQUAL", "values": ["arn:aws:braket:us-east-1:1:job/x"]}) == []
+    )
+    paginator = braket.get_paginator("search_quantum_tasks")
+    pages = list(paginator.paginate(filters=[], PaginationConfig={"PageSize": 2}))
+    assert [len(page["quantumTasks"]) for page in pages] == [2, 2, 1]
+    assert {t["quantumTaskArn"] for page in pages for t in page["quantumTasks"]} == set(arns)
+
+    errors = braket.exceptions
+    bad: list[tuple[dict[str, Any], str]] = [
+        ({"filters": [{"name": "shots", "operator": "EQUAL", "values": ["1"]}]}, "filters"),
+        ({"filters": [{"name": "status", "operator": "CONTAINS", "values": ["x"]}]}, "operator"),
+        ({"filters": [{"name": "createdAt", "operator": "BETWEEN", "values": [window[0]]}]}, "BETWEEN"),
+        ({"filters": [{"name": "createdAt", "operator": "GT", "values": ["yesterday"]}]}, "createdAt"),
+        ({"filters": [], "maxResults": 101}, "maxResults"),
+        ({"filters": [], "nextToken": "bm90IGEgdG9rZW4="}, "nextToken"),
+        ({"filters": [], "nextToken": "x" * 3000}, "nextToken"),
+    ]
+    for request, message in bad:
+        with pytest.raises(errors.ValidationException, match=message):
+            braket.search_quantum_tasks(**request)
