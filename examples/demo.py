@@ -2,21 +2,26 @@
 
 No AWS account is used. The DAG runs with ``airflow dags test`` in deferrable mode (the job is
 watched by its trigger, as the triggerer would), with connection ``braket_default`` pointed at the
-local service exactly as a user would point it at any Braket endpoint.
+local service exactly as a user would point it at any Braket endpoint. The job's device is SV1:
+its script sends every energy evaluation as a quantum task to ``AwsDevice(AMZN_BRAKET_DEVICE_ARN)``,
+which the local service runs on its state-vector simulator, as AWS would run it on SV1.
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import re
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_braket.local.process import LocalServiceProcess
 
 REPO = Path(__file__).resolve().parents[1]
+DEVICE = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 EXAMPLE_DAGS = REPO / "example_dags"
 
 
@@ -56,19 +61,44 @@ def main() -> None:
         env = airflow_environment(root / "airflow", service.connection_uri())
         if airflow("db", "migrate", env=env, log=log) != 0:
             raise SystemExit(f"airflow db migrate failed; see {log}")
-        print("running: airflow dags test braket_vqe (deferrable) ...", flush=True)
-        code = airflow("dags", "test", "braket_vqe", env=env, log=log)
+        print("running: airflow dags test braket_vqe (deferrable, device SV1) ...", flush=True)
+        conf = json.dumps({"device": DEVICE})
+        code = airflow("dags", "test", "braket_vqe", "--conf", conf, env=env, log=log)
         plot = fetch_convergence_plot(service, log.read_text(), root)
+        job_arn = re.search(r"job (arn:aws:braket:\S+:job/[0-9a-f-]+)", log.read_text())
+        tasks = count_job_tasks(service, job_arn.group(1)) if job_arn else 0
     output = log.read_text()
     energy = re.search(r"VQE energy (-?\d+\.\d+) Ha, exact (-?\d+\.\d+) Ha", output)
-    job_arn = re.search(r"job (arn:aws:braket:\S+:job/[0-9a-f-]+)", output)
     if code != 0 or "state=success" not in output or not energy or not job_arn:
         raise SystemExit(f"the braket_vqe run did not succeed (exit {code}); see {log}")
     print(f"hybrid job:          {job_arn.group(1)}")
+    print(f"device:              {DEVICE} ({tasks} quantum tasks)")
     print(f"ground-state energy: {float(energy.group(1)):.6f} Ha (exact: {float(energy.group(2)):.6f} Ha)")
     if plot:
         print(f"convergence plot:    {plot}")
     print(f"full Airflow log:    {log}")
+
+
+def client(service: LocalServiceProcess, name: str) -> Any:
+    import boto3
+
+    return boto3.client(
+        name,
+        endpoint_url=service.endpoint,
+        region_name="us-east-1",
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def count_job_tasks(service: LocalServiceProcess, job_arn: str) -> int:
+    """The quantum tasks the job sent, found by their job ARN as AwsQuantumJob.get_tasks() does."""
+    pages = (
+        client(service, "braket")
+        .get_paginator("search_quantum_tasks")
+        .paginate(filters=[{"name": "jobArn", "operator": "EQUAL", "values": [job_arn]}])
+    )
+    return sum(len(page["quantumTasks"]) for page in pages)
 
 
 def fetch_convergence_plot(service: LocalServiceProcess, output: str, root: Path) -> Path | None:
@@ -76,16 +106,8 @@ def fetch_convergence_plot(service: LocalServiceProcess, output: str, root: Path
     found = re.search(r"convergence plot: (s3://\S+\.png)", output)
     if not found:
         return None
-    import boto3
-
     bucket, _, key = found.group(1).removeprefix("s3://").partition("/")
-    s3 = boto3.client(
-        "s3",
-        endpoint_url=service.endpoint,
-        region_name="us-east-1",
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
-    )
+    s3 = client(service, "s3")
     target = root / "convergence.png"
     s3.download_file(bucket, key, str(target))
     return target

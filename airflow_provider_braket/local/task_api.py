@@ -8,6 +8,7 @@ an output bucket that does not exist.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 import re
@@ -33,6 +34,9 @@ from airflow_provider_braket.local.task_models import (
 )
 from airflow_provider_braket.local.task_runner import QuantumTaskRunner
 from airflow_provider_braket.local.task_store import TaskRecord, TaskStore
+
+#: How long CreateQuantumTask may wait for its task to end before it answers.
+CREATE_WAIT_SECONDS = 0.2
 
 
 class QuantumTasks:
@@ -188,6 +192,7 @@ def task_routes(tasks: QuantumTasks, read_json: Any) -> APIRouter:
     @router.post("/quantum-task", status_code=201)
     async def create_quantum_task(request: Request) -> Response:
         record = tasks.create(await read_json(request))
+        await asyncio.to_thread(tasks.runner.wait_until_ended, record.task_arn, CREATE_WAIT_SECONDS)
         return JSONResponse({"quantumTaskArn": record.task_arn}, status_code=201)
 
     @router.put("/quantum-task/{task_arn:path}/cancel")

@@ -12,6 +12,7 @@ import heapq
 import itertools
 import logging
 import threading
+import time
 from typing import Any
 
 from airflow_provider_braket.local.aws import SelfClients
@@ -41,6 +42,7 @@ class QuantumTaskRunner:
         self._heap: list[tuple[int, int, str, str]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
+        self._ended = threading.Condition()
         self._stopping = False
         self._busy = 0
         #: Workers allowed to run at once (``PUT /_local/limits {"taskWorkers": n}``); 0 holds
@@ -97,6 +99,21 @@ class QuantumTaskRunner:
         for record in records:
             self.cancel(record)
         return len(records)
+
+    def wait_until_ended(self, task_arn: str, timeout: float) -> None:
+        """Block up to ``timeout`` seconds while the task has not ended.
+
+        CreateQuantumTask waits this long before it answers: a small circuit is done by then, and
+        the SDK's first GetQuantumTask finds it COMPLETED instead of sleeping its poll interval
+        (1 s) as it would for a task that is still QUEUED.
+        """
+        deadline = time.monotonic() + timeout
+        with self._ended:
+            while time.monotonic() < deadline:
+                record = self.store.get(task_arn)
+                if record is None or record.status in TASK_TERMINAL:
+                    return
+                self._ended.wait(deadline - time.monotonic())
 
     def queue_position(self, record: TaskRecord) -> int | None:
         """1-based place among the waiting tasks of the same device and priority."""
@@ -185,7 +202,11 @@ class QuantumTaskRunner:
         self, task_arn: str, status: str, only_if: tuple[str, ...] | list[str] | None = None, **values: Any
     ) -> bool:
         allowed = only_if or ("CREATED", "QUEUED", "RUNNING", "CANCELLING")
-        return self.store.update(task_arn, only_if=allowed, status=status, ended_at=now_ms(), **values)
+        changed = self.store.update(task_arn, only_if=allowed, status=status, ended_at=now_ms(), **values)
+        if changed:
+            with self._ended:
+                self._ended.notify_all()
+        return changed
 
 
 def _rank(record: TaskRecord) -> int:

@@ -1,7 +1,9 @@
 """A small VQE for H2 in a two-qubit reduction, written as a Braket hybrid job script.
 
-It uses only what a real job uses: braket.jobs helpers, the device ARN it was given (a local
-simulator here), log_metric, and save_job_result.
+It uses only what a real job uses: braket.jobs helpers, the device ARN it was given, log_metric,
+and save_job_result. For a managed device (SV1, DM1, a QPU) every energy is a quantum task on
+``AwsDevice(AMZN_BRAKET_DEVICE_ARN)``, with the job's priority; ``local:<provider>/<name>`` means
+"simulate inside the job" with the SDK's LocalSimulator, as on AWS.
 """
 
 import json
@@ -18,6 +20,14 @@ PAULI = {"I": Observable.I, "X": Observable.X, "Y": Observable.Y, "Z": Observabl
 def ansatz(theta: float) -> Circuit:
     # cos(theta/2)|01> + sin(theta/2)|10>: the particle-conserving subspace holding H2's ground state.
     return Circuit().ry(0, theta).cnot(0, 1).x(1)
+
+
+def device_for(arn: str):
+    if arn.startswith("local:"):
+        return LocalSimulator()
+    from braket.aws import AwsDevice  # only for a managed device: importing braket.aws takes seconds
+
+    return AwsDevice(arn)
 
 
 def energy(device, hamiltonian, theta: float) -> float:
@@ -37,7 +47,7 @@ def main():
     iterations = int(hyperparameters.get("iterations", "30"))
     device_arn = get_job_device_arn()
     print(f"VQE on {device_arn} with {len(hamiltonian)} Pauli terms")
-    device = LocalSimulator()
+    device = device_for(device_arn)
     # Golden-section search on one angle: E(theta) is a single sinusoid, so it converges.
     low, high = -math.pi, math.pi
     ratio = (math.sqrt(5) - 1) / 2

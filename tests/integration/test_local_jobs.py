@@ -39,7 +39,11 @@ def exact_ground_energy(hamiltonian: list[list]) -> float:
     return float(np.linalg.eigvalsh(matrix)[0])
 
 
+@pytest.mark.parametrize(
+    "device", ["local:braket/braket.local.qubit", "arn:aws:braket:::device/quantum-simulator/amazon/sv1"]
+)
 def test_braket_sdk_runs_a_vqe_job_unchanged(
+    device: str,
     local_service: LocalServiceProcess,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
@@ -51,7 +55,7 @@ def test_braket_sdk_runs_a_vqe_job_unchanged(
         monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # job.result() downloads model.tar.gz into the working directory
     job = AwsQuantumJob.create(
-        device="local:braket/braket.local.qubit",
+        device=device,
         source_module=str(ALGORITHMS_DIR / "vqe_h2.py"),
         hyperparameters={"hamiltonian": json.dumps(H2), "iterations": "25"},
         aws_session=AwsSession(boto_session=local_service.session()),
@@ -83,6 +87,8 @@ def test_braket_sdk_runs_a_vqe_job_unchanged(
     metric_lines = [line for line in messages if line.startswith("Metrics - ")]
     assert len(metric_lines) == 25
     assert re.search(r"energy=-1\.8\d+;", metric_lines[-1])
+    # On SV1 every energy is a quantum task of the job (2 + 25 golden-section steps).
+    assert len(job.get_tasks()) == (0 if device.startswith("local:") else 27)
 
 
 def test_cancel_stops_the_whole_process_tree_within_5s(local_service: LocalServiceProcess) -> None:
