@@ -31,6 +31,7 @@ from airflow_provider_braket.local.errors import (
     ThrottlingException,
 )
 from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
+from airflow_provider_braket.local.images import publish_images
 from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
@@ -173,6 +174,7 @@ class LocalService:
             self.clients.iam.create_role(
                 RoleName=JOBS_ROLE_NAME, Path="/service-role/", AssumeRolePolicyDocument=_TRUST_POLICY
             )
+        publish_images(self.clients.ecr, self.config.python)
         self.runner.start()
         self.task_runner.start()
         self.ready.set()

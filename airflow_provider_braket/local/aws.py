@@ -45,6 +45,10 @@ class SelfClients:
     def iam(self) -> Any:
         return self._client("iam")
 
+    @cached_property
+    def ecr(self) -> Any:
+        return self._client("ecr")
+
     def download_prefix(self, uri: str, destination: Path) -> int:
         """Copy every object under ``uri`` into ``destination``; a URI naming one object copies it.
 

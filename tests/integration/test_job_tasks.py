@@ -118,3 +118,32 @@ def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(own_service: Loc
     heavy_folder = braket.get_quantum_task(quantumTaskArn=heavy)["outputS3Directory"]
     assert s3.list_objects_v2(Bucket=BUCKET, Prefix=heavy_folder).get("KeyCount", 0) == 0
     _until(lambda: braket.get_quantum_task(quantumTaskArn=outside)["status"] == "COMPLETED")
+
+
+def test_hybrid_job_decorator_runs_with_the_sdk_default_image(
+    local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    """@hybrid_job looks its base image up in ECR and checks its Python version before CreateJob."""
+    from braket.devices import Devices
+    from braket.jobs import hybrid_job
+
+    for name, value in local_service.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.chdir(tmp_path)  # the decorator writes its source folder into the working directory
+
+    @hybrid_job(device=Devices.Amazon.SV1, include_modules=__name__, wait_until_complete=True)
+    def bell_job(shots: int = 100) -> dict[str, Any]:
+        from braket.aws import AwsDevice
+        from braket.circuits import Circuit
+        from braket.jobs import get_job_device_arn
+
+        counts = AwsDevice(get_job_device_arn()).run(Circuit().h(0).cnot(0, 1), shots=shots).result()
+        return {"counts": dict(counts.measurement_counts)}
+
+    job = bell_job(shots=200)
+    assert job.state() == "COMPLETED", job.metadata().get("failureReason")
+    assert set(job.result()["counts"]) == {"00", "11"}
+    assert sum(job.result()["counts"].values()) == 200
+    image = job.metadata()["algorithmSpecification"]["containerImage"]["uri"]
+    assert image.endswith("/amazon-braket-base-jobs:latest")
+    assert len(job.get_tasks()) == 1

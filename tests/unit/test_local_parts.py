@@ -169,3 +169,15 @@ def test_signatures_are_checked_with_botocores_signer() -> None:
         _verify(_signed("testing"), body=b'{"tampered": 1}')
     with pytest.raises(SignatureError, match="Authorization"):
         verify("GET", "/", "", [("host", "x")], b"", "testing", "testing")
+
+
+def test_local_images_name_the_job_interpreters_python() -> None:
+    import re
+    import sys
+
+    from airflow_provider_braket.local.images import builtin_repositories, interpreter_tag
+
+    assert "amazon-braket-base-jobs" in builtin_repositories()
+    found = re.search(r"-py(\d)(\d+)-", interpreter_tag(sys.executable))
+    assert found is not None
+    assert (int(found[1]), int(found[2])) == sys.version_info[:2]
