@@ -66,16 +66,6 @@ class SelfClients:
             count += 1
         return count
 
-    def upload_folder(self, folder: Path, uri: str) -> int:
-        bucket, prefix = split_s3_uri(uri)
-        count = 0
-        for path in sorted(folder.rglob("*")):
-            if path.is_file():
-                key = "/".join(filter(None, [prefix.rstrip("/"), path.relative_to(folder).as_posix()]))
-                self.s3.upload_file(str(path), bucket, key)
-                count += 1
-        return count
-
     def _keys(self, bucket: str, prefix: str) -> Iterator[str]:
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):

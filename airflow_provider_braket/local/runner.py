@@ -24,6 +24,7 @@ from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folde
 from airflow_provider_braket.jobs.results import results_key
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.aws import SelfClients
+from airflow_provider_braket.local.checkpoints import CheckpointSync
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ConflictException
 from airflow_provider_braket.local.logship import LogShipper
@@ -186,6 +187,7 @@ class _Execution(threading.Thread):
         self.workspace = Workspace.for_job(runner.config.data_dir, record.job_id)
         self._cancel = threading.Event()
         self._stop_reason: str | None = None
+        self._checkpoints: CheckpointSync | None = None
 
     def request_cancel(self) -> None:
         self._cancel.set()
@@ -239,6 +241,11 @@ class _Execution(threading.Thread):
         shipper = LogShipper(self.runner.clients.logs, stream, self.workspace.log_file)
         job_token = secrets.token_hex(32)
         self.runner.store.update(record.job_arn, job_token_hash=hash_job_token(job_token))
+        checkpoint = record.request.get("checkpointConfig")
+        if checkpoint:
+            self._checkpoints = CheckpointSync(
+                self.workspace.checkpoints, checkpoint["s3Uri"], self.runner.clients.s3
+            ).start()
         process = subprocess.Popen(
             [config.python, str(self.workspace.launcher)],
             cwd=self.workspace.code,
@@ -283,6 +290,7 @@ class _Execution(threading.Thread):
             self._finish_cancelled()
             return
         if outcome == "stopped":
+            self._upload_checkpoints()
             self._fail(self._stop_reason or STOPPED_REASON)
             return
         if outcome == "timeout":
@@ -321,12 +329,13 @@ class _Execution(threading.Thread):
         self.runner.clients.s3.upload_file(str(archive), bucket, key)
 
     def _upload_checkpoints(self) -> None:
-        checkpoint = self.record.request.get("checkpointConfig")
-        if checkpoint and any(self.workspace.checkpoints.iterdir()):
-            try:
-                self.runner.clients.upload_folder(self.workspace.checkpoints, checkpoint["s3Uri"])
-            except Exception:
-                log.exception("could not upload checkpoints of %s", self.record.job_arn)
+        """The last sync of the checkpoint folder, once the job's processes are gone."""
+        if self._checkpoints is None:
+            return
+        try:
+            self._checkpoints.stop()
+        except Exception:
+            log.exception("could not upload checkpoints of %s", self.record.job_arn)
 
     def _fail(self, reason: str) -> None:
         self.runner._end(self.record, "FAILED", "FAILED", reason, failure_reason=reason)

@@ -318,3 +318,34 @@ def test_cancel_uploads_checkpoints(local_service: LocalServiceProcess) -> None:
         item["Key"] for item in s3.list_objects_v2(Bucket=BUCKET, Prefix="checkpoints/cancelled/")["Contents"]
     ]
     assert keys == ["checkpoints/cancelled/step.json"]
+
+
+def test_checkpoints_reach_s3_while_the_job_runs(local_service: LocalServiceProcess) -> None:
+    """As on AWS, a checkpoint is in S3 within seconds, so a crash or kill does not lose it."""
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    prefix = f"checkpoints/running-{uuid.uuid4().hex[:8]}/"
+    request = job_request(
+        script,
+        "behaviours",
+        hyperParameters={"mode": "checkpoint-then-sleep"},
+        checkpointConfig={"s3Uri": f"s3://{BUCKET}/{prefix}"},
+    )
+    job_arn = braket.create_job(**request)["jobArn"]
+    deadline = time.monotonic() + 60
+    while s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix).get("KeyCount", 0) == 0:
+        assert time.monotonic() < deadline, "the checkpoint never reached S3"
+        time.sleep(0.2)
+    assert braket.get_job(jobArn=job_arn)["status"] == "RUNNING"
+    body = s3.get_object(Bucket=BUCKET, Key=f"{prefix}step.json")["Body"].read()
+    assert json.loads(body) == {"step": 1}
+    # A process killed without warning (as an instance failure would) leaves the checkpoint there.
+    job_folder = local_service.data_dir / "jobs" / job_arn.rsplit("/", 1)[1]
+    pid = next(
+        process.pid
+        for process in psutil.process_iter(["cmdline"])
+        if str(job_folder / "code") in " ".join(process.info["cmdline"] or [])
+    )
+    psutil.Process(pid).kill()
+    assert wait_for(braket, job_arn, timeout=30)["status"] == "FAILED"
+    assert s3.list_objects_v2(Bucket=BUCKET, Prefix=prefix)["KeyCount"] == 1
