@@ -33,6 +33,7 @@ from airflow_provider_braket.local.errors import (
 from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
 from airflow_provider_braket.local.images import publish_images
 from airflow_provider_braket.local.journal import MotoJournal
+from airflow_provider_braket.local.pricing import PRICE_LIST_PATH, load_price_list
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
 from airflow_provider_braket.local.store import JobStore
@@ -205,6 +206,16 @@ def _build_admin_app(service: LocalService) -> FastAPI:
         except ValueError as error:
             return JSONResponse({"message": str(error)}, status_code=400)
         return JSONResponse(service.faults.settings.model_dump())
+
+    price_list = load_price_list(service.config.price_list) if service.config.price_list else None
+
+    @admin.get(PRICE_LIST_PATH)
+    async def get_price_list() -> Response:
+        if price_list is None:
+            return JSONResponse(
+                {"message": "no price list: start the service with --price-list"}, status_code=404
+            )
+        return Response(price_list, media_type="text/csv")
 
     @admin.get("/_local/calls")
     async def get_calls() -> Response:

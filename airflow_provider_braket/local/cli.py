@@ -58,6 +58,12 @@ def _parser() -> argparse.ArgumentParser:
         help="inject faults, e.g. 'GetJob:throttle=0.1,error=0.05,drop=0.05,latencyMs=200' ('*' = every op)",
     )
     serve.add_argument("--fault-seed", type=int, default=None)
+    serve.add_argument(
+        "--price-list",
+        type=Path,
+        default=env("BRAKET_LOCAL_PRICE_LIST"),
+        help="AWS's Braket offer file (index.csv) to serve to the SDK's Tracker inside jobs",
+    )
     serve.add_argument("--no-verify-signatures", action="store_true", help="accept unsigned requests")
     serve.add_argument("--log-level", default=env("BRAKET_LOCAL_LOG_LEVEL", "info"))
     return parser
@@ -69,6 +75,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from airflow_provider_braket.local.app import LocalService
     from airflow_provider_braket.local.faults import FaultSettings, parse_fault_flag
+    from airflow_provider_braket.local.pricing import PriceListError
 
     config = LocalServiceConfig(
         host=args.host,
@@ -83,11 +90,16 @@ def main(argv: list[str] | None = None) -> int:
         task_workers=args.task_workers,
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,
+        price_list=args.price_list.expanduser().resolve() if args.price_list else None,
     )
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    service = LocalService(config)
+    try:
+        service = LocalService(config)
+    except PriceListError as error:
+        print(f"braket-local: --price-list: {error}", file=sys.stderr)
+        return 2
     if args.fault:
         service.faults.configure(
             FaultSettings(

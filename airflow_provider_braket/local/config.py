@@ -38,6 +38,8 @@ class LocalServiceConfig:
     :param task_workers: quantum tasks simulated at once; the rest wait in the device queue.
     :param cancel_grace_seconds: time between SIGTERM and SIGKILL when a job is cancelled.
     :param verify_signatures: check SigV4 signatures (on by default).
+    :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs
+        (see :mod:`pricing`); without it jobs use AWS's public file.
     """
 
     host: str = DEFAULT_HOST
@@ -53,6 +55,7 @@ class LocalServiceConfig:
     task_workers: int = 2
     cancel_grace_seconds: float = 3.0
     verify_signatures: bool = True
+    price_list: Path | None = None
 
     @property
     def endpoint_url(self) -> str:

@@ -21,6 +21,7 @@ from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ValidationException
+from airflow_provider_braket.local.pricing import PRICE_LIST_PATH
 
 _BRAKET_IMAGE = re.compile(r"/amazon-braket-[a-z0-9-]+-jobs(:|@)")
 LAUNCHER = Path(__file__).with_name("launcher.py")
@@ -158,4 +159,6 @@ def job_environment(
     }
     if request.get("inputDataConfig"):
         environment["AMZN_BRAKET_INPUT_DIR"] = str(workspace.input_data)
+    if config.price_list is not None:
+        environment["BRAKET_PRICE_OFFERS_URL"] = f"{config.endpoint_url}{PRICE_LIST_PATH}"
     return environment

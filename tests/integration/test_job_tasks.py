@@ -147,3 +147,80 @@ def test_hybrid_job_decorator_runs_with_the_sdk_default_image(
     image = job.metadata()["algorithmSpecification"]["containerImage"]["uri"]
     assert image.endswith("/amazon-braket-base-jobs:latest")
     assert len(job.get_tasks()) == 1
+
+
+# Synthetic prices, not AWS's: this checks how the Tracker finds and applies a price (product family
+# of job tasks vs other tasks, minimum billed duration), in AWS's offer-file format.
+SYNTHETIC_OFFER_FILE = """\
+"FormatVersion","v1.0"
+"Disclaimer","synthetic prices for a test, not AWS's"
+"Publication Date","2026-11-25T00:00:00Z"
+"Version","test"
+"OfferCode","AmazonBraket"
+"SKU","TermType","Unit","PricePerUnit","Currency","Product Family","operation","Region Code","Version"
+"A","OnDemand","minutes","1.0","USD","Simulator Task","CompleteTask","us-east-1","SV1"
+"B","OnDemand","minutes","2.0","USD","Braket Managed Jobs Simulator Task","Managed-Jobs","us-east-1","SV1"
+"""
+
+
+def test_tracker_prices_tasks_in_and_outside_a_job_from_the_served_price_list(
+    own_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+) -> None:
+    from braket.aws import AwsDevice
+    from braket.circuits import Circuit
+    from braket.tracking import Tracker, pricing
+
+    offer_file = tmp_path / "index.csv"
+    offer_file.write_text(SYNTHETIC_OFFER_FILE)
+    own_service.extra_args = ["--price-list", str(offer_file)]
+    own_service.start()
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    script = upload_script(s3, "device_tasks.py")
+    request = job_request(
+        script, "device_tasks:run", deviceConfig={"device": SV1}, hyperParameters={"mode": "cost"}
+    )
+    job = wait_for(braket, braket.create_job(**request)["jobArn"], timeout=180)
+    assert job["status"] == "COMPLETED", job.get("failureReason")
+    # Two tasks of a job, each billed the 3 s minimum at 2.0 per minute.
+    assert float(results(s3, job)["cost"]) == pytest.approx(2 * 2.0 * 3 / 60)
+
+    for name, value in own_service.environment().items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv(
+        "BRAKET_PRICE_OFFERS_URL", f"{own_service.endpoint}/_local/pricing/AmazonBraket/index.csv"
+    )
+    monkeypatch.setattr(pricing._pricing, "_price_list", [])  # the SDK caches the file per process
+    pricing.Pricing.price_search.cache_clear()
+    device = AwsDevice(SV1)
+    with Tracker() as tracker:
+        for _ in range(2):
+            device.run(Circuit().h(0).cnot(0, 1), (BUCKET, "priced"), shots=100).result()
+    # The same tasks outside a job: the "Simulator Task" family, 1.0 per minute.
+    assert float(tracker.simulator_tasks_cost()) == pytest.approx(2 * 1.0 * 3 / 60)
+
+
+def test_a_file_that_is_no_offer_file_is_refused_at_start(tmp_path: Any) -> None:
+    import subprocess
+    import sys
+
+    bogus = tmp_path / "prices.csv"
+    bogus.write_text("a,b\n1,2\n")
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "airflow_provider_braket.local.cli",
+            "serve",
+            "--price-list",
+            str(bogus),
+            "--data-dir",
+            str(tmp_path / "data"),
+            "--port",
+            "1",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert done.returncode == 2
+    assert "not an AWS offer file" in done.stderr

@@ -40,6 +40,12 @@ def run(mode="bell"):
             }
         )
         return
+    if mode == "cost":
+        with Tracker() as tracker:
+            for _ in range(2):
+                device.run(bell, shots=100).result()
+        save_job_result({"cost": str(tracker.simulator_tasks_cost())})
+        return
     # mode "hold": one long task and two short ones, then wait to be cancelled.
     tasks = [device.run(_heavy(20), shots=10), device.run(bell, shots=10), device.run(bell, shots=10)]
     for task in tasks:
