@@ -22,12 +22,14 @@ def ansatz(theta: float) -> Circuit:
     return Circuit().ry(0, theta).cnot(0, 1).x(1)
 
 
+# --8<-- [start:device]
 def device_for(arn: str):
     if arn.startswith("local:"):
         return LocalSimulator()
     from braket.aws import AwsDevice  # only for a managed device: importing braket.aws takes seconds
 
     return AwsDevice(arn)
+    # --8<-- [end:device]
 
 
 def energy(device, hamiltonian, theta: float) -> float:
