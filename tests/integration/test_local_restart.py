@@ -57,3 +57,48 @@ def _alive(pid: int) -> bool:
         return psutil.Process(pid).status() != psutil.STATUS_ZOMBIE
     except psutil.NoSuchProcess:
         return False
+
+
+def test_quantum_tasks_survive_kill_and_waiting_ones_run_after_restart(
+    own_service: LocalServiceProcess,
+) -> None:
+    from helpers import BUCKET, ensure_bucket
+
+    own_service.start()
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    ensure_bucket(s3)
+    program = (
+        '{"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, '
+        '"source": "OPENQASM 3.0;\\nbit[1] b;\\nqubit[1] q;\\nx q[0];\\nb[0] = measure q[0];"}'
+    )
+
+    def create() -> str:
+        return braket.create_quantum_task(
+            deviceArn="arn:aws:braket:::device/quantum-simulator/amazon/sv1",
+            action=program,
+            shots=5,
+            outputS3Bucket=BUCKET,
+            outputS3KeyPrefix="restart",
+        )["quantumTaskArn"]
+
+    done = create()
+    deadline = time.monotonic() + 30  # the first task imports the simulator into the service
+    while braket.get_quantum_task(quantumTaskArn=done)["status"] != "COMPLETED":
+        assert time.monotonic() < deadline
+        time.sleep(0.1)
+    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+    waiting = [create(), create()]
+    assert {braket.get_quantum_task(quantumTaskArn=arn)["status"] for arn in waiting} == {"QUEUED"}
+
+    own_service.kill()
+    own_service.start()
+    braket = own_service.client("braket")
+    assert braket.get_quantum_task(quantumTaskArn=done)["status"] == "COMPLETED"
+    deadline = time.monotonic() + 30
+    while {braket.get_quantum_task(quantumTaskArn=arn)["status"] for arn in waiting} != {"COMPLETED"}:
+        assert time.monotonic() < deadline, "the tasks queued before the kill did not run after it"
+        time.sleep(0.1)
+    for arn in (done, *waiting):
+        folder = braket.get_quantum_task(quantumTaskArn=arn)["outputS3Directory"]
+        body = s3.get_object(Bucket=BUCKET, Key=f"{folder}/results.json")["Body"].read()
+        assert b'"measurements": [["1"]' in body
