@@ -138,6 +138,11 @@ class QuantumTasks:
                 f"action: program type {action_type} is not run by the local Braket service, which runs "
                 f"gate-model programs ({', '.join(RUNNABLE_ACTIONS)}) on SV1, DM1 and TN1"
             )
+        if request.is_pulse_program():
+            raise ValidationException(
+                "action: pulse programs (OpenQASM cal/defcal blocks) are not run by the local Braket "
+                "service: SV1, DM1 and TN1 take gate-level programs"
+            )
         self.devices.check_runnable(request.deviceArn, for_task=True)
         device = SIMULATORS[request.deviceArn]
         capabilities = device.capabilities()

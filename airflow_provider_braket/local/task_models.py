@@ -30,6 +30,9 @@ TASK_ARN_PATTERN = r"\Aarn:aws[a-z\-]*:braket:[a-z0-9\-]+:[0-9]{12}:quantum-task
 #: Program kinds the local simulators run; every other braketSchemaHeader is refused by name.
 RUNNABLE_ACTIONS = ("braket.ir.openqasm.program", "braket.ir.jaqcd.program")
 _RESULT_PRAGMA = re.compile(r"^\s*#pragma\s+braket\s+result\b", re.MULTILINE)
+#: Pulse-level OpenQASM (calibration blocks), which the SDK sends for PulseSequence and gate
+#: definitions: the managed simulators do not run it.
+_PULSE_BLOCK = re.compile(r"^\s*(defcalgrammar|defcal|cal)\b", re.MULTILINE)
 
 
 class CreateQuantumTaskRequest(_WireModel):
@@ -68,6 +71,12 @@ class CreateQuantumTaskRequest(_WireModel):
     @property
     def action_type(self) -> str:
         return str(self.program()["braketSchemaHeader"]["name"])
+
+    def is_pulse_program(self) -> bool:
+        program = self.program()
+        return self.action_type == "braket.ir.openqasm.program" and bool(
+            _PULSE_BLOCK.search(str(program.get("source", "")))
+        )
 
     def has_result_types(self) -> bool:
         """Whether the program asks for result types (what shots = 0 needs)."""

@@ -75,6 +75,11 @@ def test_create_quantum_task_refusals(braket: Any) -> None:
             errors.ValidationException,
             r"braket\.ir\.annealing\.problem",
         ),
+        (
+            _task(action=_openqasm('OPENQASM 3.0;\ncal {\n  waveform w = constant(1e-7, 0.1);\n}')),
+            errors.ValidationException,
+            "pulse programs",
+        ),
         (_task(deviceArn="local:braket/braket.local.qubit"), errors.ValidationException, "LocalSimulator"),
         (_task(deviceArn="sv1"), errors.ValidationException, "deviceArn"),
         (
