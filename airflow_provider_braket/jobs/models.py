@@ -170,17 +170,23 @@ class SearchJobsFilter(_WireModel):
 
     @model_validator(mode="after")
     def _arity(self) -> SearchJobsFilter:
-        count = len(self.values)
-        if self.operator == "BETWEEN" and count != 2:
-            raise ValueError(f"operator BETWEEN takes exactly 2 values, got {count}")
-        if self.operator not in ("BETWEEN", "EQUAL") and count != 1:
-            raise ValueError(f"operator {self.operator} takes exactly 1 value, got {count}")
-        if self.name == "createdAt":
-            if self.operator == "CONTAINS":
-                raise ValueError("createdAt does not support operator CONTAINS")
-            for value in self.values:
-                parse_timestamp(value)
+        check_filter_values(self.name, self.operator, self.values)
         return self
+
+
+def check_filter_values(name: str, operator: str, values: list[str]) -> None:
+    """The rules every Braket search filter follows: how many values an operator takes, and
+    ISO-8601 timestamps for ``createdAt`` (raises ValueError naming the rule)."""
+    count = len(values)
+    if operator == "BETWEEN" and count != 2:
+        raise ValueError(f"operator BETWEEN takes exactly 2 values, got {count}")
+    if operator not in ("BETWEEN", "EQUAL") and count != 1:
+        raise ValueError(f"operator {operator} takes exactly 1 value, got {count}")
+    if name == "createdAt":
+        if operator == "CONTAINS":
+            raise ValueError("createdAt does not support operator CONTAINS")
+        for value in values:
+            parse_timestamp(value)
 
 
 class SearchJobsRequest(_WireModel):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 import uuid
@@ -30,6 +29,7 @@ from airflow_provider_braket.local.errors import (
     ServiceQuotaExceededException,
     ValidationException,
 )
+from airflow_provider_braket.local.records import request_fingerprint
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.store import JobRecord, JobStore, now_ms
 from airflow_provider_braket.local.task_api import QuantumTasks, task_routes
@@ -170,7 +170,7 @@ def _create(state: ServiceState, body: dict[str, Any]) -> JobRecord:
     """CreateJob: validate, honour the client token, check device and quota, then queue."""
     request = validate_create_job(body).wire()
     token = request.pop("clientToken")
-    fingerprint = hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+    fingerprint = request_fingerprint(request)
     existing = state.store.get_by_token(token)
     if existing is not None:
         if existing.request_hash != fingerprint:

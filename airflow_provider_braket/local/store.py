@@ -6,8 +6,6 @@ are whole; the runner marks what was running at that moment as FAILED when it st
 
 from __future__ import annotations
 
-import base64
-import binascii
 import hashlib
 import json
 import sqlite3
@@ -19,7 +17,13 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.jobs.models import SearchJobsFilter, parse_timestamp
+from airflow_provider_braket.jobs.models import SearchJobsFilter
+from airflow_provider_braket.local.records import (
+    conditional_update,
+    filter_clauses,
+    keyset_search,
+    open_database,
+)
 
 MAX_EVENTS = 20
 
@@ -50,8 +54,13 @@ CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at, job_
 # Columns added after the first release: a data dir made by an older version gains them at start.
 _ADDED_COLUMNS = {"job_token_hash": "TEXT"}
 
-_COLUMNS = {"jobArn": "job_arn", "jobName": "job_name", "status": "status", "device": "device"}
-_COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
+_COLUMNS = {
+    "jobArn": "job_arn",
+    "jobName": "job_name",
+    "status": "status",
+    "device": "device",
+    "createdAt": "created_at",
+}
 
 
 def now_ms() -> int:
@@ -147,13 +156,8 @@ class JobStore:
     """SQLite-backed job records; safe to use from the event loop and the runner threads."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA)
         present = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
         for name, kind in _ADDED_COLUMNS.items():
             if name not in present:
@@ -207,18 +211,10 @@ class JobStore:
         self, filters: Sequence[SearchJobsFilter], limit: int, next_token: str | None
     ) -> tuple[list[JobRecord], str | None]:
         """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
-        where, params = _where(filters)
-        if next_token:
-            created_at, job_arn = _decode_token(next_token)
-            where.append("(created_at < ? OR (created_at = ? AND job_arn < ?))")
-            params += [created_at, created_at, job_arn]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        sql = f"SELECT * FROM jobs {clause} ORDER BY created_at DESC, job_arn DESC LIMIT ?"
+        where = filter_clauses(filters, _COLUMNS)
         with self._lock:
-            rows = self._db.execute(sql, [*params, limit + 1]).fetchall()
-        records = [_record(row) for row in rows[:limit]]
-        token = _encode_token(records[-1]) if len(rows) > limit else None
-        return records, token
+            rows, token = keyset_search(self._db, "jobs", "job_arn", where, limit, next_token)
+        return [_record(row) for row in rows], token
 
     # -- writes ------------------------------------------------------------------------------
 
@@ -249,15 +245,8 @@ class JobStore:
         status first wins and the other sees ``False``.
         """
         columns = {name: json.dumps(value) if name == "tags" else value for name, value in values.items()}
-        sets = ", ".join(f"{name} = ?" for name in columns)
-        sql = f"UPDATE jobs SET {sets} WHERE job_arn = ?"
-        params = [*columns.values(), job_arn]
-        if only_if is not None:
-            allowed = list(only_if)
-            sql += f" AND status IN ({','.join('?' * len(allowed))})"
-            params += allowed
         with self._lock:
-            return self._db.execute(sql, params).rowcount == 1
+            return conditional_update(self._db, "jobs", ("job_arn", job_arn), columns, only_if)
 
     def add_event(self, job_arn: str, event_type: str, message: str, at_ms: int | None = None) -> None:
         with self._lock:
@@ -293,40 +282,3 @@ def _record(row: sqlite3.Row) -> JobRecord:
         pid=row["pid"],
         pid_started=row["pid_started"],
     )
-
-
-def _where(filters: Sequence[SearchJobsFilter]) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for item in filters:
-        if item.name == "createdAt":
-            column = "created_at"
-            values: list[Any] = [int(parse_timestamp(value).timestamp() * 1000) for value in item.values]
-        else:
-            column, values = _COLUMNS[item.name], list(item.values)
-        if item.operator == "EQUAL":
-            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-            params += values
-        elif item.operator == "CONTAINS":
-            clauses.append(f"instr({column}, ?) > 0")
-            params += values
-        elif item.operator == "BETWEEN":
-            clauses.append(f"{column} BETWEEN ? AND ?")
-            params += sorted(values)
-        else:
-            clauses.append(f"{column} {_COMPARISONS[item.operator]} ?")
-            params += values
-    return clauses, params
-
-
-def _encode_token(record: JobRecord) -> str:
-    raw = json.dumps([record.created_at, record.job_arn]).encode()
-    return base64.urlsafe_b64encode(raw).decode()
-
-
-def _decode_token(token: str) -> tuple[int, str]:
-    try:
-        created_at, job_arn = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(created_at), str(job_arn)
-    except (ValueError, TypeError, binascii.Error):
-        raise ValueError("nextToken is not a token this service issued") from None

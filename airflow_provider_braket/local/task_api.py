@@ -9,8 +9,6 @@ an output bucket that does not exist.
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import re
 import uuid
 from typing import Any
@@ -24,6 +22,7 @@ from airflow_provider_braket.local.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from airflow_provider_braket.local.records import request_fingerprint
 from airflow_provider_braket.local.store import JobStore, now_ms
 from airflow_provider_braket.local.task_models import (
     RUNNABLE_ACTIONS,
@@ -70,7 +69,7 @@ class QuantumTasks:
         request = validate_create_quantum_task(body)
         wire = request.model_dump(exclude_none=True)
         token = wire.pop("clientToken")
-        fingerprint = hashlib.sha256(json.dumps(wire, sort_keys=True).encode()).hexdigest()
+        fingerprint = request_fingerprint(wire)
         existing = self.store.get_by_token(token)
         if existing is not None:
             if existing.request_hash != fingerprint:

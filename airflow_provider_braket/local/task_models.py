@@ -20,7 +20,7 @@ from airflow_provider_braket.jobs.models import (
     TagValue,
     _validate,
     _WireModel,
-    parse_timestamp,
+    check_filter_values,
 )
 
 TASK_STATUSES = ("CREATED", "QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLING", "CANCELLED")
@@ -93,14 +93,7 @@ class SearchQuantumTasksFilter(_WireModel):
 
     @model_validator(mode="after")
     def _arity(self) -> SearchQuantumTasksFilter:
-        count = len(self.values)
-        if self.operator == "BETWEEN" and count != 2:
-            raise ValueError(f"operator BETWEEN takes exactly 2 values, got {count}")
-        if self.operator not in ("BETWEEN", "EQUAL") and count != 1:
-            raise ValueError(f"operator {self.operator} takes exactly 1 value, got {count}")
-        if self.name == "createdAt":
-            for value in self.values:
-                parse_timestamp(value)
+        check_filter_values(self.name, self.operator, self.values)
         return self
 
 

@@ -6,8 +6,6 @@ and a cancelled job race safely and a restart finds whole records.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 import sqlite3
 import threading
@@ -16,7 +14,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.jobs.models import parse_timestamp
+from airflow_provider_braket.local.records import (
+    conditional_update,
+    filter_clauses,
+    keyset_search,
+    open_database,
+)
 from airflow_provider_braket.local.store import iso
 from airflow_provider_braket.local.task_models import SearchQuantumTasksFilter
 
@@ -54,7 +57,6 @@ _COLUMNS = {
     "status": "status",
     "createdAt": "created_at",
 }
-_COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
 
 
 @dataclass
@@ -123,13 +125,8 @@ class TaskStore:
     """SQLite-backed quantum task records, shared by the event loop and the task workers."""
 
     def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        self._db = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(_SCHEMA)
+        self._db = open_database(path, _SCHEMA)
 
     def close(self) -> None:
         with self._lock:
@@ -157,18 +154,10 @@ class TaskStore:
         self, filters: Sequence[SearchQuantumTasksFilter], limit: int, next_token: str | None
     ) -> tuple[list[TaskRecord], str | None]:
         """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
-        where, params = _where(filters)
-        if next_token:
-            created_at, task_arn = _decode_token(next_token)
-            where.append("(created_at < ? OR (created_at = ? AND task_arn < ?))")
-            params += [created_at, created_at, task_arn]
-        clause = f"WHERE {' AND '.join(where)}" if where else ""
-        sql = f"SELECT * FROM quantum_tasks {clause} ORDER BY created_at DESC, task_arn DESC LIMIT ?"
+        where = filter_clauses(filters, _COLUMNS)
         with self._lock:
-            rows = self._db.execute(sql, [*params, limit + 1]).fetchall()
-        records = [_record(row) for row in rows[:limit]]
-        token = _encode_token(records[-1]) if len(rows) > limit else None
-        return records, token
+            rows, token = keyset_search(self._db, "quantum_tasks", "task_arn", where, limit, next_token)
+        return [_record(row) for row in rows], token
 
     def insert(self, record: TaskRecord) -> None:
         values = {
@@ -198,14 +187,8 @@ class TaskStore:
     def update(self, task_arn: str, *, only_if: Iterable[str] | None = None, **values: Any) -> bool:
         """Set columns of one task; with ``only_if``, only while its status is one of those."""
         columns = {name: json.dumps(value) if name == "tags" else value for name, value in values.items()}
-        sql = f"UPDATE quantum_tasks SET {', '.join(f'{name} = ?' for name in columns)} WHERE task_arn = ?"
-        params = [*columns.values(), task_arn]
-        if only_if is not None:
-            allowed = list(only_if)
-            sql += f" AND status IN ({','.join('?' * len(allowed))})"
-            params += allowed
         with self._lock:
-            return self._db.execute(sql, params).rowcount == 1
+            return conditional_update(self._db, "quantum_tasks", ("task_arn", task_arn), columns, only_if)
 
     def _one(self, sql: str, value: str) -> TaskRecord | None:
         with self._lock:
@@ -235,34 +218,3 @@ def _record(row: sqlite3.Row) -> TaskRecord:
         failure_reason=row["failure_reason"],
         successful_shots=row["successful_shots"],
     )
-
-
-def _where(filters: Sequence[SearchQuantumTasksFilter]) -> tuple[list[str], list[Any]]:
-    clauses: list[str] = []
-    params: list[Any] = []
-    for item in filters:
-        column = _COLUMNS[item.name]
-        values: list[Any] = list(item.values)
-        if item.name == "createdAt":
-            values = [int(parse_timestamp(value).timestamp() * 1000) for value in values]
-        if item.operator == "EQUAL":
-            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
-        elif item.operator == "BETWEEN":
-            clauses.append(f"{column} BETWEEN ? AND ?")
-            values = sorted(values)
-        else:
-            clauses.append(f"{column} {_COMPARISONS[item.operator]} ?")
-        params += values
-    return clauses, params
-
-
-def _encode_token(record: TaskRecord) -> str:
-    return base64.urlsafe_b64encode(json.dumps([record.created_at, record.task_arn]).encode()).decode()
-
-
-def _decode_token(token: str) -> tuple[int, str]:
-    try:
-        created_at, task_arn = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(created_at), str(task_arn)
-    except (ValueError, TypeError, binascii.Error, OverflowError):
-        raise ValueError("nextToken is not a token this service issued") from None

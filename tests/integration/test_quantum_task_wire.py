@@ -76,7 +76,7 @@ def test_create_quantum_task_refusals(braket: Any) -> None:
             r"braket\.ir\.annealing\.problem",
         ),
         (
-            _task(action=_openqasm('OPENQASM 3.0;\ncal {\n  waveform w = constant(1e-7, 0.1);\n}')),
+            _task(action=_openqasm("OPENQASM 3.0;\ncal {\n  waveform w = constant(1e-7, 0.1);\n}")),
             errors.ValidationException,
             "pulse programs",
         ),

@@ -1,0 +1,127 @@
+"""What the SQLite stores of jobs and of quantum tasks share: the connection, conditional
+updates, search filters and the keyset cursor behind ``nextToken``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import sqlite3
+from collections.abc import Iterable, Mapping, Sequence
+from pathlib import Path
+from typing import Any, Protocol
+
+from airflow_provider_braket.jobs.models import parse_timestamp
+
+_COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
+
+
+class SearchFilter(Protocol):
+    """A SearchJobs or SearchQuantumTasks filter, as validated by its request model."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def operator(self) -> str: ...
+
+    @property
+    def values(self) -> list[str]: ...
+
+
+def request_fingerprint(request: Mapping[str, Any]) -> str:
+    """What tells a retried request (same client token, same request) from a different one."""
+    return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
+
+
+def open_database(path: Path, schema: str) -> sqlite3.Connection:
+    """One connection shared by the event loop and worker threads (callers hold a lock)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    database = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
+    database.row_factory = sqlite3.Row
+    database.execute("PRAGMA journal_mode=WAL")
+    database.execute("PRAGMA synchronous=NORMAL")
+    database.executescript(schema)
+    return database
+
+
+def conditional_update(
+    database: sqlite3.Connection,
+    table: str,
+    key: tuple[str, str],
+    values: Mapping[str, Any],
+    only_if: Iterable[str] | None = None,
+) -> bool:
+    """Set columns of one row; with ``only_if``, only while its status is one of those.
+
+    The conditional form is how runners and cancels race safely: whichever moves the status
+    first wins and the other sees ``False``.
+    """
+    key_column, key_value = key
+    sql = f"UPDATE {table} SET {', '.join(f'{name} = ?' for name in values)} WHERE {key_column} = ?"
+    params = [*values.values(), key_value]
+    if only_if is not None:
+        allowed = list(only_if)
+        sql += f" AND status IN ({','.join('?' * len(allowed))})"
+        params += allowed
+    return database.execute(sql, params).rowcount == 1
+
+
+def filter_clauses(
+    filters: Sequence[SearchFilter], columns: Mapping[str, str]
+) -> tuple[list[str], list[Any]]:
+    """SQL conditions for search filters; ``createdAt`` values become epoch milliseconds."""
+    clauses: list[str] = []
+    params: list[Any] = []
+    for item in filters:
+        column = columns[item.name]
+        values: list[Any] = list(item.values)
+        if item.name == "createdAt":
+            values = [int(parse_timestamp(value).timestamp() * 1000) for value in values]
+        if item.operator == "EQUAL":
+            clauses.append(f"{column} IN ({','.join('?' * len(values))})")
+        elif item.operator == "CONTAINS":
+            clauses.append(f"instr({column}, ?) > 0")
+        elif item.operator == "BETWEEN":
+            clauses.append(f"{column} BETWEEN ? AND ?")
+            values = sorted(values)
+        else:
+            clauses.append(f"{column} {_COMPARISONS[item.operator]} ?")
+        params += values
+    return clauses, params
+
+
+def keyset_search(
+    database: sqlite3.Connection,
+    table: str,
+    key_column: str,
+    where: tuple[list[str], list[Any]],
+    limit: int,
+    next_token: str | None,
+) -> tuple[list[sqlite3.Row], str | None]:
+    """Rows newest first, ``limit`` at a time; ``next_token`` is an opaque cursor (ValueError if bad)."""
+    clauses, params = list(where[0]), list(where[1])
+    if next_token:
+        created_at, key = decode_cursor(next_token)
+        clauses.append(f"(created_at < ? OR (created_at = ? AND {key_column} < ?))")
+        params += [created_at, created_at, key]
+    condition = f"WHERE {' AND '.join(clauses)}" if clauses else ""
+    sql = f"SELECT * FROM {table} {condition} ORDER BY created_at DESC, {key_column} DESC LIMIT ?"
+    rows = database.execute(sql, [*params, limit + 1]).fetchall()
+    page = rows[:limit]
+    token = encode_cursor(page[-1]["created_at"], page[-1][key_column]) if len(rows) > limit else None
+    return page, token
+
+
+def encode_cursor(created_at: int, key: str) -> str:
+    return base64.urlsafe_b64encode(json.dumps([created_at, key]).encode()).decode()
+
+
+def decode_cursor(token: str) -> tuple[int, str]:
+    try:
+        created_at, key = json.loads(base64.urlsafe_b64decode(token.encode()))
+        return int(created_at), str(key)
+    except (ValueError, TypeError, binascii.Error, OverflowError, RecursionError):
+        raise ValueError("nextToken is not a token this service issued") from None
