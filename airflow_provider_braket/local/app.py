@@ -69,7 +69,7 @@ class LocalService:
         self.devices = DeviceTable(config.data_dir / "devices.json")
         self.clients = SelfClients(config)
         self.task_store = TaskStore(config.data_dir / "tasks.sqlite3")
-        self.task_runner = QuantumTaskRunner(self.task_store, self.clients, workers=config.task_workers)
+        self.task_runner = QuantumTaskRunner(self.task_store, self._write_result, workers=config.task_workers)
         self.runner = JobRunner(config, self.store, self.clients)
         tasks = QuantumTasks(
             config.region, config.account_id, self.task_store, self.task_runner, self.devices, self.store
@@ -83,6 +83,9 @@ class LocalService:
         self.moto_wsgi = DomainDispatcherApplication(create_backend_app)
         self.moto = WSGIMiddleware(self.moto_wsgi)  # type: ignore[arg-type]
         self.journal = MotoJournal(config.data_dir / "moto-journal.jsonl")
+
+    def _write_result(self, bucket: str, key: str, body: bytes) -> None:
+        self.journal.write_object(self.moto_wsgi, bucket, key, body, "application/json")
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":

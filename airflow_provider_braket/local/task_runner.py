@@ -13,9 +13,9 @@ import itertools
 import logging
 import threading
 import time
+from collections.abc import Callable
 from typing import Any
 
-from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.errors import ConflictException
 from airflow_provider_braket.local.simulation import TaskFailure, run_program
 from airflow_provider_braket.local.store import now_ms
@@ -25,6 +25,7 @@ from airflow_provider_braket.local.task_store import TaskRecord, TaskStore
 log = logging.getLogger(__name__)
 
 RESULTS_FILENAME = "results.json"
+ObjectWriter = Callable[[str, str, bytes], None]
 _WAITING = ("CREATED", "QUEUED")
 
 
@@ -32,13 +33,13 @@ class QuantumTaskRunner:
     """Queue and workers of quantum tasks.
 
     :param store: task records.
-    :param clients: boto3 clients to this service's S3, where results are written.
+    :param write_object: puts ``(bucket, key, body)`` into this service's S3, where results go.
     :param workers: tasks simulated at once.
     """
 
-    def __init__(self, store: TaskStore, clients: SelfClients, workers: int = 2) -> None:
+    def __init__(self, store: TaskStore, write_object: ObjectWriter, workers: int = 2) -> None:
         self.store = store
-        self.clients = clients
+        self.write_object = write_object
         self._heap: list[tuple[int, int, str, str]] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
@@ -193,10 +194,7 @@ class QuantumTaskRunner:
             self._end(task_arn, "CANCELLED")
 
     def _write_result(self, record: TaskRecord, document: bytes) -> None:
-        key = f"{record.output_directory}/{RESULTS_FILENAME}"
-        self.clients.s3.put_object(
-            Bucket=record.output_bucket, Key=key, Body=document, ContentType="application/json"
-        )
+        self.write_object(record.output_bucket, f"{record.output_directory}/{RESULTS_FILENAME}", document)
 
     def _end(
         self, task_arn: str, status: str, only_if: tuple[str, ...] | list[str] | None = None, **values: Any
