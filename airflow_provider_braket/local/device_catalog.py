@@ -112,7 +112,6 @@ def _capabilities_json(device: ManagedSimulator) -> str:
     document = json.loads(local.properties.json())
     document["paradigm"]["qubitCount"] = device.qubits
     document["service"]["shotsRange"] = [device.min_shots, MAX_SHOTS]
-    document["service"]["executionWindows"][0]["windowStartHour"] = "00:00:00"
     actions = {}
     for action_type in (OPENQASM, JAQCD):
         action = document["action"][action_type]

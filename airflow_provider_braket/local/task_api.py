@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import re
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, Request
@@ -189,7 +190,7 @@ class QuantumTasks:
         return info
 
 
-def task_routes(tasks: QuantumTasks, read_json: Any) -> APIRouter:
+def task_routes(tasks: QuantumTasks, read_json: Callable[[Request], Awaitable[dict[str, Any]]]) -> APIRouter:
     """The four task operations; ``read_json`` parses a request body as the job routes do."""
     router = APIRouter()
 

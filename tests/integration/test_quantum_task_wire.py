@@ -159,3 +159,40 @@ def test_search_quantum_tasks_filters_and_pages(braket: Any) -> None:
     for request, message in bad:
         with pytest.raises(errors.ValidationException, match=message):
             braket.search_quantum_tasks(**request)
+
+
+def test_programs_too_large_for_the_device_or_this_machine_fail_without_taking_memory(
+    braket: Any, own_service: LocalServiceProcess
+) -> None:
+    """A hostile qubit count must not make the service allocate 2^n amplitudes."""
+    import time
+
+    import psutil
+
+    assert own_service.process is not None
+    service = psutil.Process(own_service.process.pid)
+    cases = {
+        "OPENQASM 3.0;\nqubit[40] q;\nh q[39];": "uses 40 qubits; SV1 supports at most 34",
+        "OPENQASM 3.0;\nqubit[30] q;\nh q[29];": "local braket_sv simulator runs at most 26",
+    }
+    arns = {
+        braket.create_quantum_task(**_task(action=_openqasm(source)))["quantumTaskArn"]: reason
+        for source, reason in cases.items()
+    }
+    jaqcd = {
+        "braketSchemaHeader": {"name": "braket.ir.jaqcd.program", "version": "1"},
+        "instructions": [{"type": "h", "target": 0}],
+    }
+    huge = json.dumps({"paradigmParameters": {"qubitCount": 1_000_000}})
+    arns[
+        braket.create_quantum_task(**_task(action=json.dumps(jaqcd), deviceParameters=huge))["quantumTaskArn"]
+    ] = "supports at most 34"
+    before = service.memory_info().rss
+    deadline = time.monotonic() + 60
+    for arn, reason in arns.items():
+        while (task := braket.get_quantum_task(quantumTaskArn=arn))["status"] not in ("COMPLETED", "FAILED"):
+            assert time.monotonic() < deadline
+            time.sleep(0.1)
+        assert task["status"] == "FAILED"
+        assert reason in task["failureReason"]
+    assert service.memory_info().rss - before < 100 * 2**20
