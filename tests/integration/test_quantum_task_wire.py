@@ -171,9 +171,13 @@ def test_programs_too_large_for_the_device_or_this_machine_fail_without_taking_m
 
     assert own_service.process is not None
     service = psutil.Process(own_service.process.pid)
+
+    def every_qubit(count: int) -> str:
+        return f"OPENQASM 3.0;\nqubit[{count}] q;\n" + "".join(f"h q[{n}];\n" for n in range(count))
+
     cases = {
-        "OPENQASM 3.0;\nqubit[40] q;\nh q[39];": "uses 40 qubits; SV1 supports at most 34",
-        "OPENQASM 3.0;\nqubit[30] q;\nh q[29];": "local braket_sv simulator runs at most 26",
+        every_qubit(40): "uses 40 qubits; SV1 supports at most 34",
+        every_qubit(30): "local braket_sv simulator runs at most 26",
     }
     arns = {
         braket.create_quantum_task(**_task(action=_openqasm(source)))["quantumTaskArn"]: reason
@@ -181,9 +185,9 @@ def test_programs_too_large_for_the_device_or_this_machine_fail_without_taking_m
     }
     jaqcd = {
         "braketSchemaHeader": {"name": "braket.ir.jaqcd.program", "version": "1"},
-        "instructions": [{"type": "h", "target": 0}],
+        "instructions": [{"type": "h", "target": n} for n in range(1000)],
     }
-    huge = json.dumps({"paradigmParameters": {"qubitCount": 1_000_000}})
+    huge = json.dumps({"paradigmParameters": {"qubitCount": 1000}})
     arns[
         braket.create_quantum_task(**_task(action=json.dumps(jaqcd), deviceParameters=huge))["quantumTaskArn"]
     ] = "supports at most 34"
