@@ -316,7 +316,8 @@ class _Execution(threading.Thread):
     def _failure_reason(self, returncode: int | None) -> str:
         if self.workspace.failure_file.exists():
             # What the container wrote (`<Type>: <message>`), framed the way AWS reports it.
-            written = self.workspace.failure_file.read_text(errors="replace").strip()
+            with self.workspace.failure_file.open("rb") as failure:  # the job may write any amount
+                written = failure.read(4096).decode(errors="replace").strip()
             return f"AlgorithmError: {written}, exit code: {returncode}"
         if returncode is not None and returncode < 0:
             return f"AlgorithmError: the process was killed by signal {-returncode}, exit code: {returncode}"
