@@ -36,7 +36,6 @@ from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.pricing import PRICE_LIST_PATH, load_price_list
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
-from airflow_provider_braket.local.simulation import warm_up_simulators
 from airflow_provider_braket.local.store import JobStore
 from airflow_provider_braket.local.task_api import QuantumTasks
 from airflow_provider_braket.local.task_runner import QuantumTaskRunner
@@ -184,8 +183,6 @@ class LocalService:
         self.task_runner.start()
         self.ready.set()
         log.info("local Braket service ready at %s", self.config.endpoint_url)
-        # Import the simulators now rather than in the first GetDevice or task (about a second).
-        warm_up_simulators()
 
 
 def _build_admin_app(service: LocalService) -> FastAPI:

@@ -12,9 +12,10 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import importlib.util
 import json
 import subprocess
-from importlib import resources
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_braket.get_provider_info import _version
@@ -22,12 +23,12 @@ from airflow_provider_braket.get_provider_info import _version
 
 def builtin_repositories() -> list[str]:
     """The ECR repositories of the SDK's built-in job images (braket/jobs/image_uri_config)."""
-    folder = resources.files("braket.jobs") / "image_uri_config"
-    names = []
-    for entry in folder.iterdir():
-        if entry.name.endswith(".json"):
-            names.append(json.loads(entry.read_text())["repository"])
-    return sorted(names)
+    # Found without importing braket.jobs, whose import takes seconds (it loads braket.aws).
+    spec = importlib.util.find_spec("braket.jobs")
+    if spec is None or not spec.submodule_search_locations:
+        return []
+    folder = Path(next(iter(spec.submodule_search_locations))) / "image_uri_config"
+    return sorted(json.loads(entry.read_text())["repository"] for entry in folder.glob("*.json"))
 
 
 def interpreter_tag(python: str) -> str:

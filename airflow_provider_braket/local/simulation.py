@@ -75,13 +75,6 @@ def _run(simulator: Any, action_type: str, action: str, shots: int, device_param
     return simulator.run(OpenQasmProgram.parse_raw(action), shots=shots)
 
 
-def warm_up_simulators() -> None:
-    """Build every device's capabilities document and simulator once."""
-    for device in SIMULATORS.values():
-        device.capabilities()
-        _simulator(device.backend, device.name, device.qubits)
-
-
 @cache
 def _simulator(backend: str, device_name: str, device_qubits: int) -> Any:
     """One simulator per backend: they keep no state between runs."""

@@ -7,6 +7,7 @@ SDK inside the job sends the job token it finds in its environment, as on AWS.
 from __future__ import annotations
 
 import time
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -18,6 +19,41 @@ pytestmark = pytest.mark.integration
 
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 TERMINAL = {"COMPLETED", "FAILED", "CANCELLED"}
+PRICE_LIST_URL_PATH = "/_local/pricing/AmazonBraket/index.csv"
+
+# Synthetic prices, not AWS's: the tests check how the Tracker finds and applies a price (product
+# family of job tasks vs other tasks, minimum billed duration), in AWS's offer-file format.
+SYNTHETIC_OFFER_FILE = """\
+"FormatVersion","v1.0"
+"Disclaimer","synthetic prices for a test, not AWS's"
+"Publication Date","2026-11-25T00:00:00Z"
+"Version","test"
+"OfferCode","AmazonBraket"
+"SKU","TermType","Unit","PricePerUnit","Currency","Product Family","operation","Region Code","Version"
+"A","OnDemand","minutes","1.0","USD","Simulator Task","CompleteTask","us-east-1","SV1"
+"B","OnDemand","minutes","2.0","USD","Braket Managed Jobs Simulator Task","Managed-Jobs","us-east-1","SV1"
+"""
+
+
+@pytest.fixture(scope="module")
+def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServiceProcess]:
+    """One service for the module: one task worker (queue order is visible) and a price list."""
+    folder = tmp_path_factory.mktemp("job-tasks")
+    offer_file = folder / "index.csv"
+    offer_file.write_text(SYNTHETIC_OFFER_FILE)
+    started = LocalServiceProcess(folder / "data", ["--task-workers", "1", "--price-list", str(offer_file)])
+    started.start()
+    ensure_bucket(started.client("s3"))
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def sdk_env(service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch) -> LocalServiceProcess:
+    """The SDK in this process pointed at the service, as a user would point it."""
+    for name, value in service.environment().items():
+        monkeypatch.setenv(name, value)
+    return service
 
 
 def _job_tasks(braket: Any, job_arn: str) -> list[dict[str, Any]]:
@@ -38,9 +74,13 @@ def _until(check: Any, timeout: float = 90) -> Any:
 
 
 def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
-    local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
+    sdk_env: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    from braket.aws import AwsDevice
+    from braket.circuits import Circuit
+    from braket.tracking import Tracker, pricing
+
+    braket, s3 = sdk_env.client("braket"), sdk_env.client("s3")
     script = upload_script(s3, "device_tasks.py")
     request = job_request(script, "device_tasks:run", deviceConfig={"device": SV1})
     job = wait_for(braket, braket.create_job(**request)["jobArn"], timeout=180)
@@ -51,6 +91,8 @@ def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
     assert saved["tracked_shots"] == 300
     assert saved["tracked_tasks"] == {"COMPLETED": 3}
     assert saved["queue_priority"] == "Priority"
+    # The job's Tracker priced its 3 tasks from the served list: job tasks, 3 s minimum each, 2.0/min.
+    assert float(saved["cost"]) == pytest.approx(3 * 2.0 * 3 / 60)
 
     tasks = _job_tasks(braket, job["jobArn"])
     assert sorted(task["quantumTaskArn"] for task in tasks) == sorted(saved["task_arns"])
@@ -59,19 +101,23 @@ def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
         assert described["jobArn"] == job["jobArn"]
         # Tasks land under the job's task results folder (AMZN_BRAKET_TASK_RESULTS_S3_URI).
         assert described["outputS3Directory"].startswith(f"jobs/{request['jobName']}/tasks/")
-    for name, value in local_service.environment().items():
-        monkeypatch.setenv(name, value)
     listed = AwsQuantumJob(job["jobArn"]).get_tasks()
     assert sorted(task.id for task in listed) == sorted(saved["task_arns"])
     assert listed[0].result().measurement_counts.keys() == {"00", "11"}
 
+    # The same kind of tasks outside a job: the "Simulator Task" family, 1.0 per minute.
+    monkeypatch.setenv("BRAKET_PRICE_OFFERS_URL", f"{sdk_env.endpoint}{PRICE_LIST_URL_PATH}")
+    monkeypatch.setattr(pricing._pricing, "_price_list", [])  # the SDK caches the file per process
+    pricing.Pricing.price_search.cache_clear()
+    with Tracker() as tracker:
+        for _ in range(2):
+            AwsDevice(SV1).run(Circuit().h(0).cnot(0, 1), (BUCKET, "priced"), shots=100).result()
+    assert float(tracker.simulator_tasks_cost()) == pytest.approx(2 * 1.0 * 3 / 60)
 
-def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(own_service: LocalServiceProcess) -> None:
-    own_service.extra_args = ["--task-workers", "1"]
-    own_service.start()
-    braket, s3 = own_service.client("braket"), own_service.client("s3")
-    ensure_bucket(s3)
-    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+
+def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(service: LocalServiceProcess) -> None:
+    braket, s3 = service.client("braket"), service.client("s3")
+    service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
     outside = braket.create_quantum_task(
         deviceArn=SV1,
         action='{"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, '
@@ -102,7 +148,7 @@ def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(own_service: Loc
     ]
     assert (queue(outside)["queuePriority"], queue(outside)["position"]) == ("Normal", "1")
 
-    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 1}')
+    service.admin("PUT", "/_local/limits", b'{"taskWorkers": 1}')
     _until(lambda: braket.get_quantum_task(quantumTaskArn=heavy)["status"] == "RUNNING")
     # The job's task went first although the other one waited longer.
     assert braket.get_quantum_task(quantumTaskArn=outside)["status"] == "QUEUED"
@@ -121,14 +167,12 @@ def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(own_service: Loc
 
 
 def test_hybrid_job_decorator_runs_with_the_sdk_default_image(
-    local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
+    sdk_env: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
 ) -> None:
     """@hybrid_job looks its base image up in ECR and checks its Python version before CreateJob."""
     from braket.devices import Devices
     from braket.jobs import hybrid_job
 
-    for name, value in local_service.environment().items():
-        monkeypatch.setenv(name, value)
     monkeypatch.chdir(tmp_path)  # the decorator writes its source folder into the working directory
 
     @hybrid_job(device=Devices.Amazon.SV1, include_modules=__name__, wait_until_complete=True)
@@ -147,56 +191,6 @@ def test_hybrid_job_decorator_runs_with_the_sdk_default_image(
     image = job.metadata()["algorithmSpecification"]["containerImage"]["uri"]
     assert image.endswith("/amazon-braket-base-jobs:latest")
     assert len(job.get_tasks()) == 1
-
-
-# Synthetic prices, not AWS's: this checks how the Tracker finds and applies a price (product family
-# of job tasks vs other tasks, minimum billed duration), in AWS's offer-file format.
-SYNTHETIC_OFFER_FILE = """\
-"FormatVersion","v1.0"
-"Disclaimer","synthetic prices for a test, not AWS's"
-"Publication Date","2026-11-25T00:00:00Z"
-"Version","test"
-"OfferCode","AmazonBraket"
-"SKU","TermType","Unit","PricePerUnit","Currency","Product Family","operation","Region Code","Version"
-"A","OnDemand","minutes","1.0","USD","Simulator Task","CompleteTask","us-east-1","SV1"
-"B","OnDemand","minutes","2.0","USD","Braket Managed Jobs Simulator Task","Managed-Jobs","us-east-1","SV1"
-"""
-
-
-def test_tracker_prices_tasks_in_and_outside_a_job_from_the_served_price_list(
-    own_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch, tmp_path: Any
-) -> None:
-    from braket.aws import AwsDevice
-    from braket.circuits import Circuit
-    from braket.tracking import Tracker, pricing
-
-    offer_file = tmp_path / "index.csv"
-    offer_file.write_text(SYNTHETIC_OFFER_FILE)
-    own_service.extra_args = ["--price-list", str(offer_file)]
-    own_service.start()
-    braket, s3 = own_service.client("braket"), own_service.client("s3")
-    script = upload_script(s3, "device_tasks.py")
-    request = job_request(
-        script, "device_tasks:run", deviceConfig={"device": SV1}, hyperParameters={"mode": "cost"}
-    )
-    job = wait_for(braket, braket.create_job(**request)["jobArn"], timeout=180)
-    assert job["status"] == "COMPLETED", job.get("failureReason")
-    # Two tasks of a job, each billed the 3 s minimum at 2.0 per minute.
-    assert float(results(s3, job)["cost"]) == pytest.approx(2 * 2.0 * 3 / 60)
-
-    for name, value in own_service.environment().items():
-        monkeypatch.setenv(name, value)
-    monkeypatch.setenv(
-        "BRAKET_PRICE_OFFERS_URL", f"{own_service.endpoint}/_local/pricing/AmazonBraket/index.csv"
-    )
-    monkeypatch.setattr(pricing._pricing, "_price_list", [])  # the SDK caches the file per process
-    pricing.Pricing.price_search.cache_clear()
-    device = AwsDevice(SV1)
-    with Tracker() as tracker:
-        for _ in range(2):
-            device.run(Circuit().h(0).cnot(0, 1), (BUCKET, "priced"), shots=100).result()
-    # The same tasks outside a job: the "Simulator Task" family, 1.0 per minute.
-    assert float(tracker.simulator_tasks_cost()) == pytest.approx(2 * 1.0 * 3 / 60)
 
 
 def test_a_file_that_is_no_offer_file_is_refused_at_start(tmp_path: Any) -> None:

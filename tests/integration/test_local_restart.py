@@ -1,13 +1,15 @@
-"""kill -9 of the service mid-job: every record survives, the interrupted job is FAILED, no orphan."""
+"""kill -9 of the service mid-job: every record survives, the interrupted job is FAILED, no orphan,
+and quantum tasks that waited in the queue run after the restart."""
 
 from __future__ import annotations
 
 import re
 import time
+from typing import Any
 
 import psutil
 import pytest
-from helpers import job_request, results, upload_script, wait_for
+from helpers import BUCKET, ensure_bucket, job_request, results, upload_script, wait_for
 from servers import LocalServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -32,6 +34,7 @@ def test_restart_after_kill_keeps_records_and_fails_the_interrupted_job(
     while "pid=" not in (log_file.read_text() if log_file.exists() else "") and time.monotonic() < deadline:
         time.sleep(0.1)
     job_pid = int(re.search(r"pid=(\d+)", log_file.read_text())[1])  # type: ignore[index]
+    done_task, waiting_tasks = _tasks_done_and_waiting(own_service)
 
     own_service.kill()
     own_service.start()
@@ -50,6 +53,7 @@ def test_restart_after_kill_keeps_records_and_fails_the_interrupted_job(
     # the journal restored into S3, and the results of the job done before the crash are readable.
     assert wait_for(braket, queued)["status"] == "COMPLETED"
     assert results(own_service.client("s3"), braket.get_job(jobArn=done)) == {"mode": "ok"}
+    _check_tasks_after_restart(own_service, done_task, waiting_tasks)
 
 
 def _alive(pid: int) -> bool:
@@ -59,45 +63,47 @@ def _alive(pid: int) -> bool:
         return False
 
 
-def test_quantum_tasks_survive_kill_and_waiting_ones_run_after_restart(
-    own_service: LocalServiceProcess,
-) -> None:
-    from helpers import BUCKET, ensure_bucket
+TASK_PROGRAM = (
+    '{"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, '
+    '"source": "OPENQASM 3.0;\\nbit[1] b;\\nqubit[1] q;\\nx q[0];\\nb[0] = measure q[0];"}'
+)
 
-    own_service.start()
-    braket, s3 = own_service.client("braket"), own_service.client("s3")
-    ensure_bucket(s3)
-    program = (
-        '{"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, '
-        '"source": "OPENQASM 3.0;\\nbit[1] b;\\nqubit[1] q;\\nx q[0];\\nb[0] = measure q[0];"}'
-    )
 
-    def create() -> str:
-        return braket.create_quantum_task(
+def _create_task(braket: Any) -> str:
+    return str(
+        braket.create_quantum_task(
             deviceArn="arn:aws:braket:::device/quantum-simulator/amazon/sv1",
-            action=program,
+            action=TASK_PROGRAM,
             shots=5,
             outputS3Bucket=BUCKET,
             outputS3KeyPrefix="restart",
         )["quantumTaskArn"]
+    )
 
-    done = create()
-    deadline = time.monotonic() + 30  # the first task imports the simulator into the service
-    while braket.get_quantum_task(quantumTaskArn=done)["status"] != "COMPLETED":
-        assert time.monotonic() < deadline
+
+def _until_status(braket: Any, arns: list[str], status: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while {braket.get_quantum_task(quantumTaskArn=arn)["status"] for arn in arns} != {status}:
+        assert time.monotonic() < deadline, f"tasks did not reach {status}"
         time.sleep(0.1)
-    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
-    waiting = [create(), create()]
-    assert {braket.get_quantum_task(quantumTaskArn=arn)["status"] for arn in waiting} == {"QUEUED"}
 
-    own_service.kill()
-    own_service.start()
-    braket = own_service.client("braket")
+
+def _tasks_done_and_waiting(service: LocalServiceProcess) -> tuple[str, list[str]]:
+    """One task run to the end, then two held in the queue (no task worker allowed)."""
+    braket = service.client("braket")
+    ensure_bucket(service.client("s3"))
+    done = _create_task(braket)
+    _until_status(braket, [done], "COMPLETED")  # the first task imports the simulator
+    service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+    waiting = [_create_task(braket), _create_task(braket)]
+    _until_status(braket, waiting, "QUEUED")
+    return done, waiting
+
+
+def _check_tasks_after_restart(service: LocalServiceProcess, done: str, waiting: list[str]) -> None:
+    braket, s3 = service.client("braket"), service.client("s3")
     assert braket.get_quantum_task(quantumTaskArn=done)["status"] == "COMPLETED"
-    deadline = time.monotonic() + 30
-    while {braket.get_quantum_task(quantumTaskArn=arn)["status"] for arn in waiting} != {"COMPLETED"}:
-        assert time.monotonic() < deadline, "the tasks queued before the kill did not run after it"
-        time.sleep(0.1)
+    _until_status(braket, waiting, "COMPLETED")
     for arn in (done, *waiting):
         folder = braket.get_quantum_task(quantumTaskArn=arn)["outputS3Directory"]
         body = s3.get_object(Bucket=BUCKET, Key=f"{folder}/results.json")["Body"].read()

@@ -7,6 +7,9 @@ finds only the tasks that were accepted.
 from __future__ import annotations
 
 import json
+import time
+from collections.abc import Iterator
+from datetime import datetime, timezone
 from typing import Any
 
 import pytest
@@ -41,17 +44,32 @@ def _task(**overrides: Any) -> dict[str, Any]:
     return request
 
 
+@pytest.fixture(scope="module")
+def own_service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServiceProcess]:
+    """One service for this module (TN1 marked RETIRED); each test counts only its own tasks."""
+    service = LocalServiceProcess(tmp_path_factory.mktemp("task-wire") / "data")
+    service.data_dir.mkdir(parents=True)
+    (service.data_dir / "devices.json").write_text(json.dumps({TN1: {"deviceStatus": "RETIRED"}}))
+    service.start()
+    ensure_bucket(service.client("s3"))
+    yield service
+    service.stop()
+
+
 @pytest.fixture
 def braket(own_service: LocalServiceProcess) -> Any:
-    own_service.data_dir.mkdir(parents=True)
-    retired_tn1 = {TN1: {"deviceStatus": "RETIRED"}}
-    (own_service.data_dir / "devices.json").write_text(json.dumps(retired_tn1))
-    own_service.start()
-    ensure_bucket(own_service.client("s3"))
     return own_service.client("braket", retries=1)
 
 
-def test_create_quantum_task_refusals(braket: Any) -> None:
+@pytest.fixture
+def since() -> dict[str, Any]:
+    """A SearchQuantumTasks filter for the tasks created from now on (timestamps are in ms)."""
+    time.sleep(0.002)
+    started = datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return {"name": "createdAt", "operator": "GTE", "values": [started]}
+
+
+def test_create_quantum_task_refusals(braket: Any, since: dict[str, Any]) -> None:
     errors = braket.exceptions
     refusals: list[tuple[dict[str, Any], type[Exception], str]] = [
         (_task(shots=200_000), errors.ValidationException, r"shots: SV1 takes 0 to 100000 shots"),
@@ -95,15 +113,17 @@ def test_create_quantum_task_refusals(braket: Any) -> None:
     for request, error, message in refusals:
         with pytest.raises(error, match=message):
             braket.create_quantum_task(**request)
-    assert braket.search_quantum_tasks(filters=[])["quantumTasks"] == []
+    assert braket.search_quantum_tasks(filters=[since])["quantumTasks"] == []
 
 
-def test_client_token_is_idempotent_and_a_different_request_is_refused(braket: Any) -> None:
+def test_client_token_is_idempotent_and_a_different_request_is_refused(
+    braket: Any, since: dict[str, Any]
+) -> None:
     first = braket.create_quantum_task(clientToken="t-1", **_task())["quantumTaskArn"]
     assert braket.create_quantum_task(clientToken="t-1", **_task())["quantumTaskArn"] == first
     with pytest.raises(braket.exceptions.ValidationException, match="clientToken: already used"):
         braket.create_quantum_task(clientToken="t-1", **_task(shots=11))
-    assert len(braket.search_quantum_tasks(filters=[])["quantumTasks"]) == 1
+    assert len(braket.search_quantum_tasks(filters=[since])["quantumTasks"]) == 1
 
 
 def test_get_cancel_and_tags_of_unknown_or_malformed_tasks(braket: Any) -> None:
@@ -124,7 +144,7 @@ def test_get_cancel_and_tags_of_unknown_or_malformed_tasks(braket: Any) -> None:
     assert braket.get_quantum_task(quantumTaskArn=arn)["tags"] == {}
 
 
-def test_search_quantum_tasks_filters_and_pages(braket: Any) -> None:
+def test_search_quantum_tasks_filters_and_pages(braket: Any, since: dict[str, Any]) -> None:
     arns = [braket.create_quantum_task(**_task())["quantumTaskArn"] for _ in range(5)]
     created = [braket.get_quantum_task(quantumTaskArn=arn)["createdAt"] for arn in arns]
 
@@ -134,7 +154,7 @@ def test_search_quantum_tasks_filters_and_pages(braket: Any) -> None:
             for t in braket.search_quantum_tasks(filters=list(filters), **kwargs)["quantumTasks"]
         ]
 
-    assert set(search({"name": "deviceArn", "operator": "EQUAL", "values": [SV1]})) == set(arns)
+    assert set(search(since, {"name": "deviceArn", "operator": "EQUAL", "values": [SV1]})) == set(arns)
     assert search({"name": "quantumTaskArn", "operator": "EQUAL", "values": [arns[2]]}) == [arns[2]]
     window = [created[1].isoformat(), created[3].isoformat()]
     assert set(search({"name": "createdAt", "operator": "BETWEEN", "values": window})) >= set(arns[1:4])
@@ -142,7 +162,7 @@ def test_search_quantum_tasks_filters_and_pages(braket: Any) -> None:
         search({"name": "jobArn", "operator": "EQUAL", "values": ["arn:aws:braket:us-east-1:1:job/x"]}) == []
     )
     paginator = braket.get_paginator("search_quantum_tasks")
-    pages = list(paginator.paginate(filters=[], PaginationConfig={"PageSize": 2}))
+    pages = list(paginator.paginate(filters=[since], PaginationConfig={"PageSize": 2}))
     assert [len(page["quantumTasks"]) for page in pages] == [2, 2, 1]
     assert {t["quantumTaskArn"] for page in pages for t in page["quantumTasks"]} == set(arns)
 
@@ -165,8 +185,6 @@ def test_programs_too_large_for_the_device_or_this_machine_fail_without_taking_m
     braket: Any, own_service: LocalServiceProcess
 ) -> None:
     """A hostile qubit count must not make the service allocate 2^n amplitudes."""
-    import time
-
     import psutil
 
     assert own_service.process is not None
@@ -200,3 +218,29 @@ def test_programs_too_large_for_the_device_or_this_machine_fail_without_taking_m
         assert task["status"] == "FAILED"
         assert reason in task["failureReason"]
     assert service.memory_info().rss - before < 100 * 2**20
+
+
+def test_throttling_access_denied_and_internal_errors_arrive_as_modeled(
+    braket: Any, own_service: LocalServiceProcess, since: dict[str, Any]
+) -> None:
+    """The remaining error shapes of the four operations, injected by the service's fault switch."""
+    arn = braket.create_quantum_task(**_task())["quantumTaskArn"]
+    calls = {
+        "CreateQuantumTask": lambda: braket.create_quantum_task(**_task()),
+        "GetQuantumTask": lambda: braket.get_quantum_task(quantumTaskArn=arn),
+        "CancelQuantumTask": lambda: braket.cancel_quantum_task(quantumTaskArn=arn),
+        "SearchQuantumTasks": lambda: braket.search_quantum_tasks(filters=[]),
+    }
+    kinds = {
+        "throttle": braket.exceptions.ThrottlingException,
+        "deny": braket.exceptions.AccessDeniedException,
+        "error": braket.exceptions.InternalServiceException,
+    }
+    for operation, call in calls.items():
+        for kind, error in kinds.items():
+            settings = json.dumps({"operations": {operation: {kind: 1.0}}}).encode()
+            own_service.admin("PUT", "/_local/faults", settings)
+            with pytest.raises(error):
+                call()
+    own_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
+    assert len(braket.search_quantum_tasks(filters=[since])["quantumTasks"]) == 1

@@ -175,9 +175,14 @@ def test_local_images_name_the_job_interpreters_python() -> None:
     import re
     import sys
 
+    from test_provider_parts import loaded_after
+
     from airflow_provider_braket.local.images import builtin_repositories, interpreter_tag
 
     assert "amazon-braket-base-jobs" in builtin_repositories()
+    # braket.jobs takes ~10 s to import (it loads braket.aws): every service start would pay it.
+    listing = "from airflow_provider_braket.local.images import builtin_repositories\nbuiltin_repositories()"
+    assert loaded_after(listing, {"braket.jobs", "braket.aws"}) == []
     found = re.search(r"-py(\d)(\d+)-", interpreter_tag(sys.executable))
     assert found is not None
     assert (int(found[1]), int(found[2])) == sys.version_info[:2]

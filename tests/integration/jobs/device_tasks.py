@@ -31,6 +31,7 @@ def run(mode="bell"):
         statistics = tracker.quantum_tasks_statistics()[device.arn]
         save_job_result(
             {
+                "cost": str(tracker.simulator_tasks_cost()),
                 "counts": dict(counts),
                 "batch_counts": batch_counts,
                 "task_arns": [task.id, *[t.id for t in batch.tasks]],
@@ -39,12 +40,6 @@ def run(mode="bell"):
                 "queue_priority": task.queue_position().queue_type.value,
             }
         )
-        return
-    if mode == "cost":
-        with Tracker() as tracker:
-            for _ in range(2):
-                device.run(bell, shots=100).result()
-        save_job_result({"cost": str(tracker.simulator_tasks_cost())})
         return
     # mode "hold": one long task and two short ones, then wait to be cancelled.
     tasks = [device.run(_heavy(20), shots=10), device.run(bell, shots=10), device.run(bell, shots=10)]
