@@ -33,6 +33,7 @@ SOURCES: dict[str, str] = {
         "https://docs.aws.amazon.com/braket/latest/developerguide/braket-submit-tasks-to-braket.html",
     "TN1 qubits (50), shots > 0, result types Sample/Expectation/Variance":
         "https://docs.aws.amazon.com/braket/latest/developerguide/braket-simulator-tn1.html",
+    # Not re-read on 2026-11-25 (the page was not in the reference library that day): confirm.
     "DM1 qubits (17)":
         "https://docs.aws.amazon.com/braket/latest/developerguide/braket-simulator-dm1.html",
     "DM1 gate and noise set": "amazon-braket-default-simulator braket_dm (the local DM simulator)",
