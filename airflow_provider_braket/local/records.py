@@ -122,6 +122,9 @@ def encode_cursor(created_at: int, key: str) -> str:
 def decode_cursor(token: str) -> tuple[int, str]:
     try:
         created_at, key = json.loads(base64.urlsafe_b64decode(token.encode()))
-        return int(created_at), str(key)
+        created = int(created_at)
     except (ValueError, TypeError, binascii.Error, OverflowError, RecursionError):
         raise ValueError("nextToken is not a token this service issued") from None
+    if not 0 <= created < 2**63:  # SQLite integers are 64-bit; a forged one would be a 500
+        raise ValueError("nextToken is not a token this service issued")
+    return created, str(key)

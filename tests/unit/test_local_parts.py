@@ -186,3 +186,17 @@ def test_local_images_name_the_job_interpreters_python() -> None:
     found = re.search(r"-py(\d)(\d+)-", interpreter_tag(sys.executable))
     assert found is not None
     assert (int(found[1]), int(found[2])) == sys.version_info[:2]
+
+
+def test_forged_search_cursors_are_refused_not_crashed_on() -> None:
+    import base64
+
+    from airflow_provider_braket.local.records import decode_cursor, encode_cursor
+
+    assert decode_cursor(encode_cursor(1_795_000_000_000, "arn")) == (1_795_000_000_000, "arn")
+    for forged in ([10**30, "arn"], [-1, "arn"], {"a": 1}, "[" * 10_000):
+        token = base64.urlsafe_b64encode(
+            json.dumps(forged).encode() if not isinstance(forged, str) else forged.encode()
+        )
+        with pytest.raises(ValueError, match="nextToken"):
+            decode_cursor(token.decode())
