@@ -184,6 +184,16 @@ def test_execution_timeout_in_a_worker_cancels_the_job(capfd: pytest.CaptureFixt
     assert wait_for(BraketHook().conn, job_arn)["status"] == "CANCELLED"
 
 
+def lift_faults_after_throttles(service: Any, throttles: int, deadline_s: float = 120) -> None:
+    deadline = time.monotonic() + deadline_s
+    while time.monotonic() < deadline:
+        injected = json.loads(service.admin("GET", "/_local/faults"))["injected"]
+        if injected.get("throttle", 0) >= throttles:
+            break
+        time.sleep(0.2)
+    service.admin("PUT", "/_local/faults", b'{"operations": {}}')
+
+
 def test_throttling_that_outlasts_botocore_retries_is_waited_out(
     own_service: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
 ) -> None:
@@ -191,7 +201,9 @@ def test_throttling_that_outlasts_botocore_retries_is_waited_out(
     monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", own_service.connection_uri())
     every_create_throttled = {"operations": {"CreateJob": {"throttle": 1.0}}}
     own_service.admin("PUT", "/_local/faults", json.dumps(every_create_throttled).encode())
-    threading.Timer(3, lambda: own_service.admin("PUT", "/_local/faults", b'{"operations": {}}')).start()
+    # Lifted once the service has refused at least twice, not after a fixed time: on a loaded
+    # machine the operator's first call can come later than any fixed delay.
+    threading.Thread(target=lift_faults_after_throttles, args=(own_service, 2), daemon=True).start()
     run_id = f"run-{uuid.uuid4()}"
 
     # One botocore attempt, so that throttling reaches the operator at once.
