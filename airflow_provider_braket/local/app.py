@@ -22,20 +22,28 @@ from fastapi.responses import JSONResponse, Response
 
 from airflow_provider_braket.local.api import ServiceState, build_braket_app, error_response
 from airflow_provider_braket.local.aws import SelfClients
-from airflow_provider_braket.local.config import LocalServiceConfig
+from airflow_provider_braket.local.config import LocalServiceConfig, make_private
 from airflow_provider_braket.local.devices import DeviceTable
 from airflow_provider_braket.local.errors import (
     AccessDeniedException,
     BraketError,
     InternalServiceException,
     ThrottlingException,
+    ValidationException,
 )
 from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
 from airflow_provider_braket.local.images import publish_images
+from airflow_provider_braket.local.inbound import (
+    ReceivedBody,
+    RequestTooLarge,
+    declared_length,
+    read_body,
+    replay,
+)
 from airflow_provider_braket.local.journal import MotoJournal
 from airflow_provider_braket.local.pricing import PRICE_LIST_PATH, load_price_list
 from airflow_provider_braket.local.runner import JobRunner
-from airflow_provider_braket.local.sigv4 import SignatureError, credential_scope, verify
+from airflow_provider_braket.local.sigv4 import SignatureError, check_headers, credential_scope, verify
 from airflow_provider_braket.local.store import JobStore
 from airflow_provider_braket.local.task_api import QuantumTasks
 from airflow_provider_braket.local.task_runner import QuantumTaskRunner
@@ -63,7 +71,7 @@ class LocalService:
         from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
         self.config = config
-        config.data_dir.mkdir(parents=True, exist_ok=True)
+        make_private(config.data_dir)
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
         self.devices = DeviceTable(config.data_dir / "devices.json")
         self.clients = SelfClients(config)
@@ -95,22 +103,45 @@ class LocalService:
         if scope["path"].startswith("/_local/"):
             await self.admin(scope, receive, send)
             return
-        body = await _read_body(receive)
         headers = [(name.decode("latin-1"), value.decode("latin-1")) for name, value in scope["headers"]]
         try:
-            service = self._authenticate(scope, headers, body)
+            self._admit(headers)
+            body = await read_body(receive, self.config.max_request_bytes)
         except SignatureError as error:
-            await _deny(scope, send, headers, str(error))
+            await _deny(scope, send, headers, error)
+            return
+        except RequestTooLarge as error:
+            await _too_large(scope, send, headers, error)
+            return
+        try:
+            await self._dispatch(scope, send, headers, body)
+        finally:
+            body.close()
+
+    def _admit(self, headers: list[tuple[str, str]]) -> None:
+        """Refuse, before the body is read, what no body could make acceptable."""
+        if self.config.verify_signatures:
+            check_headers(headers, self.config.access_key)
+        declared = declared_length(headers)
+        if declared is not None and declared > self.config.max_request_bytes:
+            raise RequestTooLarge(self.config.max_request_bytes)
+
+    async def _dispatch(
+        self, scope: Scope, send: Send, headers: list[tuple[str, str]], body: ReceivedBody
+    ) -> None:
+        try:
+            service = self._authenticate(scope, headers, body.sha256)
+        except SignatureError as error:
+            await _deny(scope, send, headers, error)
             return
         self.calls[_call_name(service, scope, headers)] += 1
-        replay = _replay(body)
         if service == "braket":
-            await self._braket(scope, replay, send)
+            await self._braket(scope, replay(body.read_all()), send)
         else:
-            self.journal.record(service, scope, headers, body)
-            await self.moto(scope, replay, send)  # type: ignore[arg-type]
+            self.journal.record(service, scope, headers, body.read_all())
+            await self.moto(scope, replay(body), send)  # type: ignore[arg-type]
 
-    def _authenticate(self, scope: Scope, headers: list[tuple[str, str]], body: bytes) -> str:
+    def _authenticate(self, scope: Scope, headers: list[tuple[str, str]], body_sha256: str) -> str:
         if not self.config.verify_signatures:
             named = credential_scope(dict(headers).get("authorization"))
             return named.service if named else "s3"
@@ -119,7 +150,7 @@ class LocalService:
             _raw_path(scope),
             scope.get("query_string", b"").decode("latin-1"),
             headers,
-            body,
+            body_sha256,
             self.config.access_key,
             self.config.secret_key,
         )
@@ -272,47 +303,43 @@ def _limits(service: LocalService) -> dict[str, int]:
     }
 
 
-async def _read_body(receive: Receive) -> bytes:
-    chunks = []
-    while True:
-        message = await receive()
-        if message["type"] == "http.disconnect":
-            break
-        chunks.append(message.get("body", b""))
-        if not message.get("more_body"):
-            break
-    return b"".join(chunks)
-
-
-def _replay(body: bytes) -> Receive:
-    sent = False
-
-    async def receive() -> Message:
-        nonlocal sent
-        if sent:
-            await asyncio.Event().wait()  # like a real client that sends nothing more
-        sent = True
-        return {"type": "http.request", "body": body, "more_body": False}
-
-    return receive
-
-
 async def _respond(scope: Scope, receive: Receive, send: Send, response: Response) -> None:
     await response(scope, receive, send)
 
 
-async def _deny(scope: Scope, send: Send, headers: list[tuple[str, str]], reason: str) -> None:
-    """403 in the error format the client's protocol parses: XML for S3/IAM/STS, JSON otherwise."""
-    named = credential_scope(dict(headers).get("authorization"))
+async def _deny(scope: Scope, send: Send, headers: list[tuple[str, str]], error: SignatureError) -> None:
+    """Refuse in the error format the client's protocol parses: XML for S3/IAM/STS, JSON otherwise."""
+    await _refuse(scope, send, headers, error.status, error.code, str(error))
+
+
+async def _too_large(
+    scope: Scope, send: Send, headers: list[tuple[str, str]], error: RequestTooLarge
+) -> None:
+    await _refuse(scope, send, headers, 413, "EntityTooLarge", str(error))
+
+
+async def _refuse(
+    scope: Scope, send: Send, headers: list[tuple[str, str]], status: int, code: str, reason: str
+) -> None:
+    named = credential_scope(dict((name.lower(), value) for name, value in headers).get("authorization"))
     service = named.service if named else None
-    error = f"<Error><Code>AccessDenied</Code><Message>{_xml_escape(reason)}</Message></Error>"
+    error = f"<Error><Code>{code}</Code><Message>{_xml_escape(reason)}</Message></Error>"
     if service == "s3":
-        response: Response = Response(error, status_code=403, media_type="application/xml")
+        # S3 answers an oversized upload with 400 EntityTooLarge, not 413.
+        response: Response = Response(
+            error, status_code=400 if status == 413 else status, media_type="application/xml"
+        )
     elif service in _XML_SERVICES:
-        response = Response(f"<ErrorResponse>{error}</ErrorResponse>", status_code=403, media_type="text/xml")
-    else:
+        response = Response(
+            f"<ErrorResponse>{error}</ErrorResponse>", status_code=status, media_type="text/xml"
+        )
+    elif status == 403:
         response = error_response(AccessDeniedException(reason))
-    await _respond(scope, _replay(b""), send, response)
+    else:
+        response = error_response(ValidationException(reason))
+    # The body may be unread: close the connection rather than read what we refused.
+    response.headers["connection"] = "close"
+    await _respond(scope, replay(b""), send, response)
 
 
 def _xml_escape(text: str) -> str:

@@ -6,7 +6,7 @@ what the Braket SDK and the hook read back.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
@@ -49,14 +49,21 @@ class SelfClients:
     def ecr(self) -> Any:
         return self._client("ecr")
 
-    def download_prefix(self, uri: str, destination: Path) -> int:
+    def download_prefix(
+        self, uri: str, destination: Path, reserve: Callable[[int, str], None] | None = None
+    ) -> int:
         """Copy every object under ``uri`` into ``destination``; a URI naming one object copies it.
 
         Keys are made relative to the prefix and must stay inside ``destination``.
+
+        :param reserve: called with each object's size and URI before it is downloaded; raises
+            to refuse it (the job's volume is full).
         """
         bucket, prefix = split_s3_uri(uri)
         count = 0
-        for key in self._keys(bucket, prefix):
+        for key, size in self._keys(bucket, prefix):
+            if reserve is not None:
+                reserve(size, f"s3://{bucket}/{key}")
             relative = key[len(prefix) :].lstrip("/") if key != prefix else PurePosixPath(key).name
             target = (destination / relative).resolve()
             if not relative or not target.is_relative_to(destination.resolve()):
@@ -66,7 +73,7 @@ class SelfClients:
             count += 1
         return count
 
-    def _keys(self, bucket: str, prefix: str) -> Iterator[str]:
+    def _keys(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
@@ -75,4 +82,4 @@ class SelfClients:
                     continue
                 # "data" must not also match "database/...": a prefix counts up to a "/" only.
                 if key == prefix or not prefix or prefix.endswith("/") or key[len(prefix)] == "/":
-                    yield key
+                    yield key, int(item.get("Size", 0))

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from airflow_provider_braket.local.config import (
     DEFAULT_HOST,
+    DEFAULT_MAX_REQUEST_MB,
     DEFAULT_PORT,
     LocalServiceConfig,
     default_data_dir,
@@ -64,6 +65,12 @@ def _parser() -> argparse.ArgumentParser:
         default=env("BRAKET_LOCAL_PRICE_LIST"),
         help="AWS's Braket offer file (index.csv) to serve to the SDK's Tracker inside jobs",
     )
+    serve.add_argument(
+        "--max-request-mb",
+        type=int,
+        default=int(env("BRAKET_LOCAL_MAX_REQUEST_MB", DEFAULT_MAX_REQUEST_MB)),
+        help="largest request body accepted, in MiB; larger ones are refused before they are read",
+    )
     serve.add_argument("--no-verify-signatures", action="store_true", help="accept unsigned requests")
     serve.add_argument("--log-level", default=env("BRAKET_LOCAL_LOG_LEVEL", "info"))
     return parser
@@ -71,6 +78,8 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
+    # Job records, uploads and job folders are the user's alone, as in their AWS account.
+    os.umask(0o077)
     import uvicorn
 
     from airflow_provider_braket.local.app import LocalService
@@ -90,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
         task_workers=args.task_workers,
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,
+        max_request_bytes=args.max_request_mb << 20,
         price_list=args.price_list.expanduser().resolve() if args.price_list else None,
     )
     logging.basicConfig(

@@ -18,6 +18,7 @@ def default_data_dir() -> Path:
 
 
 DEFAULT_REGION = "us-east-1"
+DEFAULT_MAX_REQUEST_MB = 64
 
 
 @dataclass
@@ -38,6 +39,8 @@ class LocalServiceConfig:
     :param task_workers: quantum tasks simulated at once; the rest wait in the device queue.
     :param cancel_grace_seconds: time between SIGTERM and SIGKILL when a job is cancelled.
     :param verify_signatures: check SigV4 signatures (on by default).
+    :param max_request_bytes: largest request body accepted; larger ones are refused before
+        they are read (S3 uploads above it must be sent in parts, as boto3 does above 8 MB).
     :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs
         (see :mod:`pricing`); without it jobs use AWS's public file.
     """
@@ -56,6 +59,7 @@ class LocalServiceConfig:
     cancel_grace_seconds: float = 3.0
     verify_signatures: bool = True
     price_list: Path | None = None
+    max_request_bytes: int = DEFAULT_MAX_REQUEST_MB << 20
 
     @property
     def endpoint_url(self) -> str:
@@ -66,3 +70,22 @@ class LocalServiceConfig:
         # dataclass's repr would print the secret key into logs.
         shown = {k: v for k, v in self.__dict__.items() if k != "secret_key"}
         return f"LocalServiceConfig({shown}, secret_key='***')"
+
+
+def make_private(data_dir: Path) -> None:
+    """Create the data dir readable by its owner only, and take back what older versions left open.
+
+    Job records, users' uploads and job folders live there; on a shared machine nobody else
+    may read them, as nobody else can read the user's AWS account.
+    """
+    data_dir.mkdir(mode=0o700, parents=True, exist_ok=True)
+    data_dir.chmod(0o700)
+    for root, directories, files in os.walk(data_dir):
+        for name in directories:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, 0o700)
+        for name in files:
+            path = os.path.join(root, name)
+            if not os.path.islink(path):
+                os.chmod(path, os.stat(path).st_mode & 0o700)

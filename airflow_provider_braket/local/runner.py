@@ -30,6 +30,7 @@ from airflow_provider_braket.local.errors import ConflictException
 from airflow_provider_braket.local.logship import LogShipper
 from airflow_provider_braket.local.store import JobRecord, JobStore, hash_job_token, now_ms
 from airflow_provider_braket.local.workspace import (
+    VolumeBudget,
     Workspace,
     fetch_inputs,
     fetch_source,
@@ -231,9 +232,10 @@ class _Execution(threading.Thread):
 
     def _prepare(self) -> None:
         request, clients = self.record.request, self.runner.clients
-        fetch_source(self.workspace, request["algorithmSpecification"]["scriptModeConfig"], clients)
-        fetch_inputs(self.workspace, request, clients)
-        restore_checkpoints(self.workspace, request, clients)
+        volume = VolumeBudget.of(request)
+        fetch_source(self.workspace, request["algorithmSpecification"]["scriptModeConfig"], clients, volume)
+        fetch_inputs(self.workspace, request, clients, volume)
+        restore_checkpoints(self.workspace, request, clients, volume)
 
     def _execute(self) -> None:
         record, config = self.record, self.runner.config

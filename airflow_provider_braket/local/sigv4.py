@@ -3,6 +3,11 @@
 botocore builds the canonical request from what it sends; we rebuild it from what arrived,
 restricted to the headers the client declared in ``SignedHeaders``, and compare signatures.
 The service name in the credential scope also tells which backend a request is for.
+
+Checking happens in two steps, as on AWS: :func:`check_headers` before a byte of the body is
+read (so an unsigned or foreign request costs no memory), then :func:`verify` with the body's
+SHA-256, which the signature must cover: the hash a client declares in
+``X-Amz-Content-SHA256`` must be the hash of the body that arrived.
 """
 
 from __future__ import annotations
@@ -21,10 +26,25 @@ _AUTHORIZATION = re.compile(
     r"aws4_request,\s*SignedHeaders=(?P<signed>[^,\s]+),\s*Signature=(?P<signature>[0-9a-f]{64})"
 )
 MAX_CLOCK_SKEW = timedelta(minutes=15)
+UNSIGNED_PAYLOAD = "UNSIGNED-PAYLOAD"
+# Headers every signature must cover, as AWS requires: without them a signature could be
+# replayed against another host, or at any time.
+REQUIRED_SIGNED_HEADERS = ("host", "x-amz-date")
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 
 
 class SignatureError(Exception):
-    """The request is unsigned, signed with an unknown key, stale, or its signature is wrong."""
+    """The request is unsigned, signed with an unknown key, stale, or its signature is wrong.
+
+    :param message: what is wrong, for the client.
+    :param code: the error code S3 would answer with (other services answer AccessDenied).
+    :param status: the HTTP status of the refusal.
+    """
+
+    def __init__(self, message: str, code: str = "AccessDenied", status: int = 403) -> None:
+        super().__init__(message)
+        self.code = code
+        self.status = status
 
 
 @dataclass(frozen=True)
@@ -36,6 +56,16 @@ class Scope:
     service: str
 
 
+@dataclass(frozen=True)
+class Authorization:
+    """The parts of an ``Authorization`` header that :func:`verify` needs."""
+
+    scope: Scope
+    signed_headers: tuple[str, ...]
+    signature: str
+    timestamp: str
+
+
 def credential_scope(authorization: str | None) -> Scope | None:
     match = _AUTHORIZATION.search(authorization or "")
     if not match:
@@ -43,44 +73,99 @@ def credential_scope(authorization: str | None) -> Scope | None:
     return Scope(match["key"], match["region"], match["service"])
 
 
-def verify(
-    method: str,
-    raw_path: str,
-    query_string: str,
-    headers: list[tuple[str, str]],
-    body: bytes,
-    access_key: str,
-    secret_key: str,
-) -> Scope:
-    """Return the credential scope of a correctly signed request, else raise SignatureError."""
-    received = HTTPHeaders()
-    for name, value in headers:
-        received.add_header(name.lower(), value)
+def check_headers(headers: list[tuple[str, str]], access_key: str) -> Authorization:
+    """Everything that can be checked before the body is read; raise SignatureError if wrong."""
+    received = _header_map(headers)
     match = _AUTHORIZATION.search(received.get("authorization", ""))
     if not match:
         raise SignatureError("Missing or malformed SigV4 Authorization header")
     if match["key"] != access_key:
         raise SignatureError(f"The access key id {match['key']} is not known to this service")
+    signed = tuple(match["signed"].split(";"))
+    missing = [name for name in REQUIRED_SIGNED_HEADERS if name not in signed]
+    if missing:
+        raise SignatureError(f"SignedHeaders must include {', '.join(missing)}; it is {match['signed']}")
     timestamp = received.get("x-amz-date", "")
     _check_clock(timestamp)
+    scope = Scope(match["key"], match["region"], match["service"])
+    if scope.service == "s3" and "x-amz-content-sha256" not in received:
+        raise SignatureError(
+            "Missing required header for this request: x-amz-content-sha256", "InvalidRequest", 400
+        )
+    return Authorization(scope, signed, match["signature"], timestamp)
 
-    signed = match["signed"].split(";")
+
+def payload_hash(service: str, declared: str | None, body_sha256: str) -> str:
+    """The payload hash the signature must be computed over; raise SignatureError if the
+    hash the client declared is not the body's, or is a form this service does not check."""
+    if declared is None:
+        return body_sha256
+    if declared == UNSIGNED_PAYLOAD:
+        if service != "s3":
+            raise SignatureError(f"{UNSIGNED_PAYLOAD} is accepted by S3 only, not by {service}")
+        return declared
+    if declared.startswith("STREAMING-"):
+        # botocore sends aws-chunked bodies over HTTPS only; this endpoint is plain HTTP.
+        raise SignatureError(
+            f"x-amz-content-sha256 {declared} is not supported by the local service", "NotImplemented", 501
+        )
+    if not _SHA256_HEX.fullmatch(declared) or not hmac.compare_digest(declared, body_sha256):
+        if service == "s3":
+            raise SignatureError(
+                "The provided 'x-amz-content-sha256' header does not match what was computed.",
+                "XAmzContentSHA256Mismatch",
+                400,
+            )
+        raise SignatureError("The x-amz-content-sha256 header does not match the request body")
+    return declared
+
+
+def verify(
+    method: str,
+    raw_path: str,
+    query_string: str,
+    headers: list[tuple[str, str]],
+    body_sha256: str,
+    access_key: str,
+    secret_key: str,
+) -> Scope:
+    """Return the credential scope of a correctly signed request, else raise SignatureError.
+
+    :param body_sha256: hex SHA-256 of the body as it arrived.
+    """
+    authorization = check_headers(headers, access_key)
+    received = _header_map(headers)
+    service = authorization.scope.service
+    signed_payload = payload_hash(service, received.get("x-amz-content-sha256"), body_sha256)
     url = f"http://{received.get('host', 'localhost')}{raw_path}" + (
         f"?{query_string}" if query_string else ""
     )
-    request = AWSRequest(method=method, url=url, data=body)
+    request = AWSRequest(method=method, url=url)
     request.headers = received  # as received: repeated headers stay separate values
-    request.context["timestamp"] = timestamp
-    signer_class = _DeclaredHeadersS3Signer if match["service"] == "s3" else _DeclaredHeadersSigner
-    signer = signer_class(signed, Credentials(access_key, secret_key), match["service"], match["region"])
+    request.context["timestamp"] = authorization.timestamp
+    signer_class = _DeclaredHeadersS3Signer if service == "s3" else _DeclaredHeadersSigner
+    signer = signer_class(
+        authorization.signed_headers,
+        signed_payload,
+        Credentials(access_key, secret_key),
+        service,
+        authorization.scope.region,
+    )
     canonical = signer.canonical_request(request)
     expected = signer.signature(signer.string_to_sign(request, canonical), request)
-    if not hmac.compare_digest(expected, match["signature"]):
+    if not hmac.compare_digest(expected, authorization.signature):
         raise SignatureError(
             "The request signature we calculated does not match the signature you provided. "
             "Check your AWS Secret Access Key and signing method."
         )
-    return Scope(match["key"], match["region"], match["service"])
+    return authorization.scope
+
+
+def _header_map(headers: list[tuple[str, str]]) -> HTTPHeaders:
+    received = HTTPHeaders()
+    for name, value in headers:
+        received.add_header(name.lower(), value)
+    return received
 
 
 def _check_clock(timestamp: str) -> None:
@@ -93,9 +178,12 @@ def _check_clock(timestamp: str) -> None:
 
 
 class _DeclaredHeadersMixin:
-    def __init__(self, signed: list[str], *args: object) -> None:
+    """Sign exactly the headers the client declared, over the payload hash already checked."""
+
+    def __init__(self, signed: tuple[str, ...], signed_payload: str, *args: object) -> None:
         super().__init__(*args)
         self._signed = signed
+        self._signed_payload = signed_payload
 
     def headers_to_sign(self, request: AWSRequest) -> HTTPHeaders:
         chosen = HTTPHeaders()
@@ -103,6 +191,9 @@ class _DeclaredHeadersMixin:
             for value in request.headers.get_all(name) or [""]:
                 chosen.add_header(name, value)
         return chosen
+
+    def payload(self, request: AWSRequest) -> str:
+        return self._signed_payload
 
 
 class _DeclaredHeadersSigner(_DeclaredHeadersMixin, SigV4Auth):

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import Any
 
-from airflow_provider_braket.jobs.archives import safe_extract
+from airflow_provider_braket.jobs.archives import ArchiveTooLargeError, safe_extract
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
@@ -26,6 +26,9 @@ from airflow_provider_braket.local.pricing import PRICE_LIST_PATH
 _BRAKET_IMAGE = re.compile(r"/amazon-braket-[a-z0-9-]+-jobs(:|@)")
 LAUNCHER = Path(__file__).with_name("launcher.py")
 LAUNCHER_NAME = "braket_container.py"
+DEFAULT_VOLUME_GB = 30  # the SDK's default instanceConfig.volumeSizeInGb
+# Far more files than a script's source folder holds; stops an archive of 100k empty files.
+MAX_SOURCE_MEMBERS = 20_000
 
 
 def check_local_algorithm(algorithm: dict[str, Any]) -> None:
@@ -96,28 +99,84 @@ class Workspace:
         shutil.copyfile(LAUNCHER, self.launcher)
 
 
-def fetch_source(workspace: Workspace, script: dict[str, Any], clients: SelfClients) -> None:
+class VolumeFullError(ValueError):
+    """The job's files would not fit on its volume (``instanceConfig.volumeSizeInGb``)."""
+
+
+@dataclass
+class VolumeBudget:
+    """What is left of the job's volume while its source, input data and checkpoints arrive.
+
+    On AWS these land on an EBS volume of ``volumeSizeInGb``; here the same size caps what the
+    service writes into the job's folder, so a hostile archive cannot fill this machine's disk.
+    """
+
+    size_gb: int
+    used: int = 0
+
+    @classmethod
+    def of(cls, request: dict[str, Any]) -> VolumeBudget:
+        return cls(int(request.get("instanceConfig", {}).get("volumeSizeInGb", DEFAULT_VOLUME_GB)))
+
+    @property
+    def limit(self) -> int:
+        return self.size_gb << 30
+
+    @property
+    def remaining(self) -> int:
+        return max(0, self.limit - self.used)
+
+    def reserve(self, size: int, what: str) -> None:
+        if self.used + size > self.limit:
+            raise VolumeFullError(
+                f"{what} ({size} bytes) does not fit on the job's volume: "
+                f"instanceConfig.volumeSizeInGb={self.size_gb} leaves {self.remaining} bytes"
+            )
+        self.used += size
+
+
+def fetch_source(
+    workspace: Workspace, script: dict[str, Any], clients: SelfClients, volume: VolumeBudget
+) -> None:
     """Put the script into ``source/``: a GZIP tar unpacked safely, or one file with NONE."""
     bucket, key = split_s3_uri(script["s3Uri"])
-    body = clients.s3.get_object(Bucket=bucket, Key=key)["Body"].read()
-    if script.get("compressionType", "NONE") == "GZIP":
-        safe_extract(body, workspace.source)
-    else:
-        (workspace.source / PurePosixPath(key).name).write_bytes(body)
+    size = int(clients.s3.head_object(Bucket=bucket, Key=key)["ContentLength"])
+    volume.reserve(size, f"source {script['s3Uri']}")
+    downloaded = workspace.root / "source-download"
+    clients.s3.download_file(bucket, key, str(downloaded))
+    if script.get("compressionType", "NONE") != "GZIP":
+        downloaded.rename(workspace.source / PurePosixPath(key).name)
+        return
+    try:
+        safe_extract(downloaded, workspace.source, max_bytes=volume.remaining, max_members=MAX_SOURCE_MEMBERS)
+    except ArchiveTooLargeError as error:
+        raise VolumeFullError(
+            f"source {script['s3Uri']}: {error} (instanceConfig.volumeSizeInGb={volume.size_gb}, "
+            f"at most {MAX_SOURCE_MEMBERS} members)"
+        ) from None
+    finally:
+        downloaded.unlink(missing_ok=True)
+    volume.used += sum(path.stat().st_size for path in workspace.source.rglob("*") if path.is_file())
 
 
-def fetch_inputs(workspace: Workspace, request: dict[str, Any], clients: SelfClients) -> None:
+def fetch_inputs(
+    workspace: Workspace, request: dict[str, Any], clients: SelfClients, volume: VolumeBudget
+) -> None:
     for channel in request.get("inputDataConfig", []):
         uri = channel["dataSource"]["s3DataSource"]["s3Uri"]
         target = workspace.input_data / channel["channelName"]
         target.mkdir(parents=True, exist_ok=True)
-        clients.download_prefix(uri, target)
+        clients.download_prefix(uri, target, volume.reserve)
     workspace.hyperparameters_file.write_text(json.dumps(request.get("hyperParameters", {})))
 
 
-def restore_checkpoints(workspace: Workspace, request: dict[str, Any], clients: SelfClients) -> int:
+def restore_checkpoints(
+    workspace: Workspace, request: dict[str, Any], clients: SelfClients, volume: VolumeBudget
+) -> int:
     checkpoint = request.get("checkpointConfig")
-    return clients.download_prefix(checkpoint["s3Uri"], workspace.checkpoints) if checkpoint else 0
+    if not checkpoint:
+        return 0
+    return clients.download_prefix(checkpoint["s3Uri"], workspace.checkpoints, volume.reserve)
 
 
 def job_environment(

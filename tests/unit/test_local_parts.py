@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import io
 import json
 import tarfile
@@ -157,7 +159,7 @@ def _signed(secret: str, path: str = "/jobs", body: bytes = b"{}") -> AWSRequest
 
 def _verify(request: AWSRequest, body: bytes = b"{}", path: str = "/jobs") -> str:
     headers = [(name, value) for name, value in request.headers.items()] + [("host", "127.0.0.1:8975")]
-    return verify("POST", path, "", headers, body, "testing", "testing").service
+    return verify("POST", path, "", headers, hashlib.sha256(body).hexdigest(), "testing", "testing").service
 
 
 def test_signatures_are_checked_with_botocores_signer() -> None:
@@ -168,7 +170,7 @@ def test_signatures_are_checked_with_botocores_signer() -> None:
     with pytest.raises(SignatureError, match="does not match"):
         _verify(_signed("testing"), body=b'{"tampered": 1}')
     with pytest.raises(SignatureError, match="Authorization"):
-        verify("GET", "/", "", [("host", "x")], b"", "testing", "testing")
+        verify("GET", "/", "", [("host", "x")], hashlib.sha256(b"").hexdigest(), "testing", "testing")
 
 
 def test_local_images_name_the_job_interpreters_python() -> None:

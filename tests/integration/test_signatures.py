@@ -1,0 +1,204 @@
+"""A signature binds the whole request, as on AWS: forged bodies, thin signed-header sets,
+oversized and unsigned bodies are refused, the last two before the body is read."""
+
+from __future__ import annotations
+
+import hashlib
+import http.client
+import json
+import os
+import socket
+import stat
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import psutil
+import pytest
+from botocore.auth import S3SigV4Auth, SigV4Auth
+from botocore.awsrequest import AWSRequest
+from botocore.credentials import Credentials
+from helpers import wait_for
+from servers import ACCESS_KEY, REGION, SECRET_KEY, LocalServiceProcess
+
+SEARCH = b'{"filters": [], "maxResults": 1}'
+
+
+def signed_headers(
+    service: LocalServiceProcess,
+    method: str,
+    path: str,
+    body: bytes,
+    aws_service: str = "braket",
+    signer_class: type[SigV4Auth] = SigV4Auth,
+    extra: dict[str, str] | None = None,
+) -> dict[str, str]:
+    request = AWSRequest(method=method, url=f"{service.endpoint}{path}", data=body, headers=extra or {})
+    signer_class(Credentials(ACCESS_KEY, SECRET_KEY), aws_service, REGION).add_auth(request)
+    return dict(request.headers.items())
+
+
+def send(
+    service: LocalServiceProcess, method: str, path: str, body: bytes, headers: dict[str, str]
+) -> tuple[int, bytes]:
+    connection = http.client.HTTPConnection("127.0.0.1", service.port, timeout=30)
+    try:
+        connection.request(method, path, body=body, headers=headers)
+        answer = connection.getresponse()
+        return answer.status, answer.read()
+    finally:
+        connection.close()
+
+
+def test_a_braket_body_other_than_the_signed_one_is_refused(local_service: LocalServiceProcess) -> None:
+    headers = signed_headers(local_service, "POST", "/jobs", SEARCH)
+
+    assert send(local_service, "POST", "/jobs", SEARCH, headers)[0] == 200
+    forged = SEARCH.replace(b"1", b"2")
+    # The forger also claims the signed body's hash, which is what fooled the check before.
+    claimed = {**headers, "X-Amz-Content-SHA256": hashlib.sha256(SEARCH).hexdigest()}
+    for attempt in (headers, claimed):
+        status, body = send(local_service, "POST", "/jobs", forged, attempt)
+        assert status in (400, 403), body
+
+
+def test_an_s3_body_other_than_the_signed_one_is_refused(local_service: LocalServiceProcess) -> None:
+    s3 = local_service.client("s3")
+    bucket = f"forge-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    path = f"/{bucket}/data.bin"
+    original = b"the user's own bytes"
+    headers = signed_headers(
+        local_service,
+        "PUT",
+        path,
+        original,
+        "s3",
+        S3SigV4Auth,
+        {"X-Amz-Content-SHA256": hashlib.sha256(original).hexdigest()},
+    )
+
+    status, body = send(local_service, "PUT", path, b"someone else's code!", headers)
+
+    assert status == 400
+    assert b"XAmzContentSHA256Mismatch" in body
+    assert s3.list_objects_v2(Bucket=bucket).get("KeyCount") == 0
+    assert send(local_service, "PUT", path, original, headers)[0] == 200
+
+
+def test_an_s3_request_must_state_its_payload_hash(local_service: LocalServiceProcess) -> None:
+    headers = signed_headers(local_service, "GET", "/", b"", "s3", SigV4Auth)  # no payload hash header
+    status, body = send(local_service, "GET", "/", b"", headers)
+    assert status in (400, 403)
+    assert b"x-amz-content-sha256" in body.lower()
+
+
+def test_unsigned_payload_is_accepted_for_s3_only(local_service: LocalServiceProcess) -> None:
+    unsigned = {"X-Amz-Content-SHA256": "UNSIGNED-PAYLOAD"}
+    s3_headers = signed_headers(local_service, "GET", "/", b"", "s3", S3SigV4Auth, unsigned)
+    assert send(local_service, "GET", "/", b"", s3_headers)[0] == 200
+
+    braket_headers = signed_headers(local_service, "POST", "/jobs", SEARCH, extra=unsigned)
+    status, _ = send(local_service, "POST", "/jobs", SEARCH, braket_headers)
+    assert status in (400, 403)
+
+
+class _WithoutHostSigner(SigV4Auth):
+    def headers_to_sign(self, request: AWSRequest) -> Any:
+        chosen = super().headers_to_sign(request)
+        del chosen["host"]
+        return chosen
+
+
+def test_a_signature_must_cover_host_and_date(local_service: LocalServiceProcess) -> None:
+    headers = signed_headers(local_service, "POST", "/jobs", SEARCH, signer_class=_WithoutHostSigner)
+    assert "SignedHeaders=x-amz-date," in headers["Authorization"]
+
+    status, body = send(local_service, "POST", "/jobs", SEARCH, headers)
+
+    assert status == 403
+    assert b"host" in body
+
+
+def _stream_body(port: int, headers: dict[str, str], total: int) -> tuple[int | None, int]:
+    """PUT ``total`` bytes chunk by chunk; return the status (None if the socket was closed) and bytes sent."""
+    chunk = b"\0" * (1 << 20)
+    sent = 0
+    with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
+        head = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
+        connection.sendall(f"PUT /victim-bucket/big HTTP/1.1\r\nHost: 127.0.0.1\r\n{head}\r\n".encode())
+        try:
+            while sent < total:
+                connection.sendall(chunk)
+                sent += len(chunk)
+        except OSError:
+            pass
+        try:
+            answer = connection.recv(200).decode("latin-1")
+        except OSError:
+            return None, sent
+    return (int(answer.split()[1]) if answer.startswith("HTTP/") else None), sent
+
+
+def test_unsigned_and_oversized_bodies_are_refused_before_they_are_read(
+    own_service: LocalServiceProcess,
+) -> None:
+    own_service.extra_args = ["--max-request-mb", "16"]
+    own_service.start()
+    assert own_service.process is not None
+    service = psutil.Process(own_service.process.pid)
+    before = service.memory_info().rss
+    size = 300 << 20
+
+    unsigned_status, unsigned_sent = _stream_body(own_service.port, {"Content-Length": str(size)}, size)
+    signed = signed_headers(own_service, "PUT", "/victim-bucket/big", b"", "s3", S3SigV4Auth)
+    signed["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
+    signed.pop("Content-Length", None)
+    oversized_status, oversized_sent = _stream_body(own_service.port, {**signed, "Content-Length": str(size)}, size)
+
+    growth_mb = (service.memory_info().rss - before) / (1 << 20)
+    assert unsigned_status in (403, None), unsigned_sent
+    assert oversized_status in (400, 413, None), oversized_sent
+    assert growth_mb < 50
+    assert own_service.client("s3").list_buckets()["Buckets"] == []  # nothing stored, still serving
+
+
+@pytest.fixture
+def service_with_secret(
+    own_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[tuple[LocalServiceProcess, str]]:
+    secret = f"s3cr3t-{uuid.uuid4().hex}"
+    monkeypatch.setenv("BRAKET_LOCAL_SECRET_KEY", secret)
+    own_service.start()
+    yield own_service, secret
+
+
+def test_data_dir_is_private_and_holds_no_credentials(
+    service_with_secret: tuple[LocalServiceProcess, str], tmp_path: Path
+) -> None:
+    from helpers import job_request, upload_script
+
+    service, secret = service_with_secret
+    s3 = service.client("s3", secret_key=secret)
+    braket = service.client("braket", secret_key=secret)
+    request = job_request(upload_script(s3, "behaviours.py"), "behaviours", hyperParameters={"mode": "ok"})
+    job = braket.create_job(**request)
+    wait_for(braket, job["jobArn"])
+    time.sleep(1)
+
+    assert stat.S_IMODE(service.data_dir.stat().st_mode) == 0o700
+    leaks = []
+    for path in service.data_dir.rglob("*"):
+        mode = stat.S_IMODE(path.lstat().st_mode)
+        if path.is_file() and not path.is_symlink():
+            assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+            content = path.read_bytes()
+            if secret.encode() in content or b"Signature=" in content or b"AWS4-HMAC-SHA256" in content:
+                leaks.append(str(path))
+        elif path.is_dir():
+            assert mode & 0o077 == 0, f"{path} is {oct(mode)}"
+    assert leaks == []
+    assert json.loads(service.admin("GET", "/_local/health"))["status"] == "ready"
+    assert os.stat(service.data_dir).st_uid == os.getuid()
