@@ -42,7 +42,8 @@ def open_database(path: Path, schema: str) -> sqlite3.Connection:
     database = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     database.row_factory = sqlite3.Row
     database.execute("PRAGMA journal_mode=WAL")
-    database.execute("PRAGMA synchronous=NORMAL")
+    # Every acknowledged change is on disk: an fsync per commit (docs/local-service.md, Durability).
+    database.execute("PRAGMA synchronous=FULL")
     database.executescript(schema)
     return database
 

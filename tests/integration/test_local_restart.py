@@ -50,7 +50,7 @@ def test_restart_after_kill_keeps_records_and_fails_the_interrupted_job(
     assert "endedAt" in failed
     assert not _alive(job_pid), "the interrupted job's process outlived the restart"
     # The job that was only queued is not lost: it runs after the restart, from the script that
-    # the journal restored into S3, and the results of the job done before the crash are readable.
+    # S3 restored from the state store, and the results of the job done before the crash are readable.
     assert wait_for(braket, queued)["status"] == "COMPLETED"
     assert results(own_service.client("s3"), braket.get_job(jobArn=done)) == {"mode": "ok"}
     _check_tasks_after_restart(own_service, done_task, waiting_tasks)

@@ -156,7 +156,9 @@ def test_unsigned_and_oversized_bodies_are_refused_before_they_are_read(
     signed = signed_headers(own_service, "PUT", "/victim-bucket/big", b"", "s3", S3SigV4Auth)
     signed["X-Amz-Content-SHA256"] = "UNSIGNED-PAYLOAD"
     signed.pop("Content-Length", None)
-    oversized_status, oversized_sent = _stream_body(own_service.port, {**signed, "Content-Length": str(size)}, size)
+    oversized_status, oversized_sent = _stream_body(
+        own_service.port, {**signed, "Content-Length": str(size)}, size
+    )
 
     growth_mb = (service.memory_info().rss - before) / (1 << 20)
     assert unsigned_status in (403, None), unsigned_sent

@@ -1,0 +1,356 @@
+"""What the service's S3, CloudWatch Logs and IAM hold, kept on disk as state.
+
+Moto serves these APIs from memory; this store is what survives a restart. It keeps the
+resulting state (buckets, objects, log groups, streams and events, roles), never the requests
+that produced it, so a restart does not depend on replaying anything and holds no
+credentials or signatures.
+
+- ``state.sqlite3`` (WAL, ``synchronous=FULL``): one row per bucket, object, log event and
+  role. Every change is one transaction, committed and fsynced before the client gets its
+  answer; SQLite's WAL frames are checksummed, so a torn write is detected and rolled back at
+  the next open instead of being read as data.
+- ``blobs/<aa>/<sha256>``: object bodies, content-addressed. A blob is written to a temporary
+  file, fsynced and renamed into place before the row that names it is committed; it is
+  removed once no row names it, so disk use follows live data.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import logging
+import os
+import sqlite3
+import tempfile
+import threading
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS buckets (
+    name TEXT PRIMARY KEY, region TEXT NOT NULL, created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS objects (
+    bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, size INTEGER NOT NULL,
+    etag TEXT NOT NULL, last_modified TEXT NOT NULL, metadata TEXT NOT NULL,
+    checksum TEXT, PRIMARY KEY (bucket, key)
+);
+CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
+CREATE TABLE IF NOT EXISTS log_groups (
+    region TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (region, name)
+);
+CREATE TABLE IF NOT EXISTS log_streams (
+    region TEXT NOT NULL, log_group TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
+    PRIMARY KEY (region, log_group, name)
+);
+CREATE TABLE IF NOT EXISTS log_events (
+    region TEXT NOT NULL, log_group TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
+    timestamp INTEGER NOT NULL, ingestion_time INTEGER NOT NULL, message TEXT NOT NULL,
+    PRIMARY KEY (region, log_group, stream, seq)
+);
+CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, document TEXT NOT NULL);
+"""
+_COPY_CHUNK = 1 << 20
+
+
+@dataclass(frozen=True)
+class StoredObject:
+    """One S3 object as stored; ``metadata`` holds Content-Type and the user's x-amz-meta-*."""
+
+    bucket: str
+    key: str
+    blob: str
+    size: int
+    etag: str
+    last_modified: str
+    metadata: dict[str, str]
+    checksum: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True)
+class StoredEvent:
+    timestamp: int
+    ingestion_time: int
+    message: str
+
+
+class StateStore:
+    """The on-disk state of S3, Logs and IAM; every method is one transaction.
+
+    :param root: the data dir; the store owns ``state.sqlite3`` and ``blobs/`` in it.
+    """
+
+    def __init__(self, root: Path) -> None:
+        self._blobs = root / "blobs"
+        self._blobs.mkdir(mode=0o700, parents=True, exist_ok=True)
+        self._lock = threading.RLock()
+        fresh = not (root / "state.sqlite3").exists()
+        self._db = sqlite3.connect(str(root / "state.sqlite3"), check_same_thread=False, isolation_level=None)
+        self._db.row_factory = sqlite3.Row
+        if fresh:
+            # Must precede the first table: lets free pages go back to the file system.
+            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=FULL")
+        self._db.executescript(_SCHEMA)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    @contextlib.contextmanager
+    def _transaction(self) -> Iterator[sqlite3.Connection]:
+        with self._lock:
+            self._db.execute("BEGIN IMMEDIATE")
+            try:
+                yield self._db
+            except BaseException:
+                self._db.execute("ROLLBACK")
+                raise
+            self._db.execute("COMMIT")
+
+    # -- S3 ----------------------------------------------------------------------------------
+
+    def put_bucket(self, name: str, region: str, created_at: str) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO buckets VALUES (?, ?, ?)", (name, region, created_at))
+
+    def delete_bucket(self, name: str) -> None:
+        with self._transaction() as db:
+            blobs = [row[0] for row in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,))]
+            db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
+            db.execute("DELETE FROM buckets WHERE name = ?", (name,))
+        self._drop_unreferenced(blobs)
+
+    def buckets(self) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute("SELECT * FROM buckets ORDER BY created_at"))
+
+    def object_keys(self, bucket: str) -> set[str]:
+        with self._lock:
+            return {row[0] for row in self._db.execute("SELECT key FROM objects WHERE bucket = ?", (bucket,))}
+
+    def get_object(self, bucket: str, key: str) -> StoredObject | None:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT * FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
+            ).fetchone()
+        return _stored_object(row) if row else None
+
+    def objects(self, bucket: str) -> Iterator[StoredObject]:
+        with self._lock:
+            rows = list(self._db.execute("SELECT * FROM objects WHERE bucket = ? ORDER BY key", (bucket,)))
+        for row in rows:
+            yield _stored_object(row)
+
+    def put_object(self, stored: StoredObject, chunks: Iterable[bytes] | None) -> StoredObject:
+        """Store an object: its body (unless ``chunks`` is None: same body, new attributes)
+        durably first, then the row naming it; return it as stored."""
+        with self._lock:  # a blob must not be collected between its write and its row's commit
+            if chunks is not None:
+                blob, size = self._write_blob(chunks)
+                stored = replace(stored, blob=blob, size=size)
+            with self._transaction() as db:
+                old = db.execute(
+                    "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (stored.bucket, stored.key)
+                ).fetchone()
+                db.execute(
+                    "INSERT OR REPLACE INTO objects VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                    (
+                        stored.bucket,
+                        stored.key,
+                        stored.blob,
+                        stored.size,
+                        stored.etag,
+                        stored.last_modified,
+                        json.dumps(stored.metadata),
+                        json.dumps(stored.checksum) if stored.checksum else None,
+                    ),
+                )
+            if old and old[0] != stored.blob:
+                self._drop_unreferenced([old[0]])
+        return stored
+
+    def _write_blob(self, chunks: Iterable[bytes]) -> tuple[str, int]:
+        digest = hashlib.sha256()
+        size = 0
+        with tempfile.NamedTemporaryFile(dir=self._blobs, prefix=".incoming-", delete=False) as handle:
+            try:
+                for chunk in chunks:
+                    handle.write(chunk)
+                    digest.update(chunk)
+                    size += len(chunk)
+                handle.flush()
+                os.fsync(handle.fileno())
+            except BaseException:
+                os.unlink(handle.name)
+                raise
+        name = digest.hexdigest()
+        target = self._blob_path(name)
+        target.parent.mkdir(mode=0o700, exist_ok=True)
+        os.replace(handle.name, target)
+        _fsync_dir(target.parent)
+        return name, size
+
+    def delete_objects(self, bucket: str, keys: Iterable[str]) -> None:
+        keys = list(keys)
+        with self._transaction() as db:
+            blobs = []
+            for key in keys:
+                row = db.execute(
+                    "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (bucket, key)
+                ).fetchone()
+                if row:
+                    blobs.append(row[0])
+                    db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
+        self._drop_unreferenced(blobs)
+
+    def read_blob(self, name: str) -> bytes:
+        """The blob's bytes, checked against its name; raises ValueError if it is damaged."""
+        data = self._blob_path(name).read_bytes()
+        if hashlib.sha256(data).hexdigest() != name:
+            raise ValueError(f"blob {name} is damaged: its content no longer matches its hash")
+        return data
+
+    def _blob_path(self, name: str) -> Path:
+        return self._blobs / name[:2] / name
+
+    def _drop_unreferenced(self, blobs: Iterable[str]) -> None:
+        with self._lock:
+            for name in set(blobs):
+                if not self._db.execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (name,)).fetchone():
+                    self._blob_path(name).unlink(missing_ok=True)
+
+    def collect_garbage(self) -> int:
+        """Remove blobs no row names (left by a kill between writing a blob and its row) and
+        give freed database pages back; return how many blobs were removed."""
+        with self._lock:
+            referenced = {row[0] for row in self._db.execute("SELECT DISTINCT blob FROM objects")}
+            removed = 0
+            for path in self._blobs.glob("*/*"):
+                if path.name not in referenced:
+                    path.unlink(missing_ok=True)
+                    removed += 1
+            for path in self._blobs.glob(".incoming-*"):
+                path.unlink(missing_ok=True)
+            self._db.execute("PRAGMA incremental_vacuum")
+            self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return removed
+
+    # -- CloudWatch Logs ---------------------------------------------------------------------
+
+    def put_log_group(self, region: str, name: str, created_ms: int) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR IGNORE INTO log_groups VALUES (?, ?, ?)", (region, name, created_ms))
+
+    def delete_log_group(self, region: str, name: str) -> None:
+        with self._transaction() as db:
+            for table, column in (
+                ("log_events", "log_group"),
+                ("log_streams", "log_group"),
+                ("log_groups", "name"),
+            ):
+                db.execute(f"DELETE FROM {table} WHERE region = ? AND {column} = ?", (region, name))
+
+    def put_log_stream(self, region: str, group: str, name: str, created_ms: int) -> None:
+        with self._transaction() as db:
+            db.execute(
+                "INSERT OR IGNORE INTO log_streams VALUES (?, ?, ?, ?)", (region, group, name, created_ms)
+            )
+
+    def delete_log_stream(self, region: str, group: str, name: str) -> None:
+        with self._transaction() as db:
+            for table, column in (("log_events", "stream"), ("log_streams", "name")):
+                db.execute(
+                    f"DELETE FROM {table} WHERE region = ? AND log_group = ? AND {column} = ?",
+                    (region, group, name),
+                )
+
+    def log_event_count(self, region: str, group: str, stream: str) -> int:
+        with self._lock:
+            row = self._db.execute(
+                "SELECT COUNT(*) FROM log_events WHERE region = ? AND log_group = ? AND stream = ?",
+                (region, group, stream),
+            ).fetchone()
+        return int(row[0])
+
+    def append_log_events(
+        self, region: str, group: str, stream: str, first_seq: int, events: list[StoredEvent]
+    ) -> None:
+        with self._transaction() as db:
+            db.executemany(
+                "INSERT OR REPLACE INTO log_events VALUES (?, ?, ?, ?, ?, ?, ?)",
+                [
+                    (
+                        region,
+                        group,
+                        stream,
+                        first_seq + offset,
+                        event.timestamp,
+                        event.ingestion_time,
+                        event.message,
+                    )
+                    for offset, event in enumerate(events)
+                ],
+            )
+
+    def log_groups(self) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(self._db.execute("SELECT * FROM log_groups"))
+
+    def log_streams(self, region: str, group: str) -> list[sqlite3.Row]:
+        with self._lock:
+            return list(
+                self._db.execute(
+                    "SELECT * FROM log_streams WHERE region = ? AND log_group = ?", (region, group)
+                )
+            )
+
+    def log_events(self, region: str, group: str, stream: str) -> list[StoredEvent]:
+        with self._lock:
+            rows = self._db.execute(
+                "SELECT timestamp, ingestion_time, message FROM log_events "
+                "WHERE region = ? AND log_group = ? AND stream = ? ORDER BY seq",
+                (region, group, stream),
+            )
+            return [StoredEvent(*row) for row in rows]
+
+    # -- IAM ---------------------------------------------------------------------------------
+
+    def put_role(self, name: str, document: dict[str, Any]) -> None:
+        with self._transaction() as db:
+            db.execute("INSERT OR REPLACE INTO roles VALUES (?, ?)", (name, json.dumps(document)))
+
+    def delete_role(self, name: str) -> None:
+        with self._transaction() as db:
+            db.execute("DELETE FROM roles WHERE name = ?", (name,))
+
+    def roles(self) -> list[tuple[str, dict[str, Any]]]:
+        with self._lock:
+            return [(row[0], json.loads(row[1])) for row in self._db.execute("SELECT * FROM roles")]
+
+
+def _stored_object(row: sqlite3.Row) -> StoredObject:
+    return StoredObject(
+        bucket=row["bucket"],
+        key=row["key"],
+        blob=row["blob"],
+        size=row["size"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        metadata=json.loads(row["metadata"]),
+        checksum=json.loads(row["checksum"]) if row["checksum"] else None,
+    )
+
+
+def _fsync_dir(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
