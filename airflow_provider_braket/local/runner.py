@@ -6,12 +6,9 @@ races with completion, or a restart that races with nothing, always leaves one c
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import math
-import os
 import secrets
-import signal
 import subprocess
 import threading
 import time
@@ -27,6 +24,14 @@ from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.checkpoints import CheckpointSync
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.errors import ConflictException
+from airflow_provider_braket.local.job_processes import (
+    MARKER_VARIABLE,
+    Seen,
+    new_marker,
+    remember,
+    scan,
+    terminate,
+)
 from airflow_provider_braket.local.logship import LogShipper
 from airflow_provider_braket.local.store import JobRecord, JobStore, hash_job_token, now_ms
 from airflow_provider_braket.local.workspace import (
@@ -46,6 +51,7 @@ RESTARTED_REASON = (
     "the job's process was stopped"
 )
 STOPPED_REASON = "InternalServiceError: the local Braket service was stopped while the job was running"
+CENSUS_SECONDS = 1.0  # how often a running job's processes are recorded
 
 
 class JobRunner:
@@ -189,6 +195,9 @@ class _Execution(threading.Thread):
         self._cancel = threading.Event()
         self._stop_reason: str | None = None
         self._checkpoints: CheckpointSync | None = None
+        self._marker = ""
+        self._leader: Seen | None = None
+        self._seen: set[Seen] = set()
 
     def request_cancel(self) -> None:
         self._cancel.set()
@@ -248,19 +257,26 @@ class _Execution(threading.Thread):
             self._checkpoints = CheckpointSync(
                 self.workspace.checkpoints, checkpoint["s3Uri"], self.runner.clients.s3
             ).start()
+        self._marker = new_marker(record.job_id)
+        self.runner.store.update(record.job_arn, process_marker=self._marker)
+        environment = job_environment(self.workspace, record.request, config, job_token)
         process = subprocess.Popen(
             [config.python, str(self.workspace.launcher)],
             cwd=self.workspace.code,
-            env=job_environment(self.workspace, record.request, config, job_token),
+            env={**environment, MARKER_VARIABLE: self._marker},
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
-            start_new_session=True,  # its own process group: cancel reaches every child
+            start_new_session=True,  # its own session and process group
         )
-        self.runner.store.update(record.job_arn, pid=process.pid, pid_started=_create_time(process.pid))
+        self._leader = (process.pid, _create_time(process.pid))
+        self.runner.store.update(record.job_arn, pid=process.pid, pid_started=self._leader[1])
         self.runner.store.add_event(record.job_arn, "RUNNING", "Running the algorithm")
         assert process.stdout is not None
         reader = shipper.start(process.stdout)
         outcome = self._watch(process)
+        # Whatever the ending, nothing of the job outlives it; this also closes the log pipe
+        # that a leftover child could hold open.
+        self._stop_processes()
         reader.join(timeout=10)
         try:
             self._conclude(outcome, process.returncode, shipper)
@@ -270,20 +286,34 @@ class _Execution(threading.Thread):
     def _watch(self, process: subprocess.Popen[bytes]) -> str:
         limit = self.record.request.get("stoppingCondition", {}).get("maxRuntimeInSeconds")
         deadline = time.monotonic() + (limit or DEFAULT_MAX_RUNTIME_SECONDS)
+        next_census = time.monotonic()
         while True:
             try:
                 process.wait(timeout=0.1)
                 return "exited"
             except subprocess.TimeoutExpired:
                 pass
+            if time.monotonic() >= next_census:
+                self._take_census()
+                next_census = time.monotonic() + CENSUS_SECONDS
             if self._cancel.is_set():
-                terminate_tree(process.pid, self.runner.config.cancel_grace_seconds)
+                self._stop_processes()
                 process.wait()
                 return "stopped" if self._stop_reason else "cancelled"
             if time.monotonic() > deadline:
-                terminate_tree(process.pid, self.runner.config.cancel_grace_seconds)
+                self._stop_processes()
                 process.wait()
                 return "timeout"
+
+    def _take_census(self) -> None:
+        """Record every process of the job seen so far, so that a restart can find them all."""
+        found = remember(scan(self._leader, self._marker, self._seen, by_marker=False))
+        if not found <= self._seen:
+            self._seen |= found
+            self.runner.store.update(self.record.job_arn, processes=sorted(self._seen))
+
+    def _stop_processes(self) -> None:
+        terminate(scan(self._leader, self._marker, self._seen), self.runner.config.cancel_grace_seconds)
 
     def _conclude(self, outcome: str, returncode: int | None, shipper: LogShipper) -> None:
         record = self.record
@@ -347,43 +377,19 @@ class _Execution(threading.Thread):
         self.runner._end(self.record, "CANCELLED", "CANCELLED", "Job cancelled")
 
 
-def terminate_tree(pid: int, grace_seconds: float) -> None:
-    """SIGTERM the job's process group and every descendant, SIGKILL what is left after the grace."""
+def _create_time(pid: int) -> float:
     try:
-        processes = [psutil.Process(pid), *psutil.Process(pid).children(recursive=True)]
+        return float(psutil.Process(pid).create_time())
     except psutil.NoSuchProcess:
-        processes = []
-    _signal_group(pid, signal.SIGTERM)
-    for process in processes:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.terminate()
-    _, alive = psutil.wait_procs(processes, timeout=grace_seconds)
-    _signal_group(pid, signal.SIGKILL)
-    for process in alive:
-        with contextlib.suppress(psutil.NoSuchProcess):
-            process.kill()
-    psutil.wait_procs(alive, timeout=5)
-
-
-def _signal_group(pid: int, signum: int) -> None:
-    with contextlib.suppress(ProcessLookupError, PermissionError):
-        os.killpg(pid, signum)
-
-
-def _create_time(pid: int) -> float | None:
-    try:
-        return psutil.Process(pid).create_time()
-    except psutil.NoSuchProcess:
-        return None
+        return 0.0
 
 
 def _kill_leftover(record: JobRecord, grace_seconds: float) -> None:
-    """A job process that outlived a killed service is stopped, if it is still that process."""
-    if record.pid is None:
+    """Stop every process of a job that outlived a killed service (see job_processes)."""
+    if record.process_marker is None:
         return
-    try:
-        same = psutil.Process(record.pid).create_time() == record.pid_started
-    except psutil.NoSuchProcess:
-        return
-    if same:
-        terminate_tree(record.pid, grace_seconds)
+    leader = (record.pid, record.pid_started) if record.pid and record.pid_started else None
+    leftovers = scan(leader, record.process_marker, record.processes)
+    if leftovers:
+        log.info("stopping %d leftover processes of %s", len(leftovers), record.job_arn)
+        terminate(leftovers, grace_seconds)

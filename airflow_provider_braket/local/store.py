@@ -46,13 +46,16 @@ CREATE TABLE IF NOT EXISTS jobs (
     billable_seconds INTEGER,
     pid INTEGER,
     pid_started REAL,
-    job_token_hash TEXT
+    job_token_hash TEXT,
+    process_marker TEXT,
+    processes TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_created ON jobs (created_at, job_arn);
 CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at, job_arn);
 """
 # Columns added after the first release: a data dir made by an older version gains them at start.
-_ADDED_COLUMNS = {"job_token_hash": "TEXT"}
+_ADDED_COLUMNS = {"job_token_hash": "TEXT", "process_marker": "TEXT", "processes": "TEXT"}
+_JSON_COLUMNS = ("tags", "processes")
 
 _COLUMNS = {
     "jobArn": "job_arn",
@@ -100,6 +103,10 @@ class JobRecord:
     billable_seconds: int | None = None
     pid: int | None = None
     pid_started: float | None = None
+    # BRAKET_LOCAL_JOB_RUN of the run, and every (pid, create time) seen in it: how the
+    # service finds the job's processes after a kill -9 (see job_processes).
+    process_marker: str | None = None
+    processes: list[tuple[int, float]] = field(default_factory=list)
 
     def summary(self) -> dict[str, Any]:
         """The JobSummary of SearchJobs."""
@@ -244,7 +251,10 @@ class JobStore:
         The conditional form is how the runner and CancelJob race safely: whichever moves the
         status first wins and the other sees ``False``.
         """
-        columns = {name: json.dumps(value) if name == "tags" else value for name, value in values.items()}
+        columns = {
+            name: json.dumps(value) if name in ("tags", "processes") else value
+            for name, value in values.items()
+        }
         with self._lock:
             return conditional_update(self._db, "jobs", ("job_arn", job_arn), columns, only_if)
 
@@ -281,4 +291,6 @@ def _record(row: sqlite3.Row) -> JobRecord:
         billable_seconds=row["billable_seconds"],
         pid=row["pid"],
         pid_started=row["pid_started"],
+        process_marker=row["process_marker"],
+        processes=[(int(pid), float(started)) for pid, started in json.loads(row["processes"] or "[]")],
     )

@@ -108,3 +108,53 @@ def _check_tasks_after_restart(service: LocalServiceProcess, done: str, waiting:
         folder = braket.get_quantum_task(quantumTaskArn=arn)["outputS3Directory"]
         body = s3.get_object(Bucket=BUCKET, Key=f"{folder}/results.json")["Body"].read()
         assert b'"measurements": [["1"]' in body
+
+
+def _escaped_pid(service: LocalServiceProcess, job_arn: str) -> int:
+    log_file = service.data_dir / "jobs" / job_arn.rsplit("/", 1)[1] / "logs" / "algo-1.log"
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        found = re.search(r"escaped pid=(\d+)", log_file.read_text() if log_file.exists() else "")
+        if found:
+            return int(found[1])
+        time.sleep(0.1)
+    raise TimeoutError(f"no escaped process in {log_file}")
+
+
+def _gone_within(pid: int, seconds: float) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if not _alive(pid):
+            return True
+        time.sleep(0.1)
+    return False
+
+
+def test_a_completed_job_leaves_no_process_behind(own_service: LocalServiceProcess) -> None:
+    own_service.start()
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    job = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "escape"}))
+
+    escaped = _escaped_pid(own_service, job["jobArn"])
+    assert wait_for(braket, job["jobArn"])["status"] == "COMPLETED"
+    assert _gone_within(escaped, 10), "a process of a COMPLETED job is still alive"
+
+
+def test_after_kill_9_a_restart_stops_every_process_of_the_job(own_service: LocalServiceProcess) -> None:
+    own_service.start()
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    job = braket.create_job(
+        **job_request(script, "behaviours", hyperParameters={"mode": "escape-then-sleep"})
+    )
+    escaped = _escaped_pid(own_service, job["jobArn"])
+    leader = braket.get_job(jobArn=job["jobArn"])  # RUNNING, its leader recorded
+    assert leader["status"] == "RUNNING"
+
+    own_service.kill()
+    assert _alive(escaped), "the escaped grandchild should outlive the service's kill -9"
+    own_service.start()
+
+    assert _gone_within(escaped, 15), "a process of the interrupted job outlived the restart"
+    assert own_service.client("braket").get_job(jobArn=job["jobArn"])["status"] == "FAILED"

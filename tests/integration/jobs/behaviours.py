@@ -39,6 +39,26 @@ if mode == "checkpoint-then-sleep":
     with open(os.path.join(os.environ["AMZN_BRAKET_CHECKPOINT_DIR"], "step.json"), "w") as handle:
         json.dump({"step": 1}, handle)
     print("checkpoint written", flush=True)
+if mode in ("escape", "escape-then-sleep"):
+    # A grandchild that leaves everything a job's processes share: its own session (so not in
+    # the job's process group), orphaned at once (so not in its tree), deaf to SIGTERM, and
+    # holding the job's stdout open. The service must still stop it when the job ends.
+    middle = os.fork()
+    if middle == 0:
+        os.setsid()
+        if os.fork() != 0:
+            os._exit(0)
+        import signal
+
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
+        print(f"escaped pid={os.getpid()}", flush=True)
+        time.sleep(600)
+        os._exit(0)
+    os.waitpid(middle, 0)
+    time.sleep(0.5)
+    if mode == "escape":
+        sys.exit(0)
+    mode = "sleep"
 if mode in ("sleep", "spawn", "checkpoint-then-sleep"):
     if mode == "spawn":
         # A grandchild that ignores SIGTERM: cancel must still leave no process behind.
