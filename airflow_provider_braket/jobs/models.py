@@ -36,13 +36,13 @@ JOB_STATUSES = ("QUEUED", "RUNNING", "COMPLETED", "FAILED", "CANCELLING", "CANCE
 TERMINAL_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 ACTIVE_STATUSES = frozenset({"QUEUED", "RUNNING", "CANCELLING"})
 
-JOB_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,50}$"
-ROLE_ARN_PATTERN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+$"
-JOB_ARN_PATTERN = r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]+:[0-9]{12}:job/.*$"
-S3_PATH_PATTERN = r"^(https|s3)://([^/]+)/?(.*)$"
-ECR_URI_PATTERN = r"^\d{10,14}\.dkr\.ecr.[a-z0-9-]+\.amazonaws\.com/.+(@sha256)?:.+$"
-CHANNEL_NAME_PATTERN = r"^[A-Za-z0-9\.\-_]+$"
-RESOURCE_ARN_PATTERN = r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*:[0-9]{12}:.*$"
+JOB_NAME_PATTERN = r"^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,50}\Z"
+ROLE_ARN_PATTERN = r"^arn:aws[a-z\-]*:iam::\d{12}:role/?[a-zA-Z_0-9+=,.@\-_/]+\Z"
+JOB_ARN_PATTERN = r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]+:[0-9]{12}:job/.*\Z"
+S3_PATH_PATTERN = r"^(https|s3)://([^/]+)/?(.*)\Z"
+ECR_URI_PATTERN = r"^\d{10,14}\.dkr\.ecr.[a-z0-9-]+\.amazonaws\.com/.+(@sha256)?:.+\Z"
+CHANNEL_NAME_PATTERN = r"^[A-Za-z0-9\.\-_]+\Z"
+RESOURCE_ARN_PATTERN = r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*:[0-9]{12}:.*\Z"
 
 MAX_HYPERPARAMETERS = 100
 MAX_INPUT_CHANNELS = 20
@@ -224,7 +224,7 @@ def parse_timestamp(value: str) -> datetime:
     """Parse a SearchJobs ``createdAt`` value: ISO-8601 (``Z`` or offset) or epoch seconds."""
     try:
         return datetime.fromtimestamp(float(value), tz=timezone.utc)
-    except ValueError:
+    except (ValueError, OverflowError, OSError):
         pass
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
@@ -269,7 +269,7 @@ def describe_validation_error(error: ValidationError) -> RequestValidationError:
         rule = item["msg"].removeprefix("Value error, ")
         if item["type"] == "literal_error" and len(str(item.get("ctx", {}).get("expected", ""))) > 200:
             rule = f"Input should be one of the {len(INSTANCE_TYPES)} ml.* instance types of the Braket API"
-        problems.append((_field_path(loc), f"{rule} (got {_short(item.get('input'))})"))
+        problems.append((_field_path(loc), f"{rule} (got {_kind_of(item.get('input'))})"))
     count = len(problems)
     detail = "; ".join(f"{path}: {rule}" for path, rule in problems)
     return RequestValidationError(
@@ -277,9 +277,20 @@ def describe_validation_error(error: ValidationError) -> RequestValidationError:
     )
 
 
-def _short(value: Any) -> str:
-    text = repr(value)
-    return text if len(text) <= 80 else text[:77] + "..."
+def _kind_of(value: Any) -> str:
+    """What was sent, without its content: a value may be a password (hyperparameters are)."""
+    if isinstance(value, str):
+        return f"a string of {len(value)} characters"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, int):
+        return "an integer"
+    if isinstance(value, float):
+        return "a number"
+    if isinstance(value, list | dict):
+        noun = "list" if isinstance(value, list) else "object"
+        return f"an {noun} of {len(value)} entries" if noun == "object" else f"a list of {len(value)} items"
+    return "null" if value is None else f"a {type(value).__name__}"
 
 
 def validate_create_job(request: dict[str, Any]) -> CreateJobRequest:

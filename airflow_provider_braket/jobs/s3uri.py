@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-_S3_URI = re.compile(r"^(?:s3|https)://(?P<bucket>[^/]+)/?(?P<key>.*)$")
+_S3_URI = re.compile(r"^(?:s3|https)://(?P<bucket>[^/]+)/?(?P<key>.*)\Z")
 
 
 def is_s3_uri(value: str) -> bool:

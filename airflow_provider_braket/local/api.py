@@ -66,6 +66,14 @@ def build_braket_app(state: ServiceState) -> FastAPI:
     async def _invalid(_: Request, error: RequestValidationError) -> Response:
         return error_response(ValidationException(str(error)))
 
+    @app.exception_handler(OverflowError)
+    @app.exception_handler(RecursionError)
+    async def _out_of_range(_: Request, error: Exception) -> Response:
+        # Input-driven by construction (a number or a nesting no field allows): a client error.
+        return error_response(
+            ValidationException(f"request: a value is out of range ({type(error).__name__})")
+        )
+
     @app.exception_handler(404)
     async def _unknown(request: Request, _: Exception) -> Response:
         return error_response(
@@ -216,6 +224,8 @@ async def _json(request: Request) -> dict[str, Any]:
         body = json.loads(raw)
     except ValueError:
         raise ValidationException("request body is not valid JSON") from None
+    except RecursionError:
+        raise ValidationException("request body is nested too deeply") from None
     if not isinstance(body, dict):
         raise ValidationException("request body must be a JSON object")
     return body
@@ -265,6 +275,7 @@ def _queue_info(record: JobRecord, runner: JobRunner) -> dict[str, Any]:
 def _device_offset(token: str | None) -> int:
     if not token:
         return 0
-    if not token.isdigit():
+    # Offsets this service issues are small: a long run of digits is forged (and int() of it a 500).
+    if not token.isdecimal() or len(token) > 9:
         raise ValidationException("nextToken: not a token this service issued")
     return int(token)

@@ -37,8 +37,10 @@ SIMULATORS: dict[str, dict[str, str]] = {
     }
     for arn, simulator in MANAGED_SIMULATORS.items()
 }
-_QPU_ARN = re.compile(r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*::device/qpu/(?P<provider>[^/]+)/(?P<name>[^/]+)$")
-_LOCAL_DEVICE = re.compile(r"^local:[^/\s]+/[^/\s]+$")
+_QPU_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*::device/qpu/(?P<provider>[^/]+)/(?P<name>[^/]+)\Z"
+)
+_LOCAL_DEVICE = re.compile(r"^local:[^/\s]+/[^/\s]+\Z")
 NO_QPU_MESSAGE = (
     "the local Braket service has no QPUs and does not emulate this one: no capabilities snapshot "
     "with a public source is available for it (see docs/local-service.md)"

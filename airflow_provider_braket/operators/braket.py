@@ -14,6 +14,7 @@ from airflow.providers.common.compat.sdk import (
     AirflowTaskTimeout,
     BaseOperator,
     conf,
+    mask_secret,
 )
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
@@ -273,7 +274,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             job_name=job_name,
             role_arn=self.role_arn,
             image_uri=self.image_uri,
-            hyperparameters=normalize_hyperparameters(self.hyperparameters),
+            hyperparameters=_masked(normalize_hyperparameters(self.hyperparameters)),
             input_channels=channel_configs(channels, {}),
             instance_config=to_api_dict(self.instance_config, "instance_config"),
             checkpoint_config=to_api_dict(self.checkpoint_config, "checkpoint_config"),
@@ -573,3 +574,12 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
 def _dag_folders(context: Context) -> list[Path]:
     fileloc = getattr(context.get("dag"), "fileloc", None)
     return [Path(fileloc).parent] if fileloc else []
+
+
+def _masked(hyperparameters: dict[str, str]) -> dict[str, str]:
+    """Register with Airflow's secret masker every value whose name looks secret (password,
+    token, api_key, ...): a job that prints its hyperparameters does not print them into the
+    task log."""
+    for name, value in hyperparameters.items():
+        mask_secret(value, name)
+    return hyperparameters

@@ -30,6 +30,15 @@ CREATE_JOB_CASES: list[tuple[str, dict[str, Any], str]] = [
     ("name with underscore", {"jobName": "bad_name"}, "jobName"),
     ("name starting with dash", {"jobName": "-abc"}, "jobName"),
     ("role arn pattern", {"roleArn": "arn:aws:iam::12345:role/x"}, "roleArn"),
+    # "$" in a Python pattern also matches before a final newline; AWS's patterns end at the end.
+    ("name with trailing newline", {"jobName": "abc\n"}, "jobName"),
+    ("role arn with trailing newline", {"roleArn": "arn:aws:iam::123456789012:role/x\n"}, "roleArn"),
+    (
+        "channel name with trailing newline",
+        {"inputDataConfig": [{**CHANNEL, "channelName": "c\n"}]},
+        "channelName",
+    ),
+    ("output path with trailing newline", {"outputDataConfig": {"s3Path": "s3://b/k\n"}}, "s3Path"),
     (
         "instance type enum",
         {"instanceConfig": {"instanceType": "ml.x9.huge", "volumeSizeInGb": 30}},
@@ -202,3 +211,37 @@ def test_other_operations_constraints(raw_braket: Any) -> None:
         )
     with pytest.raises(errors.ValidationException, match="tagKeys"):
         raw_braket.untag_resource(resourceArn="arn:aws:braket:us-east-1:123456789012:job/x", tagKeys=[])
+
+
+def test_errors_name_the_field_and_rule_but_never_echo_a_value(raw_braket: Any) -> None:
+    secret = "hunter2-" + "x" * 2600  # too long: refused, and must not be echoed
+    request = job_request(S3, "m")
+    request["hyperParameters"] = {"db_password": secret}
+    with pytest.raises(raw_braket.exceptions.ValidationException) as refused:
+        raw_braket.create_job(**request)
+    message = str(refused.value)
+    assert "hyperParameters['db_password']" in message
+    assert "hunter2" not in message
+
+
+HOSTILE_BODIES = {
+    "deep nesting": b'{"filters": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+    "huge maxResults": b'{"filters": [], "maxResults": 1' + b"0" * 5000 + b"}",
+    "huge nextToken": b'{"filters": [], "nextToken": "' + b"9" * 100_000 + b'"}',
+    "huge createdAt": b'{"filters": [{"name": "createdAt", "operator": "GT", "values": ["9'
+    + b"9" * 400
+    + b'"]}]}',
+    "not JSON": b"{'filters': []",
+    "not UTF-8": b'{"filters": [], "x": "\xff\xfe"}'.replace(b"\\xff\\xfe", bytes([255, 254])),
+}
+
+
+@pytest.mark.parametrize("body", HOSTILE_BODIES.values(), ids=list(HOSTILE_BODIES))
+def test_hostile_bodies_are_client_errors_not_500s(local_service: LocalServiceProcess, body: bytes) -> None:
+    from test_signatures import send, signed_headers
+
+    for path in ("/jobs", "/quantum-tasks", "/devices"):
+        status, answer = send(
+            local_service, "POST", path, body, signed_headers(local_service, "POST", path, body)
+        )
+        assert 400 <= status < 500, (path, status, answer[:300])

@@ -41,6 +41,26 @@ def test_job_result_metrics_and_log_lines(deferrable: bool, capfd: pytest.Captur
         assert forwarded(output, line) == 1, line
 
 
+def test_hyperparameters_named_like_secrets_are_masked_in_the_task_log(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    password = f"pw-{uuid.uuid4().hex}"
+
+    dag_run = run(load("test_secret_hyperparameter"), run_conf={"password": password})
+
+    assert states(dag_run) == {("job", -1): "success"}
+    # dag.test() prints the task's log lines unmasked (in a deployment the supervisor process
+    # applies the masker), so what is checked is that the operator registered the value with
+    # Airflow's masker, which every deployed task log goes through.
+    from airflow.providers.common.compat.sdk import redact
+
+    line = next(line for line in capfd.readouterr().out.splitlines() if "hyperparameters: " in line)
+    assert password in line
+    assert password not in redact(line)
+    assert '"db_password": "***"' in redact(line)
+    assert '"mode": "print-hyperparameters"' in redact(line)  # names that are not secret stay readable
+
+
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
 def test_failed_job_fails_the_task_with_its_reason(
     deferrable: bool, capfd: pytest.CaptureFixture[str]

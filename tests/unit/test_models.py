@@ -69,7 +69,7 @@ def test_every_error_is_reported_with_field_and_rule() -> None:
     message = str(refused.value)
     assert message.startswith("3 validation errors detected")
     assert "jobName: String should match pattern" in message
-    assert "hyperParameters['shots']: Input should be a valid string (got 100)" in message
+    assert "hyperParameters['shots']: Input should be a valid string (got an integer)" in message
     assert "stoppingCondition.maxRuntimeInSeconds: Input should be greater than or equal to 1" in message
     assert [field for field, _ in refused.value.errors] == [
         "jobName",

@@ -59,3 +59,6 @@ with DAG("test_cancel", schedule=None, start_date=START, params={"job_arn": ""})
 
 with DAG("test_execution_timeout_sync", schedule=None, start_date=START, params={"mode": "sleep"}):
     job_task(deferrable=False, execution_timeout=timedelta(seconds=6))
+
+with DAG("test_secret_hyperparameter", schedule=None, start_date=START, params={"password": ""}):
+    job_task(hyperparameters={"mode": "print-hyperparameters", "db_password": "{{ params.password }}"})

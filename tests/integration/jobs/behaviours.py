@@ -31,6 +31,8 @@ if mode == "count":
     for tick in range(int(hyperparameters.get("ticks", 10))):
         print(f"count {tick}", flush=True)
         time.sleep(float(hyperparameters.get("tick_seconds", 1)))
+if mode == "print-hyperparameters":
+    print(f"hyperparameters: {json.dumps(hyperparameters)}", flush=True)
 if mode == "fail":
     raise ValueError("the algorithm diverged")
 if mode == "exit3":
