@@ -148,8 +148,8 @@ def _legacy_entry(method: str, path: str, body: bytes = b"", query: str = "") ->
         ["host", "127.0.0.1"],
         [
             "authorization",
-            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature="
-            + "0" * 64,
+            "AWS4-HMAC-SHA256 Credential=testing/20260101/us-east-1/s3/aws4_request, "
+            "SignedHeaders=host, Signature=" + "0" * 64,
         ],
     ]
     return json.dumps(

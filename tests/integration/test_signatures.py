@@ -11,7 +11,6 @@ import socket
 import stat
 import time
 import uuid
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +122,7 @@ def test_a_signature_must_cover_host_and_date(local_service: LocalServiceProcess
 
 
 def _stream_body(port: int, headers: dict[str, str], total: int) -> tuple[int | None, int]:
-    """PUT ``total`` bytes chunk by chunk; return the status (None if the socket was closed) and bytes sent."""
+    """PUT ``total`` bytes chunk by chunk; return the status (None: socket closed) and bytes sent."""
     chunk = b"\0" * (1 << 20)
     sent = 0
     with socket.create_connection(("127.0.0.1", port), timeout=30) as connection:
@@ -170,11 +169,11 @@ def test_unsigned_and_oversized_bodies_are_refused_before_they_are_read(
 @pytest.fixture
 def service_with_secret(
     own_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[tuple[LocalServiceProcess, str]]:
+) -> tuple[LocalServiceProcess, str]:
     secret = f"s3cr3t-{uuid.uuid4().hex}"
     monkeypatch.setenv("BRAKET_LOCAL_SECRET_KEY", secret)
     own_service.start()
-    yield own_service, secret
+    return own_service, secret
 
 
 def test_data_dir_is_private_and_holds_no_credentials(
