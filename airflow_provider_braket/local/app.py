@@ -17,9 +17,9 @@ from collections.abc import Awaitable, Callable, MutableMapping
 from typing import Any
 
 from a2wsgi import WSGIMiddleware
-from fastapi import FastAPI
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
+from airflow_provider_braket.local.admin import build_admin_app
 from airflow_provider_braket.local.api import ServiceState, build_braket_app, error_response
 from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig, make_private
@@ -31,7 +31,7 @@ from airflow_provider_braket.local.errors import (
     ThrottlingException,
     ValidationException,
 )
-from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of
+from airflow_provider_braket.local.faults import FaultInjector, operation_of
 from airflow_provider_braket.local.images import publish_images
 from airflow_provider_braket.local.inbound import (
     ReceivedBody,
@@ -42,7 +42,6 @@ from airflow_provider_braket.local.inbound import (
 )
 from airflow_provider_braket.local.journal import migrate_legacy_journal
 from airflow_provider_braket.local.moto_state import BODY_KEY, REGION_KEY, SERVICE_KEY, PersistentMoto
-from airflow_provider_braket.local.pricing import PRICE_LIST_PATH, load_price_list
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, check_headers, credential_scope, verify
 from airflow_provider_braket.local.state_store import StateStore
@@ -88,7 +87,7 @@ class LocalService:
         self.calls: Counter[str] = Counter()
         self.ready = threading.Event()
         self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner, tasks))
-        self.admin = _build_admin_app(self)
+        self.admin = build_admin_app(self)
         self.state_store = StateStore(config.data_dir)
         self.moto_wsgi = PersistentMoto(
             DomainDispatcherApplication(create_backend_app),
@@ -231,71 +230,6 @@ class LocalService:
         log.info("local Braket service ready at %s", self.config.endpoint_url)
 
 
-def _build_admin_app(service: LocalService) -> FastAPI:
-    admin = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
-
-    @admin.get("/_local/health")
-    async def health() -> Response:
-        if not service.ready.is_set():
-            return JSONResponse({"status": "starting"}, status_code=503)
-        counts = {
-            status: service.store.count_with_status([status])
-            for status in ("QUEUED", "RUNNING", "CANCELLING")
-        }
-        return JSONResponse({"status": "ready", "endpoint": service.config.endpoint_url, "jobs": counts})
-
-    @admin.get("/_local/faults")
-    async def get_faults() -> Response:
-        return JSONResponse({**service.faults.settings.model_dump(), "injected": service.faults.injected})
-
-    @admin.put("/_local/faults")
-    async def put_faults(settings: FaultSettings) -> Response:
-        try:
-            service.faults.configure(settings)
-        except ValueError as error:
-            return JSONResponse({"message": str(error)}, status_code=400)
-        return JSONResponse(service.faults.settings.model_dump())
-
-    price_list = load_price_list(service.config.price_list) if service.config.price_list else None
-
-    @admin.get(PRICE_LIST_PATH)
-    async def get_price_list() -> Response:
-        if price_list is None:
-            return JSONResponse(
-                {"message": "no price list: start the service with --price-list"}, status_code=404
-            )
-        return Response(price_list, media_type="text/csv")
-
-    @admin.get("/_local/calls")
-    async def get_calls() -> Response:
-        return JSONResponse(dict(service.calls))
-
-    @admin.delete("/_local/calls")
-    async def reset_calls() -> Response:
-        service.calls.clear()
-        return JSONResponse({})
-
-    @admin.get("/_local/limits")
-    async def get_limits() -> Response:
-        return JSONResponse(_limits(service))
-
-    @admin.put("/_local/limits")
-    async def put_limits(limits: dict[str, int]) -> Response:
-        for name, attribute in (("concurrentJobQuota", "concurrent_job_quota"), ("jobSlots", "job_slots")):
-            if name in limits:
-                if limits[name] < 1:
-                    return JSONResponse({"message": f"{name} must be >= 1"}, status_code=400)
-                setattr(service.config, attribute, limits[name])
-        if "taskWorkers" in limits:
-            if limits["taskWorkers"] < 0:
-                return JSONResponse({"message": "taskWorkers must be >= 0"}, status_code=400)
-            service.task_runner.set_allowed(limits["taskWorkers"])
-        service.runner.wake()
-        return JSONResponse(_limits(service))
-
-    return admin
-
-
 def _raw_path(scope: Scope) -> str:
     """The path as sent, still percent-encoded (job ARNs in paths are)."""
     return str((scope.get("raw_path") or scope["path"].encode()).decode("latin-1"))
@@ -314,15 +248,6 @@ def _call_name(service: str, scope: Scope, headers: list[tuple[str, str]]) -> st
         return f"braket:{operation_of(scope['method'], _raw_path(scope)) or 'unknown'}"
     target = next((value for name, value in headers if name.lower() == "x-amz-target"), None)
     return f"{service}:{target.rsplit('.', 1)[-1] if target else scope['method']}"
-
-
-def _limits(service: LocalService) -> dict[str, int]:
-    config = service.config
-    return {
-        "concurrentJobQuota": config.concurrent_job_quota,
-        "jobSlots": config.job_slots,
-        "taskWorkers": service.task_runner.allowed,
-    }
 
 
 async def _respond(scope: Scope, receive: Receive, send: Send, response: Response) -> None:

@@ -38,6 +38,12 @@ def _parser() -> argparse.ArgumentParser:
         help="name of the environment variable holding the secret key (default value: 'testing'); "
         "a secret is never taken on the command line, where ps would show it",
     )
+    serve.add_argument(
+        "--admin-token-env",
+        default="BRAKET_LOCAL_ADMIN_TOKEN",
+        help="name of the environment variable holding the token the /_local/ admin endpoints "
+        "require; needed to bind to anything but loopback",
+    )
     serve.add_argument("--region", default=env("BRAKET_LOCAL_REGION", "us-east-1"))
     serve.add_argument(
         "--python", default=env("BRAKET_LOCAL_PYTHON", sys.executable), help="interpreter of jobs"
@@ -100,11 +106,27 @@ def main(argv: list[str] | None = None) -> int:
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,
         max_request_bytes=args.max_request_mb << 20,
+        admin_token=os.environ.get(args.admin_token_env) or None,
         price_list=args.price_list.expanduser().resolve() if args.price_list else None,
     )
     logging.basicConfig(
         level=args.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
+    if not config.on_loopback:
+        if not config.admin_token:
+            print(
+                f"braket-local: --host {config.host} is reachable from other machines; set "
+                f"{args.admin_token_env} to a token for the /_local/ admin endpoints (faults, limits), "
+                "or bind to 127.0.0.1",
+                file=sys.stderr,
+            )
+            return 2
+        logging.getLogger("braket-local").warning(
+            "bound to %s: reachable from other machines. Braket, S3, Logs and IAM need SigV4 "
+            "signatures with this service's key; /_local/ admin endpoints need the admin token; "
+            "traffic is plain HTTP",
+            config.host,
+        )
     try:
         service = LocalService(config)
     except PriceListError as error:

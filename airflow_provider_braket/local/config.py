@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import sys
 from dataclasses import dataclass, field
@@ -41,6 +42,8 @@ class LocalServiceConfig:
     :param verify_signatures: check SigV4 signatures (on by default).
     :param max_request_bytes: largest request body accepted; larger ones are refused before
         they are read (S3 uploads above it must be sent in parts, as boto3 does above 8 MB).
+    :param admin_token: token the ``/_local/`` admin endpoints require (see :mod:`admin`);
+        the service refuses to start off loopback without one.
     :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs
         (see :mod:`pricing`); without it jobs use AWS's public file.
     """
@@ -60,6 +63,11 @@ class LocalServiceConfig:
     verify_signatures: bool = True
     price_list: Path | None = None
     max_request_bytes: int = DEFAULT_MAX_REQUEST_MB << 20
+    admin_token: str | None = None
+
+    @property
+    def on_loopback(self) -> bool:
+        return is_loopback(self.host)
 
     @property
     def endpoint_url(self) -> str:
@@ -68,8 +76,18 @@ class LocalServiceConfig:
 
     def __repr__(self) -> str:
         # dataclass's repr would print the secret key into logs.
-        shown = {k: v for k, v in self.__dict__.items() if k != "secret_key"}
-        return f"LocalServiceConfig({shown}, secret_key='***')"
+        shown = {k: v for k, v in self.__dict__.items() if k not in ("secret_key", "admin_token")}
+        return f"LocalServiceConfig({shown}, secret_key='***', admin_token='***')"
+
+
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only."""
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # a host name: it may resolve to any interface
 
 
 def make_private(data_dir: Path) -> None:

@@ -203,3 +203,32 @@ def test_data_dir_is_private_and_holds_no_credentials(
     assert leaks == []
     assert json.loads(service.admin("GET", "/_local/health"))["status"] == "ready"
     assert os.stat(service.data_dir).st_uid == os.getuid()
+
+
+def test_off_loopback_the_service_needs_an_admin_token(
+    own_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import urllib.error
+    import urllib.request
+
+    own_service.extra_args = ["--host", "0.0.0.0"]
+    monkeypatch.delenv("BRAKET_LOCAL_ADMIN_TOKEN", raising=False)
+    with pytest.raises(RuntimeError, match="BRAKET_LOCAL_ADMIN_TOKEN"):
+        own_service.start(timeout=30)
+
+    token = uuid.uuid4().hex
+    monkeypatch.setenv("BRAKET_LOCAL_ADMIN_TOKEN", token)
+    own_service.start()
+    assert "reachable from other machines" in own_service.log_path.read_text()
+    assert json.loads(own_service.admin("GET", "/_local/health"))["status"] == "ready"
+    faults = b'{"operations": {"*": {"error": 1.0}}}'
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        own_service.admin("PUT", "/_local/faults", faults)
+    assert refused.value.code == 403
+    allowed = urllib.request.Request(
+        f"{own_service.endpoint}/_local/limits",
+        headers={"X-Braket-Local-Admin-Token": token},
+    )
+    with urllib.request.urlopen(allowed, timeout=10) as answer:
+        assert json.loads(answer.read())["jobSlots"] == 2
+    assert token not in own_service.log_path.read_text()
