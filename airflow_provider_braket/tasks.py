@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import conf
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID
+from airflow_provider_braket.jobs.results import results_key
 from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
 
 if TYPE_CHECKING:
@@ -106,4 +107,5 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
         "metricSeries": {},
         "billableDuration": job.get("billableDuration"),
         "outputS3Path": job["outputDataConfig"]["s3Path"],
+        "resultsUri": results_key(job["outputDataConfig"]["s3Path"]),
     }

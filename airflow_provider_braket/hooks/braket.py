@@ -22,7 +22,12 @@ from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader
 from airflow_provider_braket.jobs.metrics import parse_metrics
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, validate_create_job
 from airflow_provider_braket.jobs.request import JobLocation
-from airflow_provider_braket.jobs.results import output_prefix, read_results_archive, results_key
+from airflow_provider_braket.jobs.results import (
+    DEFAULT_MAX_RESULTS_BYTES,
+    output_prefix,
+    read_results_archive,
+    results_key,
+)
 from airflow_provider_braket.jobs.s3uri import is_s3_uri, split_s3_uri
 from airflow_provider_braket.jobs.source import pack_source_module
 
@@ -266,16 +271,30 @@ class BraketHook(AwsBaseHook):
 
     # -- results, logs and metrics ---------------------------------------------------------------
 
-    def get_results(self, job: dict[str, Any], allow_pickle: bool = False) -> dict[str, Any] | None:
-        """The result dictionary the job saved, or ``None`` if it saved none."""
+    def get_results(
+        self,
+        job: dict[str, Any],
+        allow_pickle: bool = False,
+        max_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
+    ) -> dict[str, Any] | None:
+        """The result dictionary the job saved, or ``None`` if it saved none.
+
+        The archive is streamed from S3, not downloaded whole.
+
+        :param max_bytes: the largest results.json read; a larger one raises
+            :class:`~airflow_provider_braket.jobs.results.ResultsTooLargeError`.
+        """
         bucket, key = split_s3_uri(results_key(job["outputDataConfig"]["s3Path"]))
         try:
-            body = self.s3_client.get_object(Bucket=bucket, Key=key)["Body"].read()
+            body = self.s3_client.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as error:
             if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
                 return None
             raise
-        return read_results_archive(body, allow_pickle=allow_pickle)
+        try:
+            return read_results_archive(body, allow_pickle=allow_pickle, max_bytes=max_bytes)
+        finally:
+            body.close()
 
     def job_log_streams(self, job_name: str, job_arn: str) -> list[str]:
         """The job's CloudWatch log streams (one per instance), empty until it first logs."""

@@ -12,13 +12,29 @@ import io
 import json
 import pickle
 import tarfile
-from typing import Any
+from typing import IO, Any
 
 RESULTS_FILE = "results.json"
 
 
+DEFAULT_MAX_RESULTS_BYTES = 1 << 20
+
+
 class ResultsFormatError(ValueError):
     """The output archive has no readable results.json, or its format is refused."""
+
+
+class ResultsTooLargeError(ValueError):
+    """results.json is larger than the caller reads into memory (and into XCom).
+
+    :param size: its size in bytes.
+    :param limit: the most the caller reads.
+    """
+
+    def __init__(self, size: int, limit: int) -> None:
+        super().__init__(f"{RESULTS_FILE} is {size} bytes, more than the {limit} bytes read into XCom")
+        self.size = size
+        self.limit = limit
 
 
 def output_prefix(output_s3_path: str) -> str:
@@ -31,17 +47,30 @@ def results_key(output_s3_path: str) -> str:
     return f"{output_prefix(output_s3_path)}model.tar.gz"
 
 
-def read_results_archive(archive: bytes, *, allow_pickle: bool = False) -> dict[str, Any] | None:
-    """The ``dataDictionary`` from ``model.tar.gz`` bytes; ``None`` if the job saved no result."""
-    with tarfile.open(fileobj=io.BytesIO(archive), mode="r:*") as tar:
-        member = next((m for m in tar.getmembers() if m.name.lstrip("./") == RESULTS_FILE), None)
-        if member is None or not member.isfile():
-            return None
-        handle = tar.extractfile(member)
-        if handle is None:
-            return None
-        document = json.loads(handle.read())
-    return decode_persisted_data(document, allow_pickle=allow_pickle)
+def read_results_archive(
+    archive: bytes | IO[bytes], *, allow_pickle: bool = False, max_bytes: int = DEFAULT_MAX_RESULTS_BYTES
+) -> dict[str, Any] | None:
+    """The ``dataDictionary`` from a ``model.tar.gz``; ``None`` if the job saved no result.
+
+    :param archive: the archive's bytes, or a stream of them (read once, front to back: the
+        archive is never held in memory whole, whatever else the job put in it).
+    :param max_bytes: the largest results.json read; a larger one raises ResultsTooLargeError.
+    """
+    stream = io.BytesIO(archive) if isinstance(archive, bytes) else archive
+    with tarfile.open(fileobj=stream, mode="r|*") as tar:
+        for member in tar:
+            if member.name.lstrip("./") != RESULTS_FILE:
+                continue
+            if not member.isfile():
+                return None
+            if member.size > max_bytes:
+                raise ResultsTooLargeError(member.size, max_bytes)
+            handle = tar.extractfile(member)
+            if handle is None:
+                return None
+            document = json.loads(handle.read())
+            return decode_persisted_data(document, allow_pickle=allow_pickle)
+    return None
 
 
 def decode_persisted_data(document: dict[str, Any], *, allow_pickle: bool = False) -> dict[str, Any]:

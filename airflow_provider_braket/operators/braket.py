@@ -32,6 +32,7 @@ from airflow_provider_braket.jobs.request import (
     normalize_input_data,
     to_api_dict,
 )
+from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
@@ -113,6 +114,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         for now (concurrent-job quota, throttling, 5xx); then the task fails. Default: 1 hour.
     :param forward_logs: Copy the job's log lines into the task log while it runs (default True).
     :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
+    :param max_results_bytes: The largest results.json read into XCom (default 1 MiB); a larger
+        one is left in S3, and the XCom says so and where it is (``resultsUri``).
     :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
@@ -159,6 +162,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         submit_timeout: float | timedelta = DEFAULT_SUBMIT_TIMEOUT,
         forward_logs: bool = True,
         allow_pickle: bool = False,
+        max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -193,6 +197,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         )
         self.forward_logs = forward_logs
         self.allow_pickle = allow_pickle
+        self.max_results_bytes = max_results_bytes
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -520,7 +525,13 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
                 f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
             )
         summary = job_summary(job)
-        summary["results"] = self.hook.get_results(job, allow_pickle=self.allow_pickle)
+        try:
+            summary["results"] = self.hook.get_results(
+                job, allow_pickle=self.allow_pickle, max_bytes=self.max_results_bytes
+            )
+        except ResultsTooLargeError as error:
+            summary["resultsOmitted"] = f"{error}; read it from {summary['resultsUri']}"
+            self.log.warning("Results of %s not put in XCom: %s", job["jobArn"], summary["resultsOmitted"])
         records = self.hook.get_metrics(job["jobName"], job["jobArn"])
         summary["metrics"] = latest_values(records)
         summary["metricSeries"] = metric_series(records)

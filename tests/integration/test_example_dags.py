@@ -38,6 +38,7 @@ def check_job_xcom(job: dict[str, Any]) -> None:
         "metricSeries",
         "billableDuration",
         "outputS3Path",
+        "resultsUri",
     }
     assert job["status"] == "COMPLETED"
     assert job["jobArn"].startswith("arn:aws:braket:us-east-1:123456789012:job/")

@@ -41,6 +41,20 @@ def test_job_result_metrics_and_log_lines(deferrable: bool, capfd: pytest.Captur
         assert forwarded(output, line) == 1, line
 
 
+def test_results_larger_than_the_limit_stay_in_s3_and_the_xcom_says_where() -> None:
+    dag_run = run(load("test_big_results"))
+
+    assert states(dag_run) == {("job", -1): "success"}
+    job = xcoms(dag_run)[("job", -1)]
+    assert job["results"] is None
+    assert job["resultsUri"] == f"{job['outputS3Path']}/output/model.tar.gz"
+    assert "more than the 65536 bytes read into XCom" in job["resultsOmitted"]
+    assert job["resultsUri"] in job["resultsOmitted"]
+    full = BraketHook().get_results({"outputDataConfig": {"s3Path": job["outputS3Path"]}}, max_bytes=10 << 20)
+    assert full is not None
+    assert len(full["samples"]) == 2000
+
+
 def test_hyperparameters_named_like_secrets_are_masked_in_the_task_log(
     capfd: pytest.CaptureFixture[str],
 ) -> None:

@@ -8,6 +8,7 @@ import base64
 import importlib
 import io
 import json
+import os
 import pickle
 import subprocess
 import sys
@@ -27,7 +28,11 @@ from airflow_provider_braket.jobs.request import (
     normalize_input_data,
     to_api_dict,
 )
-from airflow_provider_braket.jobs.results import ResultsFormatError, read_results_archive
+from airflow_provider_braket.jobs.results import (
+    ResultsFormatError,
+    ResultsTooLargeError,
+    read_results_archive,
+)
 from airflow_provider_braket.jobs.source import check_entry_point, pack_source_module
 
 ALGORITHMS = Path(__file__).parents[2] / "example_dags" / "algorithms"
@@ -70,9 +75,13 @@ def test_metrics_are_parsed_like_the_sdk() -> None:
     assert latest_values(records) == {"energy": -1.5, "loss": 0.2}
 
 
-def results_archive(document: dict) -> bytes:
+def results_archive(document: dict, before: bytes = b"") -> bytes:
     buffer = io.BytesIO()
     with tarfile.open(fileobj=buffer, mode="w:gz") as tar:
+        if before:
+            info = tarfile.TarInfo("model.bin")
+            info.size = len(before)
+            tar.addfile(info, io.BytesIO(before))
         body = json.dumps(document).encode()
         info = tarfile.TarInfo("results.json")
         info.size = len(body)
@@ -91,6 +100,32 @@ def test_results_plaintext_and_pickled() -> None:
     with pytest.raises(ResultsFormatError, match="allow_pickle=True"):
         read_results_archive(results_archive(pickled))
     assert read_results_archive(results_archive(pickled), allow_pickle=True) == {"e": {1, 2}}
+
+
+class _OneWayStream(io.RawIOBase):
+    """An S3 body: read front to back only, and counting what was asked of it at once."""
+
+    def __init__(self, data: bytes) -> None:
+        self._data = io.BytesIO(data)
+        self.largest_read = 0
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        chunk = self._data.read(size)
+        self.largest_read = max(self.largest_read, len(chunk))
+        return chunk
+
+
+def test_results_are_streamed_and_capped() -> None:
+    document = {"dataDictionary": {"e": "x" * 5000}, "dataFormat": "plaintext"}
+    archive = results_archive(document, before=os.urandom(4 << 20))
+    stream = _OneWayStream(archive)
+    assert read_results_archive(stream) == {"e": "x" * 5000}  # type: ignore[arg-type]
+    assert stream.largest_read < 1 << 20  # never the whole 4 MB archive at once
+    with pytest.raises(ResultsTooLargeError, match="more than the 1000 bytes"):
+        read_results_archive(archive, max_bytes=1000)
 
 
 def test_request_defaults_follow_the_sdk() -> None:

@@ -62,3 +62,6 @@ with DAG("test_execution_timeout_sync", schedule=None, start_date=START, params=
 
 with DAG("test_secret_hyperparameter", schedule=None, start_date=START, params={"password": ""}):
     job_task(hyperparameters={"mode": "print-hyperparameters", "db_password": "{{ params.password }}"})
+
+with DAG("test_big_results", schedule=None, start_date=START, params={"mode": "big-results"}):
+    job_task(max_results_bytes=64 * 1024)

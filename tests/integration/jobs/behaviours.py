@@ -20,6 +20,10 @@ with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"
     json.dump(
         {"braketSchemaHeader": header, "dataDictionary": {"mode": mode}, "dataFormat": "plaintext"}, handle
     )
+if mode == "big-results":
+    with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+        data = {"mode": mode, "samples": ["0" * 1000] * 2000}
+        json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
 if mode == "metrics":
     # log_metric's line format, for the readers that parse it back.
     for iteration in range(3):
