@@ -42,6 +42,7 @@ from airflow_provider_braket.local.inbound import (
 )
 from airflow_provider_braket.local.journal import migrate_legacy_journal
 from airflow_provider_braket.local.moto_state import BODY_KEY, REGION_KEY, SERVICE_KEY, PersistentMoto
+from airflow_provider_braket.local.retention import FolderSweeper
 from airflow_provider_braket.local.runner import JobRunner
 from airflow_provider_braket.local.sigv4 import SignatureError, check_headers, credential_scope, verify
 from airflow_provider_braket.local.state_store import StateStore
@@ -79,6 +80,7 @@ class LocalService:
         self.task_store = TaskStore(config.data_dir / "tasks.sqlite3")
         self.task_runner = QuantumTaskRunner(self.task_store, self._write_result, workers=config.task_workers)
         self.runner = JobRunner(config, self.store, self.clients)
+        self.sweeper = FolderSweeper(config.data_dir / "jobs", self.store, config.job_retention_seconds)
         tasks = QuantumTasks(
             config.region, config.account_id, self.task_store, self.task_runner, self.devices, self.store
         )
@@ -204,6 +206,7 @@ class LocalService:
                     return
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
+                self.sweeper.stop()
                 await asyncio.to_thread(self.runner.stop)
                 self.task_runner.stop()
                 self.store.close()
@@ -226,6 +229,8 @@ class LocalService:
         publish_images(self.clients.ecr, self.config.python)
         self.runner.start()
         self.task_runner.start()
+        self.sweeper.sweep()
+        self.sweeper.start()
         self.ready.set()
         log.info("local Braket service ready at %s", self.config.endpoint_url)
 

@@ -77,6 +77,12 @@ def _parser() -> argparse.ArgumentParser:
         default=int(env("BRAKET_LOCAL_MAX_REQUEST_MB", DEFAULT_MAX_REQUEST_MB)),
         help="largest request body accepted, in MiB; larger ones are refused before they are read",
     )
+    serve.add_argument(
+        "--job-retention-hours",
+        type=float,
+        default=float(env("BRAKET_LOCAL_JOB_RETENTION_HOURS", 24 * 7)),
+        help="hours an ended job's folder is kept (its record, outputs and logs are kept regardless)",
+    )
     serve.add_argument("--no-verify-signatures", action="store_true", help="accept unsigned requests")
     serve.add_argument("--log-level", default=env("BRAKET_LOCAL_LOG_LEVEL", "info"))
     return parser
@@ -107,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
         verify_signatures=not args.no_verify_signatures,
         max_request_bytes=args.max_request_mb << 20,
         admin_token=os.environ.get(args.admin_token_env) or None,
+        job_retention_seconds=args.job_retention_hours * 3600,
         price_list=args.price_list.expanduser().resolve() if args.price_list else None,
     )
     logging.basicConfig(

@@ -42,6 +42,8 @@ class LocalServiceConfig:
     :param verify_signatures: check SigV4 signatures (on by default).
     :param max_request_bytes: largest request body accepted; larger ones are refused before
         they are read (S3 uploads above it must be sent in parts, as boto3 does above 8 MB).
+    :param job_retention_seconds: how long an ended job's folder (unpacked source, input data,
+        local log) is kept; its record, outputs and logs are kept regardless.
     :param admin_token: token the ``/_local/`` admin endpoints require (see :mod:`admin`);
         the service refuses to start off loopback without one.
     :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs
@@ -64,6 +66,7 @@ class LocalServiceConfig:
     price_list: Path | None = None
     max_request_bytes: int = DEFAULT_MAX_REQUEST_MB << 20
     admin_token: str | None = None
+    job_retention_seconds: float = 7 * 24 * 3600.0
 
     @property
     def on_loopback(self) -> bool:

@@ -205,6 +205,12 @@ class JobStore:
             ).fetchall()
         return [_record(row) for row in rows]
 
+    def ended_job_ids(self, before_ms: int) -> set[str]:
+        """Ids of the jobs that ended before ``before_ms`` (epoch milliseconds)."""
+        with self._lock:
+            rows = self._db.execute("SELECT job_id FROM jobs WHERE ended_at < ?", (before_ms,)).fetchall()
+        return {row[0] for row in rows}
+
     def count_with_status(self, statuses: Iterable[str]) -> int:
         wanted = list(statuses)
         marks = ",".join("?" * len(wanted))
