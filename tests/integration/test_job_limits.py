@@ -33,10 +33,12 @@ class _Zeros(io.RawIOBase):
 def _bomb(expanded: int) -> bytes:
     """A gzip tar of a few MB that expands to ``expanded`` bytes of zeros."""
     packed = io.BytesIO()
-    with gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=1) as compressed:
-        with tarfile.open(fileobj=compressed, mode="w|") as tar:
-            tar.addfile(_info("entry.py", 0), io.BytesIO())
-            tar.addfile(_info("zeros.bin", expanded), _Zeros(expanded))
+    with (
+        gzip.GzipFile(fileobj=packed, mode="wb", compresslevel=1) as compressed,
+        tarfile.open(fileobj=compressed, mode="w|") as tar,
+    ):
+        tar.addfile(_info("entry.py", 0), io.BytesIO())
+        tar.addfile(_info("zeros.bin", expanded), _Zeros(expanded))
     return packed.getvalue()
 
 
