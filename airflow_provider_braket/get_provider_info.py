@@ -77,6 +77,15 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "0",
                         "default": "10",
                     },
+                    "ui_connections": {
+                        "description": "Comma-separated AWS connections any signed-in user of the "
+                        "Braket Jobs page may list jobs through (the page shows only jobs of DAGs the "
+                        "user may read). Any other ?conn_id= needs permission to read that connection.",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "braket_default,braket_prod",
+                        "default": "braket_default",
+                    },
                 },
             }
         },

@@ -7,7 +7,9 @@
 Callers authenticate as for Airflow's own API: the ``Authorization: Bearer`` token or the UI's
 ``_token`` cookie, checked by the configured auth manager. They see the jobs of the DAGs they may
 read. Jobs are read through ``BraketHook`` and the Airflow connection (``?conn_id=``,
-``braket_default`` by default), the same as the operators use.
+``braket_default`` by default), the same as the operators use: a connection in
+``[braket] ui_connections``, or one the auth manager lets the user read. An unknown connection is
+a 404, never a fallback to the api-server's own AWS credentials.
 """
 
 from __future__ import annotations
@@ -54,6 +56,47 @@ def readable_dag_ids(user: Any) -> set[str]:
     return set(get_auth_manager().get_authorized_dag_ids(user=user, method="GET"))
 
 
+def directory_for(user: Any, conn_id: str) -> JobDirectory:
+    """The jobs of ``conn_id``, if this user may use that connection and it exists."""
+    if conn_id not in allowed_connections() and not _may_read_connection(user, conn_id):
+        raise HTTPException(
+            403,
+            "You may not use this connection: it is not in [braket] ui_connections and you may not read it",
+        )
+    if not _connection_exists(conn_id):
+        raise HTTPException(404, "No such Airflow connection")
+    return directory(conn_id)
+
+
+def allowed_connections() -> set[str]:
+    from airflow.configuration import conf
+
+    listed = conf.get("braket", "ui_connections", fallback=DEFAULT_CONN_ID)
+    return {name.strip() for name in listed.split(",") if name.strip()}
+
+
+def _may_read_connection(user: Any, conn_id: str) -> bool:
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import ConnectionDetails
+
+    return bool(
+        get_auth_manager().is_authorized_connection(
+            method="GET", details=ConnectionDetails(conn_id=conn_id), user=user
+        )
+    )
+
+
+def _connection_exists(conn_id: str) -> bool:
+    from airflow.exceptions import AirflowNotFoundException
+    from airflow.models.connection import Connection
+
+    try:
+        Connection.get_connection_from_secrets(conn_id)
+    except AirflowNotFoundException:
+        return False
+    return True
+
+
 @functools.lru_cache(maxsize=16)
 def directory(conn_id: str) -> JobDirectory:
     from airflow_provider_braket.hooks.braket import BraketHook
@@ -81,7 +124,7 @@ def create_app() -> FastAPI:
         days: Annotated[int, Query(ge=1, le=90)] = DEFAULT_DAYS,
         conn_id: str = DEFAULT_CONN_ID,
     ) -> HTMLResponse:
-        rows = directory(conn_id).rows(readable_dag_ids(user), days=days)
+        rows = directory_for(user, conn_id).rows(readable_dag_ids(user), days=days)
         selected = next((row for row in rows if row.job_arn == job), None)
         page = _templates.get_template("jobs.html").render(
             rows=rows,
@@ -96,14 +139,14 @@ def create_app() -> FastAPI:
     def jobs_json(
         user: User, days: Annotated[int, Query(ge=1, le=90)] = DEFAULT_DAYS, conn_id: str = DEFAULT_CONN_ID
     ) -> JSONResponse:
-        rows = directory(conn_id).rows(readable_dag_ids(user), days=days)
+        rows = directory_for(user, conn_id).rows(readable_dag_ids(user), days=days)
         return JSONResponse([_as_json(row) for row in rows])
 
     @app.get("/metrics.svg")
     def metrics_svg(user: User, job: str, conn_id: str = DEFAULT_CONN_ID) -> Response:
-        jobs = directory(conn_id)
-        tags = jobs.job(job).get("tags") or {}
-        if tags.get("airflow:dag_id") not in readable_dag_ids(user):
+        jobs = directory_for(user, conn_id)
+        tags = jobs.job_or_none(job)
+        if tags is None or tags.get("airflow:dag_id") not in readable_dag_ids(user):
             raise HTTPException(404, "No such job among this Airflow's jobs you may read")
         svg = jobs.metrics_svg(job)
         if svg is None:
@@ -127,6 +170,7 @@ def _as_json(row: JobRow) -> dict[str, Any]:
         "runId": row.run_id,
         "taskId": row.task_id,
         "mapIndex": row.map_index,
+        "tagProblems": row.tag_problems,
         "dagRunUrl": airflow_ui_root() + row.dag_run_path(),
         "taskInstanceUrl": airflow_ui_root() + row.task_instance_path(),
         "consoleUrl": row.console_url,

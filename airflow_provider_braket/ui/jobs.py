@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tempfile
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -47,6 +47,9 @@ class JobRow:
     task_id: str
     map_index: int
     console_url: str
+    # What is wrong with the job's airflow:* tags (set by hand, or by another tool): shown as
+    # such on the page instead of failing it for everyone.
+    tag_problems: list[str] = field(default_factory=list)
 
     def dag_run_path(self) -> str:
         return f"dags/{quote(self.dag_id, safe='')}/runs/{quote(self.run_id, safe='')}"
@@ -94,6 +97,20 @@ class JobDirectory:
                 _remember(self._ended_jobs, job_arn, job)
         return job
 
+    def job_or_none(self, job_arn: str) -> dict[str, str] | None:
+        """The job's tags, or None if there is no such job (or the ARN is not a job's)."""
+        from botocore.exceptions import ClientError
+
+        try:
+            return dict(self.job(job_arn).get("tags") or {})
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") in (
+                "ResourceNotFoundException",
+                "ValidationException",
+            ):
+                return None
+            raise
+
     def metrics_svg(self, job_arn: str) -> bytes | None:
         """The job's metrics drawn as SVG; None if it logged none."""
         with self._lock:
@@ -115,6 +132,7 @@ class JobDirectory:
         job = self.job(summary["jobArn"])
         tags = summary.get("tags") or {}
         queue = job.get("queueInfo") or {}
+        map_index, problems = _map_index(tags.get(f"{TAG_PREFIX}map_index", "-1"))
         return JobRow(
             job_arn=job["jobArn"],
             job_name=job["jobName"],
@@ -128,8 +146,9 @@ class JobDirectory:
             dag_id=tags.get(f"{TAG_PREFIX}dag_id", ""),
             run_id=tags.get(f"{TAG_PREFIX}run_id", ""),
             task_id=tags.get(f"{TAG_PREFIX}task_id", ""),
-            map_index=int(tags.get(f"{TAG_PREFIX}map_index", "-1")),
+            map_index=map_index,
             console_url=self._console_url(job["jobArn"]),
+            tag_problems=problems,
         )
 
     def _console_url(self, job_arn: str) -> str:
@@ -141,6 +160,13 @@ class JobDirectory:
         return link.format_link(
             aws_domain=link.get_aws_domain(partition), region_name=region, job_arn=job_arn
         )
+
+
+def _map_index(tag: str) -> tuple[int, list[str]]:
+    try:
+        return int(tag), []
+    except ValueError:
+        return -1, [f"tag {TAG_PREFIX}map_index is not an integer"]
 
 
 def _remember(memory: dict[str, Any], key: str, value: Any) -> None:

@@ -39,6 +39,9 @@ def airflow(
         bundles={"e2e-dags": E2E_DAGS, "example-dags": EXAMPLE_DAGS},
         environment={
             "AIRFLOW_CONN_BRAKET_DEFAULT": e2e_service.connection_uri(),
+            # A second connection, not in [braket] ui_connections: only users who may read it
+            # may list jobs through it on the Braket Jobs page.
+            "AIRFLOW_CONN_PROD_AWS": e2e_service.connection_uri(),
             "AIRFLOW__BRAKET__WAITER_DELAY": "1",
             # The example DAGs wait in the triggerer, as most deployments would run them.
             "AIRFLOW__OPERATORS__DEFAULT_DEFERRABLE": "True",

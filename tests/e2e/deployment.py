@@ -178,6 +178,20 @@ class AirflowDeployment:
             raise ApiError(f"{method} {path}: {error.code} {error.read().decode(errors='replace')}") from None
         return json.loads(raw) if raw else None
 
+    def token_for(self, username: str, role: str) -> str:
+        """A JWT of this deployment's auth manager for a user of ``role`` (viewer, user, op, admin)."""
+        mint = (
+            "import sys\n"
+            "from airflow.api_fastapi.app import create_auth_manager\n"
+            "from airflow.api_fastapi.auth.managers.simple.user import SimpleAuthManagerUser\n"
+            "user = SimpleAuthManagerUser(username=sys.argv[1], role=sys.argv[2])\n"
+            "print(create_auth_manager().generate_jwt(user))\n"
+        )
+        minted = subprocess.run(
+            [sys.executable, "-c", mint, username, role], env=self.env(), check=True, capture_output=True
+        )
+        return minted.stdout.decode().strip().splitlines()[-1]
+
     def _api_ready(self) -> bool:
         try:
             self.api("GET", "/monitor/health")

@@ -134,6 +134,41 @@ def test_json_rows_and_authentication(airflow: AirflowDeployment, vqe_job: dict[
     assert status == 403
 
 
+def test_the_page_asks_the_auth_manager_before_it_uses_a_connection(
+    airflow: AirflowDeployment, vqe_job: dict[str, Any], braket: Any
+) -> None:
+    viewer = {"Authorization": f"Bearer {airflow.token_for('viewer', 'viewer')}"}
+    base = airflow.base_url
+
+    # Airflow's own API refuses a viewer the prod_aws connection, and so does the page...
+    assert fetch(f"{base}/api/v2/connections/prod_aws", viewer)[0] == 403
+    assert fetch(f"{base}/braket/jobs.json?conn_id=prod_aws", viewer)[0] == 403
+    assert fetch(f"{base}/braket/metrics.svg?job={vqe_job['jobArn']}&conn_id=prod_aws", viewer)[0] == 403
+    # ...while an admin may use it.
+    status, body = fetch(f"{base}/braket/jobs.json?conn_id=prod_aws")
+    assert status == 200
+    assert vqe_job["jobArn"] in {row["jobArn"] for row in json.loads(body)}
+    # braket_default is in [braket] ui_connections: the viewer sees the jobs of the DAGs they may read.
+    status, body = fetch(f"{base}/braket/jobs.json", viewer)
+    assert status == 200
+    assert vqe_job["jobArn"] in {row["jobArn"] for row in json.loads(body)}
+    # A connection nobody defined is a 404, never the api-server's own AWS credentials.
+    assert fetch(f"{base}/braket/jobs.json?conn_id=nobody_defined_this")[0] == 404
+    unknown_job = vqe_job["jobArn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    assert fetch(f"{base}/braket/metrics.svg?job={unknown_job}")[0] == 404
+
+    # One job with a malformed airflow:* tag is shown as such, not a 500 for everyone.
+    braket.tag_resource(resourceArn=vqe_job["jobArn"], tags={"airflow:map_index": "notanint"})
+    try:
+        status, body = fetch(f"{base}/braket/jobs.json")
+        assert status == 200
+        row = {row["jobArn"]: row for row in json.loads(body)}[vqe_job["jobArn"]]
+        assert row["tagProblems"] == ["tag airflow:map_index is not an integer"]
+        assert fetch(f"{base}/braket/jobs")[0] == 200
+    finally:
+        braket.tag_resource(resourceArn=vqe_job["jobArn"], tags={"airflow:map_index": "-1"})
+
+
 def test_the_page_is_in_the_airflow_ui_menu(airflow: AirflowDeployment, browser: Any) -> None:
     from airflow import __version__
     from packaging.version import Version

@@ -58,3 +58,19 @@ def test_rows_are_airflow_jobs_of_readable_dags_with_links_and_plots() -> None:
     assert b"<svg" in svg
     assert b"loss" in svg
     assert directory.metrics_svg(hidden["jobArn"]) is None  # it logged no metrics
+
+
+def test_a_malformed_tag_is_shown_as_such_and_an_unknown_job_is_none() -> None:
+    hook = BraketHook()
+    dag_id = f"odd_{uuid.uuid4().hex[:6]}"
+    odd = start_job(hook, "ok", tags={**airflow_tags(dag_id, 0), "airflow:map_index": "notanint"})
+    wait_for(hook.conn, odd["jobArn"])
+
+    directory = JobDirectory(hook)
+    (row,) = directory.rows({dag_id})
+
+    assert row.map_index == -1
+    assert row.tag_problems == ["tag airflow:map_index is not an integer"]
+    unknown = odd["jobArn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    assert directory.job_or_none(unknown) is None
+    assert directory.job_or_none("arn:aws:braket:us-east-1:123456789012:device/not-a-job") is None
