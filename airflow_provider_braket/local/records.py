@@ -8,13 +8,16 @@ import base64
 import binascii
 import hashlib
 import json
+import logging
 import sqlite3
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 
 from airflow_provider_braket.jobs.models import parse_timestamp
 
+log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 _COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
 
 
@@ -29,6 +32,18 @@ class SearchFilter(Protocol):
 
     @property
     def values(self) -> list[str]: ...
+
+
+def readable(rows: Iterable[sqlite3.Row], convert: Callable[[sqlite3.Row], _T], what: str) -> list[_T]:
+    """Rows converted to records; a row that cannot be read (damaged by hand or by a disk) is
+    logged and skipped, so one bad record never stops a listing or a start."""
+    records = []
+    for row in rows:
+        try:
+            records.append(convert(row))
+        except (ValueError, TypeError, KeyError) as error:
+            log.warning("skipped an unreadable %s record (%s): %s", what, row[0], type(error).__name__)
+    return records
 
 
 def request_fingerprint(request: Mapping[str, Any]) -> str:

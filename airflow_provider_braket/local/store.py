@@ -23,6 +23,7 @@ from airflow_provider_braket.local.records import (
     filter_clauses,
     keyset_search,
     open_database,
+    readable,
 )
 
 MAX_EVENTS = 20
@@ -203,7 +204,7 @@ class JobStore:
             rows = self._db.execute(
                 f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid", wanted
             ).fetchall()
-        return [_record(row) for row in rows]
+        return readable(rows, _record, "job")
 
     def ended_job_ids(self, before_ms: int) -> set[str]:
         """Ids of the jobs that ended before ``before_ms`` (epoch milliseconds)."""
@@ -227,7 +228,7 @@ class JobStore:
         where = filter_clauses(filters, _COLUMNS)
         with self._lock:
             rows, token = keyset_search(self._db, "jobs", "job_arn", where, limit, next_token)
-        return [_record(row) for row in rows], token
+        return readable(rows, _record, "job"), token
 
     # -- writes ------------------------------------------------------------------------------
 

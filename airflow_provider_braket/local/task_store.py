@@ -19,6 +19,7 @@ from airflow_provider_braket.local.records import (
     filter_clauses,
     keyset_search,
     open_database,
+    readable,
 )
 from airflow_provider_braket.local.store import iso
 from airflow_provider_braket.local.task_models import SearchQuantumTasksFilter
@@ -148,7 +149,7 @@ class TaskStore:
             params = [*wanted, job_arn]
         with self._lock:
             rows = self._db.execute(sql + " ORDER BY created_at, rowid", params).fetchall()
-        return [_record(row) for row in rows]
+        return readable(rows, _record, "quantum task")
 
     def search(
         self, filters: Sequence[SearchQuantumTasksFilter], limit: int, next_token: str | None
@@ -157,7 +158,7 @@ class TaskStore:
         where = filter_clauses(filters, _COLUMNS)
         with self._lock:
             rows, token = keyset_search(self._db, "quantum_tasks", "task_arn", where, limit, next_token)
-        return [_record(row) for row in rows], token
+        return readable(rows, _record, "quantum task"), token
 
     def insert(self, record: TaskRecord) -> None:
         values = {

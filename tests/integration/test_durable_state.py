@@ -187,3 +187,30 @@ def test_a_journal_of_an_older_version_is_migrated_and_deleted(own_service: Loca
     assert own_service.client("s3").get_object(Bucket="legacy-bucket", Key="kept.txt")["Body"].read() == (
         b"from the old journal"
     )
+
+
+def test_a_damaged_job_or_task_record_costs_only_itself(own_service: LocalServiceProcess) -> None:
+    import sqlite3
+
+    from helpers import job_request, upload_script, wait_for
+
+    own_service.start()
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    kept = wait_for(braket, braket.create_job(**job_request(script, "behaviours"))["jobArn"])
+    damaged = wait_for(braket, braket.create_job(**job_request(script, "behaviours"))["jobArn"])
+    own_service.kill()
+    with sqlite3.connect(own_service.data_dir / "jobs.sqlite3") as database:
+        # As a hand edit or a bad disk might leave it: unreadable JSON, and a job said to be running.
+        database.execute(
+            "UPDATE jobs SET request = '{not json', status = 'RUNNING' WHERE job_arn = ?",
+            (damaged["jobArn"],),
+        )
+
+    own_service.start()
+
+    braket = own_service.client("braket")
+    listed = [job["jobArn"] for job in braket.search_jobs(filters=[])["jobs"]]
+    assert listed == [kept["jobArn"]]
+    assert braket.get_job(jobArn=kept["jobArn"])["status"] == "COMPLETED"
+    assert "skipped an unreadable job record" in own_service.log_path.read_text()
