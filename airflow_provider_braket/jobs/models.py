@@ -185,8 +185,11 @@ def check_filter_values(name: str, operator: str, values: list[str]) -> None:
     if name == "createdAt":
         if operator == "CONTAINS":
             raise ValueError("createdAt does not support operator CONTAINS")
-        for value in values:
-            parse_timestamp(value)
+        for index, value in enumerate(values):
+            try:
+                parse_timestamp(value)
+            except ValueError as error:
+                raise ValueError(f"createdAt values[{index}] {error}") from None
 
 
 class SearchJobsRequest(_WireModel):
@@ -229,7 +232,7 @@ def parse_timestamp(value: str) -> datetime:
     try:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO-8601 timestamp or epoch seconds") from None
+        raise ValueError("is not an ISO-8601 timestamp or epoch seconds") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 

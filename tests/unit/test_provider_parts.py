@@ -323,6 +323,7 @@ def test_provider_info_names_what_exists() -> None:
         "default_bucket",
         "log_requests_per_second",
         "min_deferral_seconds",
+        "ui_connections",
     }
 
 
