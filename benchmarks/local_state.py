@@ -36,9 +36,9 @@ def client(service: LocalServiceProcess) -> Any:
 
 
 def put_latency(s3: Any, count: int) -> list[float]:
-    body = os.urandom(1024)
     timings = []
     for index in range(count):
+        body = os.urandom(1024)  # distinct bodies: no two objects share a blob
         started = time.perf_counter()
         s3.put_object(Bucket=BUCKET, Key=f"small/{index}", Body=body)
         timings.append((time.perf_counter() - started) * 1000)

@@ -33,6 +33,7 @@ SERVICE_KEY = "braket_local.service"
 BODY_KEY = "braket_local.body"
 REGION_KEY = "braket_local.region"
 
+DIRECT_SERVICES = frozenset({"s3", "logs", "iam", "sts", "ecr"})
 _READ_PREFIXES = ("Get", "List", "Describe", "Filter", "Head", "Test", "Start", "Stop")
 _CHUNK = 1 << 20
 
@@ -62,6 +63,7 @@ class PersistentMoto:
 
     def __init__(self, app: WsgiApp, store: StateStore, account_id: str, region: str) -> None:
         self._app = app
+        self._backend_apps: dict[str, WsgiApp] = {}
         self._store = store
         self._account = account_id
         self._region = region
@@ -80,8 +82,9 @@ class PersistentMoto:
             for name, value in environ.items()
             if name.startswith("HTTP_")
         }
+        app = self._app_for(service)
         if not service or not is_write(service, environ["REQUEST_METHOD"], headers, body):
-            return self._app(environ, start_response)
+            return app(environ, start_response)
         region = environ.get(REGION_KEY) or scope.get(REGION_KEY) or self._region
         captured: list[Any] = []
 
@@ -90,7 +93,7 @@ class PersistentMoto:
             return lambda data: None
 
         with self._lock:
-            result = self._app(environ, capture)
+            result = app(environ, capture)
             try:
                 answer = b"".join(result)
             finally:
@@ -106,6 +109,22 @@ class PersistentMoto:
                     return [b"the local service could not persist this write; retry it"]
         start_response(captured[0], captured[1])
         return [answer]
+
+    def _app_for(self, service: str | None) -> WsgiApp:
+        """Moto's application of a service we already know from the signature.
+
+        Moto's own dispatcher works the service out again from the host and headers for every
+        request (2 ms, under a global lock); a request signed for a service we serve goes
+        straight to that service's application.
+        """
+        if service is None or service not in DIRECT_SERVICES:
+            return self._app
+        app = self._backend_apps.get(service)
+        if app is None:
+            from moto.moto_server.werkzeug_app import create_backend_app
+
+            app = self._backend_apps.setdefault(service, create_backend_app(service))  # type: ignore[arg-type]
+        return app
 
     def put_object(self, bucket: str, key: str, body: bytes, content_type: str) -> None:
         """Put an object into S3 in-process (no HTTP, no signature), stored like any other write."""

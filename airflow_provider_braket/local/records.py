@@ -57,8 +57,9 @@ def open_database(path: Path, schema: str) -> sqlite3.Connection:
     database = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
     database.row_factory = sqlite3.Row
     database.execute("PRAGMA journal_mode=WAL")
-    # Every acknowledged change is on disk: an fsync per commit (docs/local-service.md, Durability).
-    database.execute("PRAGMA synchronous=FULL")
+    # WAL with NORMAL: a commit survives a kill -9 of the service at any instant; after a power
+    # loss the last status changes may be rolled back (never torn). docs/local-service.md, Durability.
+    database.execute("PRAGMA synchronous=NORMAL")
     database.executescript(schema)
     return database
 
