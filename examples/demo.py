@@ -13,12 +13,13 @@ import argparse
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.local.process import LocalServiceProcess
+from airflow_provider_braket.local.process import LocalServiceProcess, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
@@ -46,17 +47,31 @@ def airflow(*args: str, env: dict[str, str], log: Path) -> int:
         )
 
 
+def usable_port(wanted: int) -> int:
+    """``wanted`` if nothing listens there, else a free port (said so: ``make demo PORT=...``)."""
+    with socket.socket() as probe:
+        try:
+            probe.bind(("127.0.0.1", wanted))
+            return wanted
+        except OSError:
+            pass
+    port = free_port()
+    print(f"port {wanted} is taken; the local service uses port {port} (choose one: make demo PORT=...)")
+    return port
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8975)
     parser.add_argument("--data-dir", type=Path, default=Path(".demo"))
     args = parser.parse_args()
 
+    port = usable_port(args.port)
     root = args.data_dir.resolve()
     root.mkdir(parents=True, exist_ok=True)
     log = root / "airflow-dags-test.log"
     log.write_text("")
-    with LocalServiceProcess(root / "braket-local", port=args.port) as service:
+    with LocalServiceProcess(root / "braket-local", port=port) as service:
         print(f"local Braket service ready at {service.endpoint} (data in {root / 'braket-local'})")
         env = airflow_environment(root / "airflow", service.connection_uri())
         if airflow("db", "migrate", env=env, log=log) != 0:
