@@ -8,10 +8,15 @@ hook loads when a task runs.
 
 from __future__ import annotations
 
+import ipaddress
+import socket
+from urllib.parse import urlsplit
+
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 DEFAULT_CONN_ID = "braket_default"
+ENDPOINT_CHECK_SECONDS = 5.0
 # What botocore's standard retry mode treats as passing (its throttling and transient lists); a
 # waiter that still sees one after botocore gave up waits longer instead of failing the task.
 TRANSIENT_ERROR_CODES = frozenset(
@@ -46,3 +51,35 @@ def is_transient_error(error: BaseException) -> bool:
             504,
         )
     return isinstance(error, BotocoreConnectionError | HTTPClientError | TimeoutError)
+
+
+def unreachable_endpoint(endpoint_url: str | None, timeout: float = ENDPOINT_CHECK_SECONDS) -> str | None:
+    """Why a custom endpoint (the local service, a VPC endpoint) cannot be reached, or None.
+
+    botocore would retry a refused or silent endpoint for about a minute before saying so; one
+    TCP connect says it in seconds. AWS's own endpoints (no ``endpoint_url``) are not checked.
+    """
+    if not endpoint_url:
+        return None
+    parsed = urlsplit(endpoint_url)
+    host = parsed.hostname or ""
+    port = parsed.port or (443 if parsed.scheme == "https" else 80)
+    try:
+        socket.create_connection((host, port), timeout=timeout).close()
+    except OSError as error:
+        reason = f"cannot reach the Braket endpoint {endpoint_url} ({error.strerror or error})"
+        if _is_loopback(host):
+            reason += (
+                f"; is the local Braket service running? Start it with: braket-local serve --port {port}"
+            )
+        return reason
+    return None
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False

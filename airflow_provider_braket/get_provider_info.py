@@ -25,7 +25,12 @@ def get_provider_info() -> dict[str, Any]:
             }
         ],
         "hooks": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.hooks.braket"]}],
-        "operators": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.operators.braket"]}],
+        "operators": [
+            {
+                "integration-name": INTEGRATION,
+                "python-modules": [f"{PACKAGE}.operators.braket", f"{PACKAGE}.operators.cancel"],
+            }
+        ],
         "sensors": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.sensors.braket"]}],
         "triggers": [{"integration-name": INTEGRATION, "python-modules": [f"{PACKAGE}.triggers.braket"]}],
         "extra-links": [

@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import conf
+from airflow.providers.common.compat.sdk import AirflowException, conf
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID
-from airflow_provider_braket.jobs.results import results_key
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, unreachable_endpoint
+from airflow_provider_braket.jobs.metrics import latest_values, metric_series
+from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
 from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
 
 if TYPE_CHECKING:
@@ -74,6 +75,32 @@ class BraketTaskMixin:
             "botocore_config": self.botocore_config,
         }
 
+    def check_endpoint(self) -> None:
+        """Fail at once, naming the endpoint (and how to start the local service), if the
+        connection's custom endpoint does not answer; a task would otherwise retry for a minute."""
+        reason = unreachable_endpoint(self.hook.conn_config.get_service_endpoint_url(service_name="braket"))
+        if reason:
+            raise AirflowException(f"Airflow connection {self.aws_conn_id!r}: {reason}")
+
+    def reserve_links(self, context: Context, links: Sequence[type[BaseAwsLink]]) -> None:
+        """Empty link XComs at the start of a try: Airflow reads every link's XCom when a task
+        ends, and an absent one is logged at error level (``XCom not found``) although a task
+        that failed before creating a job has, rightly, no link."""
+        ti = context.get("ti")
+        if ti is None or not self.do_xcom_push:  # type: ignore[attr-defined]
+            return
+        for link in links:
+            ti.xcom_push(key=link.key, value={})
+
+    def start_log_cursor(self, context: Context, job_arn: str) -> None:
+        """Write the trigger's log cursor before deferring, so that the trigger finds one (an
+        absent XCom is logged at error level) and forwards the job's log lines from the start."""
+        from airflow_provider_braket.triggers.braket import LOG_CURSOR_XCOM_KEY
+
+        ti = context.get("ti")
+        if ti is not None:
+            ti.xcom_push(key=LOG_CURSOR_XCOM_KEY, value={"jobArn": job_arn, "positions": {}})
+
     def persist_links(self, context: Context, links: Sequence[type[BaseAwsLink]], **fields: str) -> None:
         """Store what the console links of this task need (region, partition, job) in XCom."""
         for link in links:
@@ -109,3 +136,29 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
         "outputS3Path": job["outputDataConfig"]["s3Path"],
         "resultsUri": results_key(job["outputDataConfig"]["s3Path"]),
     }
+
+
+def completed_job_outcome(
+    hook: BraketHook,
+    job: dict[str, Any],
+    log: Any,
+    allow_pickle: bool = False,
+    max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
+) -> dict[str, Any]:
+    """What the operator and the sensor return for an ended job: its summary with results,
+    metrics and metricSeries; a FAILED or CANCELLED job raises with its failureReason."""
+    if job["status"] != "COMPLETED":
+        raise AirflowException(
+            f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
+        )
+    summary = job_summary(job)
+    try:
+        summary["results"] = hook.get_results(job, allow_pickle=allow_pickle, max_bytes=max_results_bytes)
+    except ResultsTooLargeError as error:
+        summary["resultsOmitted"] = f"{error}; read it from {summary['resultsUri']}"
+        log.warning("Results of %s not put in XCom: %s", job["jobArn"], summary["resultsOmitted"])
+    records = hook.get_metrics(job["jobName"], job["jobArn"])
+    summary["metrics"] = latest_values(records)
+    summary["metricSeries"] = metric_series(records)
+    log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
+    return summary

@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
+from airflow.providers.common.compat.sdk import AirflowException
 from botocore.config import Config
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, NoRegionError
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
@@ -93,16 +94,41 @@ class BraketHook(AwsBaseHook):
             config = config.merge(Config(retries=DEFAULT_RETRIES))
         return config
 
+    def get_client_type(
+        self, region_name: str | None = None, config: Config | None = None, deferrable: bool = False
+    ) -> Any:
+        try:
+            return super().get_client_type(region_name=region_name, config=config, deferrable=deferrable)
+        except NoRegionError:
+            raise AirflowException(self._no_region_message()) from None
+
+    def _no_region_message(self) -> str:
+        """botocore's "You must specify a region", saying which connection and what to do."""
+        name = self.aws_conn_id
+        if name and not self.conn_config:  # the wrapper of a connection that was not found is falsy
+            variable = f"AIRFLOW_CONN_{name.upper()}"
+            return (
+                f"No AWS region for Braket: the Airflow connection {name!r} does not exist. Create it "
+                f"(in the UI, or as {variable}) with region_name in its extra, or pass region_name=."
+            )
+        return (
+            f"No AWS region for Braket: the Airflow connection {name!r} has no region_name in its "
+            "extra and none was passed; set one of them (or AWS_DEFAULT_REGION)."
+        )
+
     # -- other services behind the same connection ------------------------------------------
 
     def _service_client(self, service: str) -> Any:
         wrapper: AwsConnectionWrapper = self.conn_config
-        return self.get_session(region_name=self.region_name).client(
-            service,
-            endpoint_url=wrapper.get_service_endpoint_url(service_name=service),
-            config=self._get_config(),
-            verify=self.verify,
-        )
+        try:
+            return self.get_session(region_name=self.region_name).client(
+                service,
+                endpoint_url=wrapper.get_service_endpoint_url(service_name=service),
+                config=self._get_config(),
+                verify=self.verify,
+            )
+        except NoRegionError:
+            raise AirflowException(self._no_region_message()) from None
 
     def _async_client(self, service: str) -> Any:
         session = self.get_session(region_name=self.region_name, deferrable=True)

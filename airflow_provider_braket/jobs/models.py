@@ -272,7 +272,14 @@ def describe_validation_error(error: ValidationError) -> RequestValidationError:
         rule = item["msg"].removeprefix("Value error, ")
         if item["type"] == "literal_error" and len(str(item.get("ctx", {}).get("expected", ""))) > 200:
             rule = f"Input should be one of the {len(INSTANCE_TYPES)} ml.* instance types of the Braket API"
-        problems.append((_field_path(loc), f"{rule} (got {_kind_of(item.get('input'))})"))
+        path = _field_path(loc)
+        problem = f"{rule} (got {_kind_of(item.get('input'))})"
+        if path.startswith("hyperParameters[") and item["type"] == "string_too_long":
+            problem += (
+                "; hyperparameters are for small values: pass large data as input_data (a file "
+                "the job reads from AMZN_BRAKET_INPUT_DIR)"
+            )
+        problems.append((path, problem))
     count = len(problems)
     detail = "; ".join(f"{path}: {rule}" for path, rule in problems)
     return RequestValidationError(

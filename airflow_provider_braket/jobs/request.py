@@ -9,10 +9,12 @@ model before anything is uploaded or created. Errors name the argument the user 
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_braket.jobs.local_devices import check_local_device
 from airflow_provider_braket.jobs.models import (
     MAX_HYPERPARAMETERS,
     CreateJobRequest,
@@ -127,6 +129,7 @@ class HybridJobSpec:
 
     def validate(self) -> CreateJobRequest:
         """Check the request this spec makes, with stand-ins for what needs AWS to look up."""
+        check_local_device(self.device)
         location = JobLocation(PLACEHOLDER_BUCKET, self.job_name, "0")
         request = self.request(location, self.role_arn or PLACEHOLDER_ROLE_ARN, client_token="validation")
         return validate_for_arguments(request)
@@ -151,9 +154,18 @@ def argument_for(field_path: str) -> str:
 
 
 def to_api_dict(value: Any, argument: str) -> dict[str, Any]:
-    """Accept an API-shaped dict or the SDK's config dataclass (``braket.jobs.config``)."""
+    """Accept an API-shaped dict, the SDK's config dataclass (``braket.jobs.config``), or a JSON
+    object as a string (what Jinja renders a dict to, unless the DAG renders native objects)."""
     if value is None:
         return {}
+    if isinstance(value, str):
+        try:
+            value = json.loads(value)
+        except ValueError:
+            raise RequestValidationError(
+                f"{argument}: a string must be a JSON object (a rendered template); this one is not JSON",
+                [(argument, "must be a dict, a braket.jobs.config object or a JSON object")],
+            ) from None
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return {k: v for k, v in dataclasses.asdict(value).items() if v is not None}
     if isinstance(value, dict):

@@ -64,8 +64,9 @@ def check_entry_point(source: Path, entry_point: str | None) -> str:
     module, _, function = entry_point.partition(":")
     module_file = _module_file(source.parent, module)
     if module_file is None or not _inside(module_file, source):
+        hint = _dotted_hint(source, module, function)
         raise RequestValidationError(
-            f"entry_point: module {module!r} is not found in source_module {source.name!r}",
+            f"entry_point: module {module!r} is not found in source_module {source.name!r}{hint}",
             [("entry_point", f"module {module!r} must be a .py file or package inside {source.name!r}")],
         )
     if function and function not in _top_level_names(module_file):
@@ -74,6 +75,21 @@ def check_entry_point(source: Path, entry_point: str | None) -> str:
             [("entry_point", f"function {function!r} must exist in {module!r}")],
         )
     return entry_point
+
+
+def _dotted_hint(source: Path, module: str, function: str) -> str:
+    """For a folder source: the entry point written with the folder's name, if that one exists.
+
+    As in the SDK, the entry point is a module path from the folder's parent, so a module inside
+    the folder is ``<folder>.<module>``.
+    """
+    if not source.is_dir() or module.startswith(f"{source.name}."):
+        return ""
+    dotted = f"{source.name}.{module}"
+    if _module_file(source.parent, dotted) is None:
+        return ""
+    suggestion = f"{dotted}:{function}" if function else dotted
+    return f"; did you mean entry_point={suggestion!r}? (a module inside the folder is named from its parent)"
 
 
 def _module_file(root: Path, module: str) -> Path | None:

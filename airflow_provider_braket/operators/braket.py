@@ -20,7 +20,6 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
-from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import Backoff, JobProgress, created_epoch, is_terminal, wants_logs
 from airflow_provider_braket.jobs.request import (
@@ -32,7 +31,7 @@ from airflow_provider_braket.jobs.request import (
     normalize_input_data,
     to_api_dict,
 )
-from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError
+from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
@@ -43,7 +42,7 @@ from airflow_provider_braket.submission import (
     error_code,
     is_worth_resubmitting,
 )
-from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
+from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary
 from airflow_provider_braket.triggers.braket import JobStatusTrigger, ResubmitTrigger
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT, TaskDeferralTimeout
 
@@ -122,16 +121,37 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param botocore_config: botocore client configuration as a dict.
     """
 
+    # Everything a DAG could compute upstream (Jinja or XCom); dicts become the SDK's config
+    # objects' API form when the task runs.
     template_fields: Sequence[str] = (
         "device",
         "source_module",
         "entry_point",
+        "image_uri",
         "job_name",
         "hyperparameters",
         "input_data",
+        "instance_config",
+        "checkpoint_config",
+        "output_data_config",
+        "stopping_condition",
+        "role_arn",
         "tags",
+        "reservation_arn",
+        "create_job_kwargs",
+        "aws_conn_id",
+        "region_name",
     )
-    template_fields_renderers = {"hyperparameters": "json", "tags": "json", "input_data": "json"}
+    template_fields_renderers = {
+        "hyperparameters": "json",
+        "tags": "json",
+        "input_data": "json",
+        "instance_config": "json",
+        "checkpoint_config": "json",
+        "output_data_config": "json",
+        "stopping_condition": "json",
+        "create_job_kwargs": "json",
+    }
     operator_extra_links = (BraketJobLink(), BraketJobLogsLink())
     ui_color = "#a166ff"
 
@@ -235,10 +255,14 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
         identity = TaskIdentity.from_context(context, self.task_id)
+        if not submit.refusals:
+            self.reserve_links(context, [BraketJobLink, BraketJobLogsLink])
         try:
             spec, source, local_channels = self._checked_spec(context, submit.timestamp, identity)
         except RequestValidationError as error:
             raise AirflowFailException(str(error)) from error
+        if not submit.refusals:
+            self.check_endpoint()
         try:
             # A resubmission of this try needs no search: its client token already finds a job
             # that a refused-looking CreateJob did create.
@@ -424,6 +448,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         if self.deferrable:
             job = self.hook.get_job(job_arn)
             if not is_terminal(job):
+                self.start_log_cursor(context, job_arn)
                 self._defer(job, self._execution_deadline(context))
             return self._finish(job)
         return self._finish(self._wait(job_arn, job_name))
@@ -520,66 +545,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _finish(self, job: dict[str, Any]) -> dict[str, Any]:
         self.job_arn_to_cancel = None
-        if job["status"] != "COMPLETED":
-            raise AirflowException(
-                f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
-            )
-        summary = job_summary(job)
-        try:
-            summary["results"] = self.hook.get_results(
-                job, allow_pickle=self.allow_pickle, max_bytes=self.max_results_bytes
-            )
-        except ResultsTooLargeError as error:
-            summary["resultsOmitted"] = f"{error}; read it from {summary['resultsUri']}"
-            self.log.warning("Results of %s not put in XCom: %s", job["jobArn"], summary["resultsOmitted"])
-        records = self.hook.get_metrics(job["jobName"], job["jobArn"])
-        summary["metrics"] = latest_values(records)
-        summary["metricSeries"] = metric_series(records)
-        self.log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
-        return summary
-
-
-class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
-    """
-    Cancel a hybrid job; return its cancellation status (or the status it had already ended in).
-
-    :param job_arn: The job to cancel (templated).
-    :param wait_for_completion: Wait until the job is CANCELLED or otherwise ended (default True).
-    :param waiter_delay: Seconds between two status checks while waiting.
-    :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
-    :param region_name: AWS region, if not the connection's.
-    :param verify: Whether to verify SSL certificates.
-    :param botocore_config: botocore client configuration as a dict.
-    """
-
-    template_fields: Sequence[str] = ("job_arn",)
-
-    def __init__(
-        self,
-        *,
-        job_arn: str,
-        wait_for_completion: bool = True,
-        waiter_delay: float | None = None,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
-        self.job_arn = job_arn
-        self.wait_for_completion = wait_for_completion
-        self.waiter_delay = waiter_delay if waiter_delay is not None else _default_waiter_delay()
-        self.cancel_on_kill = False
-
-    def execute(self, context: Context) -> str:
-        status = self.hook.cancel_job(self.job_arn)
-        while self.wait_for_completion and status == "CANCELLING":
-            time.sleep(self.waiter_delay)
-            status = self.hook.get_job(self.job_arn, queue_info=False)["status"]
-        self.log.info("Hybrid job %s: %s.", self.job_arn, status)
-        return status
+        return completed_job_outcome(self.hook, job, self.log, self.allow_pickle, self.max_results_bytes)
 
 
 def _dag_folders(context: Context) -> list[Path]:
@@ -594,3 +560,9 @@ def _masked(hyperparameters: dict[str, str]) -> dict[str, str]:
     for name, value in hyperparameters.items():
         mask_secret(value, name)
     return hyperparameters
+
+
+# Defined in its own module; importable from here as the design card names it.
+from airflow_provider_braket.operators.cancel import CancelHybridJobOperator  # noqa: E402
+
+__all__ = ["CancelHybridJobOperator", "CreateHybridJobOperator"]

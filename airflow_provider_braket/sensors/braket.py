@@ -11,8 +11,9 @@ from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOper
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.progress import JobProgress, created_epoch, is_terminal
+from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
-from airflow_provider_braket.tasks import BraketTaskMixin, job_summary
+from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
 
 if TYPE_CHECKING:
@@ -23,7 +24,8 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
     """
     Wait until a hybrid job ends; succeed if it COMPLETED, fail with its failureReason otherwise.
 
-    Returns to XCom ``{"jobArn", "jobName", "status", "billableDuration", "outputS3Path", ...}``.
+    Returns to XCom what :class:`CreateHybridJobOperator` returns for the same job (results,
+    metrics, metricSeries, ...), so fire-and-forget then sense loses nothing.
     Throttling and lost connections only delay a poke. When the task is killed (in a worker, or
     by a user while deferred) the job is cancelled unless ``cancel_on_kill`` is False; a sensor
     timeout fails the task and leaves the job alone.
@@ -32,13 +34,15 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
     :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param cancel_on_kill: Cancel the job when the task is killed (default True).
     :param forward_logs: Copy the job's log lines into the task log while deferred (default False).
+    :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
+    :param max_results_bytes: The largest results.json read into XCom (default 1 MiB).
     :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
     :param botocore_config: botocore client configuration as a dict.
     """
 
-    template_fields: Sequence[str] = ("job_arn",)
+    template_fields: Sequence[str] = ("job_arn", "aws_conn_id", "region_name")
     operator_extra_links = (BraketJobLink(),)
     ui_color = "#a166ff"
 
@@ -49,6 +53,8 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         cancel_on_kill: bool = True,
         forward_logs: bool = False,
+        allow_pickle: bool = False,
+        max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -62,9 +68,12 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
         self.deferrable = deferrable
         self.cancel_on_kill = cancel_on_kill
         self.forward_logs = forward_logs
+        self.allow_pickle = allow_pickle
+        self.max_results_bytes = max_results_bytes
         self._progress = JobProgress()
 
     def execute(self, context: Context) -> Any:
+        self.check_endpoint()
         self.job_arn_to_cancel = self.job_arn
         self.persist_links(context, [BraketJobLink], job_arn=self.job_arn)
         if not self.deferrable:
@@ -73,6 +82,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
         if is_terminal(job):
             return self._outcome(job)
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
+        self.start_log_cursor(context, self.job_arn)
         self.defer(
             trigger=JobStatusTrigger(
                 job_arn=self.job_arn,
@@ -123,8 +133,4 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
 
     def _outcome(self, job: dict[str, Any]) -> dict[str, Any]:
         self.job_arn_to_cancel = None
-        if job["status"] != "COMPLETED":
-            raise AirflowException(
-                f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
-            )
-        return job_summary(job)
+        return completed_job_outcome(self.hook, job, self.log, self.allow_pickle, self.max_results_bytes)

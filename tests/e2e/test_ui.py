@@ -169,6 +169,24 @@ def test_the_page_asks_the_auth_manager_before_it_uses_a_connection(
         braket.tag_resource(resourceArn=vqe_job["jobArn"], tags={"airflow:map_index": "-1"})
 
 
+@pytest.mark.parametrize("mode", ["print-hyperparameters", "fail"])
+def test_deployed_task_logs_mask_secrets_and_hold_no_false_errors(
+    airflow: AirflowDeployment, mode: str
+) -> None:
+    import uuid
+
+    password = f"pw-{uuid.uuid4().hex}"
+    run_id = airflow.trigger("e2e_task_log", {"mode": mode, "password": password})
+    expected = "success" if mode == "print-hyperparameters" else "failed"
+    assert airflow.wait_for_run("e2e_task_log", run_id, timeout=180) == expected
+
+    log = airflow.task_log("e2e_task_log", run_id, "job", try_number=1)
+    assert "XCom not found" not in log
+    assert password not in log
+    if mode == "print-hyperparameters":
+        assert '"db_password": "***"' in log
+
+
 def test_the_page_is_in_the_airflow_ui_menu(airflow: AirflowDeployment, browser: Any) -> None:
     from airflow import __version__
     from packaging.version import Version

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import threading
+import time
 import uuid
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 import pytest
 from dagrun import forwarded, load, run, states, xcoms
-from helpers import ALGORITHMS_DIR, JOBS_DIR, wait_for
+from helpers import ALGORITHMS_DIR, JOBS_DIR, start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
 from airflow_provider_braket.operators.braket import CreateHybridJobOperator
@@ -36,9 +38,26 @@ def test_job_result_metrics_and_log_lines(deferrable: bool, capfd: pytest.Captur
     assert loss["value"] == pytest.approx([1, 1 / 2, 1 / 3])
     assert job["jobName"].startswith("job-")
     output = capfd.readouterr().out
+    assert "XCom not found" not in output
     # The job's own lines reach the task log, each exactly once.
     for line in ["mode=metrics", *(f"line {n}" for n in range(40))]:
         assert forwarded(output, line) == 1, line
+
+
+def test_every_config_can_come_from_xcom_or_jinja() -> None:
+    bucket = BraketHook().default_bucket()
+
+    dag_run = run(load("test_configs_from_xcom"), run_conf={"bucket": bucket})
+
+    assert states(dag_run)[("job", -1)] == "success"
+    job = BraketHook().get_job(xcoms(dag_run)[("job", -1)]["jobArn"])
+    assert job["instanceConfig"]["instanceType"] == "ml.c5.xlarge"
+    assert job["instanceConfig"]["volumeSizeInGb"] == 40
+    assert job["checkpointConfig"]["s3Uri"] == f"s3://{bucket}/shared-checkpoints/xcom"
+    assert job["outputDataConfig"]["s3Path"] == f"s3://{bucket}/xcom-outputs"
+    assert job["stoppingCondition"]["maxRuntimeInSeconds"] == 600
+    assert job["roleArn"].endswith(":role/service-role/AmazonBraketJobsExecutionRole")
+    assert job["tags"]["run"] == dag_run.run_id
 
 
 def test_results_larger_than_the_limit_stay_in_s3_and_the_xcom_says_where() -> None:
@@ -82,7 +101,11 @@ def test_failed_job_fails_the_task_with_its_reason(
     dag_run = run(load(f"test_job_{mode_of(deferrable)}"), run_conf={"mode": "fail"})
 
     assert states(dag_run) == {("job", -1): "failed"}
-    assert "FAILED: AlgorithmError: ValueError: the algorithm diverged" in capfd.readouterr().out
+    output = capfd.readouterr().out
+    assert "FAILED: AlgorithmError: ValueError: the algorithm diverged" in output
+    # Links and the log cursor are written before Airflow or the trigger reads them: a lookup
+    # that is expected to find nothing must not be an error line in the task log.
+    assert "XCom not found" not in output
 
 
 @pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
@@ -162,14 +185,37 @@ def test_on_kill_in_the_worker_cancels_the_running_job() -> None:
     assert "CANCELLED" in str(failures[0])
 
 
-def test_cancel_operator_cancels_and_waits() -> None:
+@pytest.mark.parametrize("dag_id", ["test_cancel", "test_cancel_deferrable"], ids=["sync", "deferrable"])
+def test_cancel_operator_cancels_and_waits(dag_id: str, capfd: pytest.CaptureFixture[str]) -> None:
     hook = BraketHook()
     job_arn = xcoms(run(load("test_no_wait")))[("job", -1)]["jobArn"]
 
-    dag_run = run(load("test_cancel"), run_conf={"job_arn": job_arn})
+    dag_run = run(load(dag_id), run_conf={"job_arn": job_arn})
 
     assert xcoms(dag_run)[("cancel", -1)] == "CANCELLED"
     assert hook.get_job(job_arn)["status"] == "CANCELLED"
+    if dag_id == "test_cancel_deferrable":
+        assert "Pausing task as DEFERRED" in capfd.readouterr().out
+
+
+def test_cancel_operator_gives_up_after_its_attempts(
+    own_service: Any, monkeypatch: pytest.MonkeyPatch, capfd: pytest.CaptureFixture[str]
+) -> None:
+    # A job whose cancel takes long: it ignores SIGTERM, and SIGKILL comes after a 15 s grace.
+    own_service.extra_args = ["--cancel-grace", "15"]
+    own_service.start()
+    monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", own_service.connection_uri())
+    hook = BraketHook()
+    job = start_job(hook, "sleep-ignoring-sigterm")
+    wait_for(hook.conn, job["jobArn"], ("RUNNING",))
+    time.sleep(2)  # the job has set its SIGTERM handler
+
+    dag_run = run(load("test_cancel_bounded"), run_conf={"job_arn": job["jobArn"]})
+
+    assert states(dag_run) == {("cancel", -1): "failed"}
+    assert "was still CANCELLING after waiter_max_attempts=2" in capfd.readouterr().out
+    assert hook.get_job(job["jobArn"])["status"] == "CANCELLING"
+    assert wait_for(hook.conn, job["jobArn"], timeout=60)["status"] == "CANCELLED"
 
 
 BAD_INPUTS = [
@@ -191,7 +237,50 @@ BAD_INPUTS = [
         "instance_config (instanceConfig.instanceType)",
     ),
     ({"input_data": {"train": "/no/such/folder"}}, "input_data['train']: '/no/such/folder' does not exist"),
+    ({"device": "local:braket/braket.local.qbit"}, "did you mean 'local:braket/braket.local.qubit'?"),
+    ({"hyperparameters": {"weights": "0.1," * 1250}}, "pass large data as input_data"),
+    (
+        {"source_module": str(JOBS_DIR / "algo_pkg"), "entry_point": "run:main"},
+        "did you mean entry_point='algo_pkg.run:main'?",
+    ),
 ]
+
+
+def test_a_missing_connection_is_named_with_the_fix(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    for variable in ("AWS_DEFAULT_REGION", "AWS_REGION", "AWS_CONFIG_FILE"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/nonexistent")
+    operator = CreateHybridJobOperator(
+        task_id="no_conn",
+        device=LOCAL_DEVICE,
+        source_module=str(JOBS_DIR / "behaviours.py"),
+        aws_conn_id="no_such_conn",
+    )
+    with pytest.raises(
+        AirflowException, match=r"connection 'no_such_conn' does not exist.*AIRFLOW_CONN_NO_SUCH_CONN"
+    ):
+        operator.execute({})
+
+
+def test_a_stopped_local_service_fails_fast_saying_how_to_start_it(monkeypatch: pytest.MonkeyPatch) -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    from airflow_provider_braket.local.process import LocalServiceProcess, free_port
+
+    stopped = LocalServiceProcess(Path("/nonexistent"), port=free_port())  # never started
+    monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", stopped.connection_uri())
+    operator = CreateHybridJobOperator(
+        task_id="stopped", device=LOCAL_DEVICE, source_module=str(JOBS_DIR / "behaviours.py")
+    )
+    started = time.monotonic()
+    with pytest.raises(AirflowException) as raised:
+        operator.execute({})
+    assert time.monotonic() - started < 10
+    message = str(raised.value)
+    assert stopped.endpoint in message
+    assert f"braket-local serve --port {stopped.port}" in message
 
 
 @pytest.mark.parametrize(

@@ -137,3 +137,17 @@ def test_sensor_waits_for_an_existing_job(deferrable: bool) -> None:
     wait_for(BraketHook().conn, failing["jobArn"])
     dag_run = run(load(f"test_sensor_{mode}"), run_conf={"job_arn": failing["jobArn"]})
     assert states(dag_run) == {("sensor", -1): "failed"}
+
+
+@pytest.mark.usefixtures("airflow_db")
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
+def test_the_sensor_returns_what_the_operator_returns_for_the_same_job(deferrable: bool) -> None:
+    mode = "deferrable" if deferrable else "sync"
+    created = run(load("test_job_sync"), run_conf={"mode": "metrics"})
+    from_operator = xcoms(created)[("job", -1)]
+    assert from_operator["results"] == {"mode": "metrics"}
+
+    sensed = run(load(f"test_sensor_{mode}"), run_conf={"job_arn": from_operator["jobArn"]})
+
+    assert states(sensed) == {("sensor", -1): "success"}
+    assert xcoms(sensed)[("sensor", -1)] == from_operator

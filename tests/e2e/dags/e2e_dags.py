@@ -45,3 +45,13 @@ with DAG("e2e_sweep", schedule=None, start_date=START, params={"jobs": 12, "tick
     ).expand(
         hyperparameters=[{"mode": "count", "ticks": 3, "point": point} for point in range(12)],
     )
+
+with DAG(
+    "e2e_task_log", schedule=None, start_date=START, params={"mode": "print-hyperparameters", "password": ""}
+):
+    # What a deployed task log shows: masked secrets, and no error lines for lookups that are
+    # expected to find nothing (links and the log cursor of a task that has none yet).
+    job(
+        deferrable=True,
+        hyperparameters={"mode": "{{ params.mode }}", "db_password": "{{ params.password }}"},
+    )

@@ -57,6 +57,16 @@ with DAG("test_package", schedule=None, start_date=START, params={"mode": "packa
 with DAG("test_cancel", schedule=None, start_date=START, params={"job_arn": ""}):
     CancelHybridJobOperator(task_id="cancel", job_arn="{{ params.job_arn }}", waiter_delay=0.5)
 
+with DAG("test_cancel_deferrable", schedule=None, start_date=START, params={"job_arn": ""}):
+    CancelHybridJobOperator(
+        task_id="cancel", job_arn="{{ params.job_arn }}", waiter_delay=0.5, deferrable=True
+    )
+
+with DAG("test_cancel_bounded", schedule=None, start_date=START, params={"job_arn": ""}):
+    CancelHybridJobOperator(
+        task_id="cancel", job_arn="{{ params.job_arn }}", waiter_delay=0.5, waiter_max_attempts=2
+    )
+
 with DAG("test_execution_timeout_sync", schedule=None, start_date=START, params={"mode": "sleep"}):
     job_task(deferrable=False, execution_timeout=timedelta(seconds=6))
 
@@ -65,3 +75,30 @@ with DAG("test_secret_hyperparameter", schedule=None, start_date=START, params={
 
 with DAG("test_big_results", schedule=None, start_date=START, params={"mode": "big-results"}):
     job_task(max_results_bytes=64 * 1024)
+
+with DAG("test_configs_from_xcom", schedule=None, start_date=START, params={"bucket": ""}):
+    from airflow.sdk import task
+
+    @task(multiple_outputs=True)
+    def configs(bucket: str) -> dict:
+        # Every config computed upstream, as a DAG author would (sizes from data, paths from a run).
+        return {
+            "instance_config": {"instanceType": "ml.c5.xlarge", "volumeSizeInGb": 40, "instanceCount": 1},
+            "checkpoint_config": {"s3Uri": f"s3://{bucket}/shared-checkpoints/xcom"},
+            "output_data_config": {"s3Path": f"s3://{bucket}/xcom-outputs"},
+            "stopping_condition": {"maxRuntimeInSeconds": 600},
+            "create_job_kwargs": {"associations": []},
+        }
+
+    computed = configs("{{ params.bucket }}")
+    computed >> job_task(
+        hyperparameters={"mode": "ok"},
+        instance_config=computed["instance_config"],
+        checkpoint_config=computed["checkpoint_config"],
+        output_data_config=computed["output_data_config"],
+        stopping_condition=computed["stopping_condition"],
+        create_job_kwargs=computed["create_job_kwargs"],
+        role_arn="arn:aws:iam::123456789012:role/{{ 'service-role/AmazonBraketJobsExecutionRole' }}",
+        region_name="{{ 'us-east-1' }}",
+        tags={"run": "{{ run_id }}"},
+    )

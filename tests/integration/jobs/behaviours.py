@@ -65,6 +65,11 @@ if mode in ("escape", "escape-then-sleep"):
     if mode == "escape":
         sys.exit(0)
     mode = "sleep"
+if mode == "sleep-ignoring-sigterm":
+    import signal
+
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    mode = "sleep"
 if mode in ("sleep", "spawn", "checkpoint-then-sleep"):
     if mode == "spawn":
         # A grandchild that ignores SIGTERM: cancel must still leave no process behind.

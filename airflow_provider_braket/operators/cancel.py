@@ -1,0 +1,148 @@
+"""CancelHybridJobOperator: cancel a hybrid job and wait, boundedly, until it has ended."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.jobs.progress import created_epoch, is_terminal
+from airflow_provider_braket.links.braket import BraketJobLink
+from airflow_provider_braket.tasks import BraketTaskMixin
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+if TYPE_CHECKING:
+    from airflow.sdk import Context
+
+_T = TypeVar("_T")
+# A cancel is seen within seconds on the local service and within a minute or two on AWS; the
+# first looks come quickly, then at most every waiter_delay.
+FIRST_CHECK_SECONDS = 1.0
+DEFAULT_MAX_ATTEMPTS = 60
+TRANSIENT_ATTEMPTS = 5
+
+
+class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
+    """
+    Cancel a hybrid job; return the status it ended in (``CANCELLED``, or the status it had
+    already ended in), or ``CANCELLING`` without ``wait_for_completion``.
+
+    Throttling, 5xx answers and lost connections are retried; the wait is bounded by
+    ``waiter_max_attempts`` looks, after which the task fails saying the job is still
+    CANCELLING. In deferrable mode the wait happens in the triggerer.
+
+    :param job_arn: The job to cancel (templated).
+    :param wait_for_completion: Wait until the job has ended (default True).
+    :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
+    :param waiter_delay: Longest time between two looks at the job. Default: ``[braket]
+        waiter_delay``; the first looks come sooner (1 s, then doubling).
+    :param waiter_max_attempts: Looks before giving up (default 60).
+    :param aws_conn_id: Airflow connection, ``braket_default`` unless given (templated).
+    :param region_name: AWS region, if not the connection's (templated).
+    :param verify: Whether to verify SSL certificates.
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    template_fields: Sequence[str] = ("job_arn", "aws_conn_id", "region_name")
+    operator_extra_links = (BraketJobLink(),)
+
+    def __init__(
+        self,
+        *,
+        job_arn: str,
+        wait_for_completion: bool = True,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
+        waiter_delay: float | None = None,
+        waiter_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
+        self.job_arn = job_arn
+        self.wait_for_completion = wait_for_completion
+        self.deferrable = deferrable
+        self.waiter_delay = (
+            waiter_delay
+            if waiter_delay is not None
+            else conf.getfloat("braket", "waiter_delay", fallback=30.0)
+        )
+        self.waiter_max_attempts = waiter_max_attempts
+        # Cancelling is this task's purpose; being killed must not "cancel" anything else.
+        self.cancel_on_kill = False
+
+    def execute(self, context: Context) -> str:
+        self.check_endpoint()
+        self.persist_links(context, [BraketJobLink], job_arn=self.job_arn)
+        status = self._retrying(lambda: self.hook.cancel_job(self.job_arn))
+        if not self.wait_for_completion or status != "CANCELLING":
+            return status
+        if self.deferrable:
+            self._defer()
+        return self._wait()
+
+    def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
+        """Resume after the trigger fired: the job has ended, or the wait ran out."""
+        if event["status"] == "timeout":
+            raise AirflowException(self._still_cancelling())
+        if event["status"] == "error":
+            raise AirflowException(f"Could not watch hybrid job {self.job_arn}: {event.get('message')}")
+        self.log.info("Hybrid job %s: %s.", self.job_arn, event["status"])
+        return str(event["status"])
+
+    def _wait(self) -> str:
+        delay = FIRST_CHECK_SECONDS
+        for _ in range(self.waiter_max_attempts):
+            time.sleep(min(delay, self.waiter_delay))
+            delay *= 2
+            job = self._retrying(lambda: self.hook.get_job(self.job_arn, queue_info=False))
+            if is_terminal(job):
+                self.log.info("Hybrid job %s: %s.", self.job_arn, job["status"])
+                return str(job["status"])
+        raise AirflowException(self._still_cancelling())
+
+    def _defer(self) -> None:
+        job = self._retrying(lambda: self.hook.get_job(self.job_arn, queue_info=False))
+        if is_terminal(job):
+            return
+        self.defer(
+            trigger=JobStatusTrigger(
+                job_arn=self.job_arn,
+                job_name=job["jobName"],
+                poll_interval=self.waiter_delay,
+                created_at=created_epoch(job),
+                timeout_at=time.time() + self.waiter_delay * self.waiter_max_attempts,
+                not_before=self.resume_not_before(),
+                cancel_on_kill=False,
+                forward_logs=False,
+                **self.trigger_connection_kwargs(),
+            ),
+            method_name="execute_complete",
+        )
+
+    def _retrying(self, call: Callable[[], _T]) -> _T:
+        """``call()``, tried again after throttling, 5xx answers and lost connections."""
+        for attempt in range(1, TRANSIENT_ATTEMPTS + 1):
+            try:
+                return call()
+            except Exception as error:
+                if attempt == TRANSIENT_ATTEMPTS or not is_transient_error(error):
+                    raise
+                self.log.warning(
+                    "Braket call failed (%s); trying again (%d/%d).", error, attempt, TRANSIENT_ATTEMPTS
+                )
+                time.sleep(min(2.0**attempt, self.waiter_delay))
+        raise AssertionError("unreachable")
+
+    def _still_cancelling(self) -> str:
+        waited = self.waiter_delay * self.waiter_max_attempts
+        return (
+            f"Hybrid job {self.job_arn} was still CANCELLING after waiter_max_attempts="
+            f"{self.waiter_max_attempts} looks (about {waited:.0f} s); check it in the Braket console."
+        )
