@@ -17,6 +17,10 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 DEFAULT_CONN_ID = "braket_default"
 ENDPOINT_CHECK_SECONDS = 5.0
+DEFAULT_WAITER_DELAY = 30.0
+# Against a loopback endpoint (the local service) jobs take seconds, not minutes: a delay the
+# user did not set is this short there.
+LOOPBACK_WAITER_DELAY = 2.0
 # What botocore's standard retry mode treats as passing (its throttling and transient lists); a
 # waiter that still sees one after botocore gave up waits longer instead of failing the task.
 TRANSIENT_ERROR_CODES = frozenset(
@@ -74,6 +78,12 @@ def unreachable_endpoint(endpoint_url: str | None, timeout: float = ENDPOINT_CHE
             )
         return reason
     return None
+
+
+def is_loopback_endpoint(endpoint_url: str | None) -> bool:
+    if not endpoint_url:
+        return False
+    return _is_loopback(urlsplit(endpoint_url).hostname or "")
 
 
 def _is_loopback(host: str) -> bool:

@@ -9,7 +9,13 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, conf
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, unreachable_endpoint
+from airflow_provider_braket.connection import (
+    DEFAULT_CONN_ID,
+    DEFAULT_WAITER_DELAY,
+    LOOPBACK_WAITER_DELAY,
+    is_loopback_endpoint,
+    unreachable_endpoint,
+)
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
 from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
@@ -75,10 +81,28 @@ class BraketTaskMixin:
             "botocore_config": self.botocore_config,
         }
 
+    waiter_delay_given: bool = True
+
+    def configured_waiter_delay(self, given: float | None) -> float:
+        """``given``, else ``[braket] waiter_delay``; remembers which, for :meth:`adapt_waiter_delay`."""
+        self.waiter_delay_given = given is not None
+        if given is not None:
+            return float(given)
+        return conf.getfloat("braket", "waiter_delay", fallback=DEFAULT_WAITER_DELAY)
+
+    def adapt_waiter_delay(self, delay: float) -> float:
+        """A delay the user did not give, shortened against a loopback endpoint (the local service)."""
+        if self.waiter_delay_given or not is_loopback_endpoint(self.braket_endpoint()):
+            return delay
+        return min(delay, LOOPBACK_WAITER_DELAY)
+
+    def braket_endpoint(self) -> str | None:
+        return self.hook.conn_config.get_service_endpoint_url(service_name="braket")
+
     def check_endpoint(self) -> None:
         """Fail at once, naming the endpoint (and how to start the local service), if the
         connection's custom endpoint does not answer; a task would otherwise retry for a minute."""
-        reason = unreachable_endpoint(self.hook.conn_config.get_service_endpoint_url(service_name="braket"))
+        reason = unreachable_endpoint(self.braket_endpoint())
         if reason:
             raise AirflowException(f"Airflow connection {self.aws_conn_id!r}: {reason}")
 

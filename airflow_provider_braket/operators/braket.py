@@ -52,10 +52,6 @@ if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
 
 
-def _default_waiter_delay() -> float:
-    return conf.getfloat("braket", "waiter_delay", fallback=30.0)
-
-
 class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     """
     Create an Amazon Braket Hybrid Job, wait for it, and return what it produced.
@@ -102,7 +98,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param wait_for_completion: Wait for the job to end (default True); if False, return at once.
     :param deferrable: Wait in the triggerer instead of a worker slot. Default:
         ``[operators] default_deferrable``.
-    :param waiter_delay: Seconds between two status checks. Default: ``[braket] waiter_delay`` (30).
+    :param waiter_delay: Seconds between two status checks. Default: ``[braket] waiter_delay`` (30),
+        or 2 against a loopback endpoint (the local service).
     :param waiter_max_attempts: Give up (and cancel the job) after this many checks. Default:
         no limit; the job's own stopping condition bounds it.
     :param cancel_on_kill: Cancel the job when the task is killed or its ``execution_timeout``
@@ -208,7 +205,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.create_job_kwargs = create_job_kwargs
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.waiter_delay = waiter_delay if waiter_delay is not None else _default_waiter_delay()
+        self.waiter_delay = self.configured_waiter_delay(waiter_delay)
         self.waiter_max_attempts = waiter_max_attempts
         self.cancel_on_kill = cancel_on_kill
         self.reuse_completed = reuse_completed
@@ -255,6 +252,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
         identity = TaskIdentity.from_context(context, self.task_id)
+        self.waiter_delay = self.adapt_waiter_delay(self.waiter_delay)
         if not submit.refusals:
             self.reserve_links(context, [BraketJobLink, BraketJobLogsLink])
         try:

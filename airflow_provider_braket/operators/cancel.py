@@ -38,7 +38,8 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param wait_for_completion: Wait until the job has ended (default True).
     :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param waiter_delay: Longest time between two looks at the job. Default: ``[braket]
-        waiter_delay``; the first looks come sooner (1 s, then doubling).
+        waiter_delay`` (2 s against a loopback endpoint); the first looks come sooner (1 s, then
+        doubling).
     :param waiter_max_attempts: Looks before giving up (default 60).
     :param aws_conn_id: Airflow connection, ``braket_default`` unless given (templated).
     :param region_name: AWS region, if not the connection's (templated).
@@ -68,17 +69,14 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.job_arn = job_arn
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
-        self.waiter_delay = (
-            waiter_delay
-            if waiter_delay is not None
-            else conf.getfloat("braket", "waiter_delay", fallback=30.0)
-        )
+        self.waiter_delay = self.configured_waiter_delay(waiter_delay)
         self.waiter_max_attempts = waiter_max_attempts
         # Cancelling is this task's purpose; being killed must not "cancel" anything else.
         self.cancel_on_kill = False
 
     def execute(self, context: Context) -> str:
         self.check_endpoint()
+        self.waiter_delay = self.adapt_waiter_delay(self.waiter_delay)
         self.persist_links(context, [BraketJobLink], job_arn=self.job_arn)
         status = self._retrying(lambda: self.hook.cancel_job(self.job_arn))
         if not self.wait_for_completion or status != "CANCELLING":

@@ -61,8 +61,8 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
         botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        kwargs.setdefault("poke_interval", conf.getfloat("braket", "waiter_delay", fallback=30.0))
-        super().__init__(**kwargs)
+        given = kwargs.pop("poke_interval", None)
+        super().__init__(poke_interval=self.configured_waiter_delay(given), **kwargs)
         self.init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn = job_arn
         self.deferrable = deferrable
@@ -74,6 +74,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
 
     def execute(self, context: Context) -> Any:
         self.check_endpoint()
+        self.poke_interval = self.adapt_waiter_delay(self.poke_interval_seconds)
         self.job_arn_to_cancel = self.job_arn
         self.persist_links(context, [BraketJobLink], job_arn=self.job_arn)
         if not self.deferrable:
