@@ -268,6 +268,28 @@ class BraketHook(AwsBaseHook):
             self.s3_client.put_object(Bucket=target_bucket, Key=target_key, Body=body)
         return location.source_uri
 
+    def copy_checkpoints(self, from_job_arn: str, to_s3_uri: str) -> int:
+        """Copy every checkpoint object of job ``from_job_arn`` under ``to_s3_uri`` (the SDK's
+        ``copy_checkpoints_from_job``); return how many objects were copied."""
+        source_uri = self.get_job(from_job_arn, queue_info=False)["checkpointConfig"]["s3Uri"]
+        source_bucket, source_prefix = split_s3_uri(source_uri.rstrip("/") + "/")
+        target_bucket, target_prefix = split_s3_uri(to_s3_uri.rstrip("/") + "/")
+        copied = 0
+        pages = self.s3_client.get_paginator("list_objects_v2").paginate(
+            Bucket=source_bucket, Prefix=source_prefix
+        )
+        for page in pages:
+            for item in page.get("Contents", []):
+                relative = item["Key"][len(source_prefix) :]
+                self.s3_client.copy_object(
+                    Bucket=target_bucket,
+                    Key=target_prefix + relative,
+                    CopySource={"Bucket": source_bucket, "Key": item["Key"]},
+                )
+                copied += 1
+        self.log.info("Copied %d checkpoint objects of %s to %s.", copied, from_job_arn, to_s3_uri)
+        return copied
+
     def upload_input_data(self, local_path: str | Path, location: JobLocation, channel: str) -> str:
         """Upload a local file or folder as input channel ``channel``; return its S3 prefix.
 

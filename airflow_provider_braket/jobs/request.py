@@ -52,17 +52,24 @@ _SCALARS = (str, int, float, bool)
 
 @dataclass
 class JobLocation:
-    """The S3 prefix the SDK gives one job: ``s3://<bucket>/jobs/<name>/<timestamp-ms>``."""
+    """The S3 prefix the SDK gives one job: ``s3://<bucket>/jobs/<name>/<timestamp-ms>``.
+
+    :param code_location: The SDK's ``code_location``: where the code goes instead of
+        ``<prefix>/script``.
+    """
 
     bucket: str
     job_name: str
     timestamp: str
+    code_location: str | None = None
 
     def uri(self, *parts: str) -> str:
         return "/".join([f"s3://{self.bucket}/jobs/{self.job_name}/{self.timestamp}", *parts])
 
     @property
     def source_uri(self) -> str:
+        if self.code_location:
+            return f"{self.code_location.rstrip('/')}/{SOURCE_ARCHIVE}"
         return self.uri("script", SOURCE_ARCHIVE)
 
     def channel_uri(self, channel: str, name: str) -> str:
@@ -90,6 +97,20 @@ class HybridJobSpec:
     tags: dict[str, str] = field(default_factory=dict)
     reservation_arn: str | None = None
     create_job_kwargs: dict[str, Any] = field(default_factory=dict)
+    code_location: str | None = None
+    distribution: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.code_location is not None and not is_s3_uri(self.code_location):
+            raise RequestValidationError(
+                "code_location: must be an s3:// prefix",
+                [("code_location", "must be an s3:// prefix")],
+            )
+        if self.distribution not in (None, "data_parallel"):
+            raise RequestValidationError(
+                "distribution: the only distribution the SDK knows is 'data_parallel'",
+                [("distribution", "must be None or 'data_parallel'")],
+            )
 
     def request(self, location: JobLocation, role_arn: str, client_token: str) -> dict[str, Any]:
         """The CreateJob request, with SDK defaults filled in under ``location``."""
@@ -114,7 +135,7 @@ class HybridJobSpec:
                 **self.checkpoint_config,
             },
             "deviceConfig": {"device": self.device},
-            "hyperParameters": dict(self.hyperparameters),
+            "hyperParameters": {**self.hyperparameters, **self._distribution_hyperparameters()},
             "stoppingCondition": dict(self.stopping_condition),
             "tags": dict(self.tags),
         }
@@ -127,10 +148,20 @@ class HybridJobSpec:
         request.update(self.create_job_kwargs)
         return request
 
+    def _distribution_hyperparameters(self) -> dict[str, str]:
+        """What the SDK adds for ``distribution="data_parallel"`` (SageMaker's data parallelism)."""
+        if self.distribution != "data_parallel":
+            return {}
+        instance_type = {**DEFAULT_INSTANCE_CONFIG, **self.instance_config}["instanceType"]
+        return {
+            "sagemaker_distributed_dataparallel_enabled": "true",
+            "sagemaker_instance_type": instance_type,
+        }
+
     def validate(self) -> CreateJobRequest:
         """Check the request this spec makes, with stand-ins for what needs AWS to look up."""
         check_local_device(self.device)
-        location = JobLocation(PLACEHOLDER_BUCKET, self.job_name, "0")
+        location = JobLocation(PLACEHOLDER_BUCKET, self.job_name, "0", self.code_location)
         request = self.request(location, self.role_arn or PLACEHOLDER_ROLE_ARN, client_token="validation")
         return validate_for_arguments(request)
 

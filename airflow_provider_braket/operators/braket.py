@@ -95,6 +95,11 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param tags: Tags for the job.
     :param reservation_arn: A Braket Direct reservation to run the job in.
     :param create_job_kwargs: Raw CreateJob fields, applied last (e.g. ``{"associations": [...]}``).
+    :param code_location: S3 prefix the code is uploaded to. Default: the job's prefix ``/script``.
+    :param distribution: ``"data_parallel"`` sets the hyperparameters of SageMaker's data
+        parallelism, as the SDK does.
+    :param copy_checkpoints_from_job: ARN of a job whose checkpoints are copied to this job's
+        checkpoint location before it starts, so that it resumes from them.
     :param wait_for_completion: Wait for the job to end (default True); if False, return at once.
     :param deferrable: Wait in the triggerer instead of a worker slot. Default:
         ``[operators] default_deferrable``.
@@ -136,6 +141,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         "tags",
         "reservation_arn",
         "create_job_kwargs",
+        "code_location",
+        "copy_checkpoints_from_job",
         "aws_conn_id",
         "region_name",
     )
@@ -170,6 +177,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         tags: dict[str, str] | None = None,
         reservation_arn: str | None = None,
         create_job_kwargs: dict[str, Any] | None = None,
+        code_location: str | None = None,
+        distribution: str | None = None,
+        copy_checkpoints_from_job: str | None = None,
         wait_for_completion: bool = True,
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: float | None = None,
@@ -203,6 +213,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.tags = tags
         self.reservation_arn = reservation_arn
         self.create_job_kwargs = create_job_kwargs
+        self.code_location = code_location
+        self.distribution = distribution
+        self.copy_checkpoints_from_job = copy_checkpoints_from_job
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
         self.waiter_delay = self.configured_waiter_delay(waiter_delay)
@@ -311,6 +324,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             tags={**(self.tags or {}), **identity.tags()},
             reservation_arn=self.reservation_arn,
             create_job_kwargs=dict(self.create_job_kwargs or {}),
+            code_location=self.code_location,
+            distribution=self.distribution,
         )
         spec.validate()
         return spec, source, local_channels
@@ -357,13 +372,16 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         if bucket is None or role_arn is None:
             bucket = conf.get("braket", "default_bucket", fallback="") or hook.default_bucket()
             role_arn = spec.role_arn or hook.jobs_role_arn()
-            location = JobLocation(bucket, spec.job_name, submit.timestamp)
+            location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
             hook.upload_source_module(source, location)
             submit.input_uris = {
                 name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
             }
+            if self.copy_checkpoints_from_job:
+                checkpoints = spec.request(location, role_arn, "")["checkpointConfig"]["s3Uri"]
+                hook.copy_checkpoints(self.copy_checkpoints_from_job, checkpoints)
             submit.bucket, submit.role_arn = bucket, role_arn
-        location = JobLocation(bucket, spec.job_name, submit.timestamp)
+        location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
         spec.input_channels = channel_configs(normalize_input_data(self.input_data), submit.input_uris)
         request = spec.request(location, role_arn, client_token=identity.client_token())
         while True:

@@ -60,6 +60,27 @@ def test_every_config_can_come_from_xcom_or_jinja() -> None:
     assert job["tags"]["run"] == dag_run.run_id
 
 
+def test_copy_checkpoints_from_job_code_location_and_distribution() -> None:
+    hook = BraketHook()
+    first = start_job(hook, "checkpoint", step=7)
+    assert wait_for(hook.conn, first["jobArn"])["status"] == "COMPLETED"
+    bucket = hook.default_bucket()
+
+    dag_run = run(
+        load("test_resume_from_checkpoints"), run_conf={"from_job": first["jobArn"], "bucket": bucket}
+    )
+
+    assert states(dag_run) == {("job", -1): "success"}
+    second = xcoms(dag_run)[("job", -1)]
+    assert second["results"]["resumed_step"] == 7  # resumed from the first job's checkpoint
+    described = hook.get_job(second["jobArn"])
+    script = described["algorithmSpecification"]["scriptModeConfig"]["s3Uri"]
+    assert script.startswith(f"s3://{bucket}/my-code/")
+    assert script.endswith("/source.tar.gz")
+    assert described["hyperParameters"]["sagemaker_distributed_dataparallel_enabled"] == "true"
+    assert described["hyperParameters"]["sagemaker_instance_type"] == "ml.p3.16xlarge"
+
+
 def test_results_larger_than_the_limit_stay_in_s3_and_the_xcom_says_where() -> None:
     dag_run = run(load("test_big_results"))
 

@@ -102,3 +102,14 @@ with DAG("test_configs_from_xcom", schedule=None, start_date=START, params={"buc
         region_name="{{ 'us-east-1' }}",
         tags={"run": "{{ run_id }}"},
     )
+
+with DAG(
+    "test_resume_from_checkpoints", schedule=None, start_date=START, params={"from_job": "", "bucket": ""}
+):
+    job_task(
+        hyperparameters={"mode": "resume"},
+        copy_checkpoints_from_job="{{ params.from_job }}",
+        code_location="s3://{{ params.bucket }}/my-code/{{ run_id | replace(':', '-') }}",
+        distribution="data_parallel",
+        instance_config={"instanceType": "ml.p3.16xlarge", "volumeSizeInGb": 30, "instanceCount": 1},
+    )

@@ -20,6 +20,16 @@ with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"
     json.dump(
         {"braketSchemaHeader": header, "dataDictionary": {"mode": mode}, "dataFormat": "plaintext"}, handle
     )
+if mode == "checkpoint":
+    with open(os.path.join(os.environ["AMZN_BRAKET_CHECKPOINT_DIR"], "step.json"), "w") as handle:
+        json.dump({"step": int(hyperparameters.get("step", 1))}, handle)
+if mode == "resume":
+    # What a job started with copy_checkpoints_from_job finds in its checkpoint folder.
+    with open(os.path.join(os.environ["AMZN_BRAKET_CHECKPOINT_DIR"], "step.json")) as handle:
+        step = json.load(handle)["step"]
+    with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+        data = {"mode": mode, "resumed_step": step, "hyperparameters": hyperparameters}
+        json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
 if mode == "big-results":
     with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
         data = {"mode": mode, "samples": ["0" * 1000] * 2000}
