@@ -385,16 +385,24 @@ class BraketHook(AwsBaseHook):
         :param pace: Awaited before each CloudWatch Logs call, e.g. a rate budget shared by callers.
         """
         pace = pace or _no_pace
+        streams: list[str] = []
+        request: dict[str, Any] = {
+            "logGroupName": LOG_GROUP,
+            "logStreamNamePrefix": log_stream_prefix(job_name, job_arn),
+        }
         try:
-            await pace()
-            answer = await client.describe_log_streams(
-                logGroupName=LOG_GROUP, logStreamNamePrefix=log_stream_prefix(job_name, job_arn)
-            )
+            while True:  # every page, as the sync paginator reads them
+                await pace()
+                answer = await client.describe_log_streams(**request)
+                streams += [item["logStreamName"] for item in answer["logStreams"]]
+                if not answer.get("nextToken"):
+                    break
+                request["nextToken"] = answer["nextToken"]
         except ClientError as error:
             if error.response["Error"]["Code"] == "ResourceNotFoundException":
                 return
             raise
-        for stream in (item["logStreamName"] for item in answer["logStreams"]):
+        for stream in streams:
             reader = StreamReader(stream, cursor.position(stream))
             while not reader.done:
                 await pace()

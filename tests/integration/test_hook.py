@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import tarfile
+import time
 import uuid
 from pathlib import Path
 
@@ -155,3 +157,35 @@ def test_retries_use_botocore_adaptive_mode(hook: BraketHook) -> None:
     retries = hook.conn.meta.config.retries
     assert retries["mode"] == "adaptive"
     assert retries["total_max_attempts"] == 11  # botocore's max_attempts=10 counts the retries
+
+
+def test_sync_and_async_log_readers_see_every_page_of_streams(hook: BraketHook) -> None:
+    from airflow_provider_braket.jobs.logs import LOG_GROUP, log_stream_prefix
+
+    job_name, job_arn = "many-streams", "arn:aws:braket:us-east-1:123456789012:job/many-streams-1"
+    logs = hook.logs_client
+    with contextlib.suppress(logs.exceptions.ResourceAlreadyExistsException):
+        logs.create_log_group(logGroupName=LOG_GROUP)
+    prefix = log_stream_prefix(job_name, job_arn)
+    # More streams than one DescribeLogStreams page holds (50): the last one must be read too.
+    names = [f"{prefix}algo-{index:03d}" for index in range(61)]
+    for name in names:
+        logs.create_log_stream(logGroupName=LOG_GROUP, logStreamName=name)
+    logs.put_log_events(
+        logGroupName=LOG_GROUP,
+        logStreamName=names[-1],
+        logEvents=[{"timestamp": int(time.time() * 1000), "message": "from the last stream"}],
+    )
+
+    async def read_async() -> list[str]:
+        async with hook.async_logs_client() as client:
+            return [
+                event["message"]
+                async for _, event in hook.iter_log_events_async(job_name, job_arn, LogCursor(), client)
+            ]
+
+    assert len(hook.job_log_streams(job_name, job_arn)) == 61
+    assert [event["message"] for _, event in hook.iter_log_events(job_name, job_arn)] == [
+        "from the last stream"
+    ]
+    assert asyncio.run(read_async()) == ["from the last stream"]
