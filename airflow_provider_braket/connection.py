@@ -17,7 +17,6 @@ from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 DEFAULT_CONN_ID = "braket_default"
 ENDPOINT_CHECK_SECONDS = 5.0
-DEFAULT_WAITER_DELAY = 30.0
 # Against a loopback endpoint (the local service) jobs take seconds, not minutes: a delay the
 # user did not set is this short there.
 LOOPBACK_WAITER_DELAY = 2.0

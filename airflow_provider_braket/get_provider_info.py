@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from airflow_provider_braket.settings import default_text
+
 INTEGRATION = "Amazon Braket"
 PACKAGE = "airflow_provider_braket"
 
@@ -54,7 +56,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "float",
                         "example": "10",
-                        "default": "30",
+                        "default": default_text("waiter_delay"),
                     },
                     "default_bucket": {
                         "description": "S3 bucket for job code, input data and outputs. Empty: "
@@ -62,7 +64,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "string",
                         "example": "my-braket-jobs",
-                        "default": "",
+                        "default": default_text("default_bucket"),
                     },
                     "log_requests_per_second": {
                         "description": "CloudWatch Logs calls per second that all deferred Braket tasks "
@@ -71,7 +73,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "float",
                         "example": "10",
-                        "default": "5",
+                        "default": default_text("log_requests_per_second"),
                     },
                     "min_deferral_seconds": {
                         "description": "Shortest time a deferred Braket task waits before it resumes. "
@@ -80,7 +82,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.1.0",
                         "type": "float",
                         "example": "0",
-                        "default": "10",
+                        "default": default_text("min_deferral_seconds"),
                     },
                     "ui_connections": {
                         "description": "Comma-separated AWS connections any signed-in user of the "
@@ -89,7 +91,7 @@ def get_provider_info() -> dict[str, Any]:
                         "version_added": "0.2.0",
                         "type": "string",
                         "example": "braket_default,braket_prod",
-                        "default": "braket_default",
+                        "default": default_text("ui_connections"),
                     },
                 },
             }

@@ -7,18 +7,17 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_braket.connection import (
     DEFAULT_CONN_ID,
-    DEFAULT_WAITER_DELAY,
     LOOPBACK_WAITER_DELAY,
     is_loopback_endpoint,
     unreachable_endpoint,
 )
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
-from airflow_provider_braket.version_compat import MIN_DEFERRAL_SECONDS
+from airflow_provider_braket.settings import braket_float
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
@@ -67,7 +66,7 @@ class BraketTaskMixin:
     @staticmethod
     def min_deferral_seconds() -> float:
         """How long a deferral lasts at least (``[braket] min_deferral_seconds``)."""
-        return conf.getfloat("braket", "min_deferral_seconds", fallback=MIN_DEFERRAL_SECONDS)
+        return braket_float("min_deferral_seconds")
 
     def resume_not_before(self) -> float:
         """Epoch seconds before which a trigger deferred now must not fire."""
@@ -88,7 +87,7 @@ class BraketTaskMixin:
         self.waiter_delay_given = given is not None
         if given is not None:
             return float(given)
-        return conf.getfloat("braket", "waiter_delay", fallback=DEFAULT_WAITER_DELAY)
+        return braket_float("waiter_delay")
 
     def adapt_waiter_delay(self, delay: float) -> float:
         """A delay the user did not give, shortened against a loopback endpoint (the local service)."""

@@ -25,11 +25,9 @@ except ImportError:  # Airflow < 3.1 kept it in airflow.exceptions
 # the resumed try's and the try is failed (apache/airflow#66374, #72716). Resuming no sooner than
 # this after deferring keeps clear of that window; a hybrid job runs for minutes, so the wait
 # costs nothing that matters. ``[braket] min_deferral_seconds`` overrides it.
-MIN_DEFERRAL_SECONDS = 10.0
 
 __all__ = [
     "AIRFLOW_V_3_3_PLUS",
-    "MIN_DEFERRAL_SECONDS",
     "TRIGGER_FAIL",
     "TRIGGER_TIMEOUT",
     "TaskDeferralTimeout",

@@ -17,6 +17,7 @@ from typing import Any
 from airflow_provider_braket.jobs.local_devices import check_local_device
 from airflow_provider_braket.jobs.models import (
     MAX_HYPERPARAMETERS,
+    MAX_RUNTIME_SECONDS,
     CreateJobRequest,
     RequestValidationError,
     validate_create_job,
@@ -26,7 +27,6 @@ from airflow_provider_braket.jobs.source import SOURCE_ARCHIVE
 
 DEFAULT_INSTANCE_CONFIG = {"instanceType": "ml.m5.large", "volumeSizeInGb": 30, "instanceCount": 1}
 DEFAULT_CHECKPOINT_LOCAL_PATH = "/opt/jobs/checkpoints"
-DEFAULT_MAX_RUNTIME_SECONDS = 5 * 24 * 60 * 60
 JOB_NAME_MAX = 50
 # Stand-ins used only to validate a request before the bucket and role are looked up.
 PLACEHOLDER_BUCKET = "amazon-braket-validation-placeholder"
@@ -92,7 +92,7 @@ class HybridJobSpec:
     checkpoint_config: dict[str, Any] = field(default_factory=dict)
     output_data_config: dict[str, Any] = field(default_factory=dict)
     stopping_condition: dict[str, Any] = field(
-        default_factory=lambda: {"maxRuntimeInSeconds": DEFAULT_MAX_RUNTIME_SECONDS}
+        default_factory=lambda: {"maxRuntimeInSeconds": MAX_RUNTIME_SECONDS}
     )
     tags: dict[str, str] = field(default_factory=dict)
     reservation_arn: str | None = None

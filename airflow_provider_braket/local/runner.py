@@ -18,6 +18,7 @@ from typing import Any
 import psutil
 
 from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder
+from airflow_provider_braket.jobs.models import MAX_RUNTIME_SECONDS
 from airflow_provider_braket.jobs.results import results_key
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.aws import SelfClients
@@ -45,7 +46,6 @@ from airflow_provider_braket.local.workspace import (
 
 log = logging.getLogger(__name__)
 
-DEFAULT_MAX_RUNTIME_SECONDS = 432_000
 RESTARTED_REASON = (
     "InternalServiceError: the local Braket service restarted while the job was running; "
     "the job's process was stopped"
@@ -285,7 +285,7 @@ class _Execution(threading.Thread):
 
     def _watch(self, process: subprocess.Popen[bytes]) -> str:
         limit = self.record.request.get("stoppingCondition", {}).get("maxRuntimeInSeconds")
-        deadline = time.monotonic() + (limit or DEFAULT_MAX_RUNTIME_SECONDS)
+        deadline = time.monotonic() + (limit or MAX_RUNTIME_SECONDS)
         next_census = time.monotonic()
         while True:
             try:

@@ -35,6 +35,7 @@ from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+from airflow_provider_braket.settings import braket_str
 from airflow_provider_braket.submission import (
     DEFAULT_SUBMIT_TIMEOUT,
     SubmitState,
@@ -370,7 +371,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         hook = self.hook
         bucket, role_arn = submit.bucket, submit.role_arn
         if bucket is None or role_arn is None:
-            bucket = conf.get("braket", "default_bucket", fallback="") or hook.default_bucket()
+            bucket = braket_str("default_bucket") or hook.default_bucket()
             role_arn = spec.role_arn or hook.jobs_role_arn()
             location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
             hook.upload_source_module(source, location)

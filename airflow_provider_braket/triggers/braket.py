@@ -56,7 +56,7 @@ class JobStatusTrigger(BaseTrigger):
     :param timeout_at: Epoch seconds after which to stop waiting and report ``timeout``.
     :param timeout_reason: What ``timeout_at`` stands for; handed back in the ``timeout`` event.
     :param not_before: Epoch seconds before which no event fires, so that a task does not resume
-        within moments of deferring (see ``version_compat.MIN_DEFERRAL_SECONDS``).
+        within moments of deferring (``[braket] min_deferral_seconds``, see ``settings``).
     :param cancel_on_kill: Cancel the job when a user kills the deferred task.
     :param forward_logs: Copy the job's log lines into the task log.
     :param log_positions: Where log forwarding stopped before (a serialised ``LogCursor``).

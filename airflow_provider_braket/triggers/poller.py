@@ -37,6 +37,7 @@ from airflow_provider_braket.connection import is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
 from airflow_provider_braket.jobs.progress import Backoff, created_epoch
+from airflow_provider_braket.settings import braket_float
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
@@ -53,7 +54,6 @@ JITTER = 0.1
 QUEUE_POSITION_MAX_AGE = 300.0
 QUEUE_POSITIONS_PER_ROUND = 2
 GET_JOB_CONCURRENCY = 4
-DEFAULT_LOG_REQUESTS_PER_SECOND = 5.0
 
 
 @dataclass(frozen=True)
@@ -200,11 +200,7 @@ class JobPoller:
 
     def __init__(self, key: PollerKey, log_requests_per_second: float | None = None):
         if log_requests_per_second is None:
-            from airflow.providers.common.compat.sdk import conf
-
-            log_requests_per_second = conf.getfloat(
-                "braket", "log_requests_per_second", fallback=DEFAULT_LOG_REQUESTS_PER_SECOND
-            )
+            log_requests_per_second = braket_float("log_requests_per_second")
         self.key = key
         self.hook = key.make_hook()
         self.log_budget = RateBudget(log_requests_per_second)

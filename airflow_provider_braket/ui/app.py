@@ -22,6 +22,7 @@ from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID
+from airflow_provider_braket.settings import braket_str
 from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobDirectory, JobRow
 
 _templates = Environment(
@@ -69,9 +70,7 @@ def directory_for(user: Any, conn_id: str) -> JobDirectory:
 
 
 def allowed_connections() -> set[str]:
-    from airflow.configuration import conf
-
-    listed = conf.get("braket", "ui_connections", fallback=DEFAULT_CONN_ID)
+    listed = braket_str("ui_connections")
     return {name.strip() for name in listed.split(",") if name.strip()}
 
 

@@ -1,0 +1,39 @@
+"""The ``[braket]`` configuration section: each option's default, defined once.
+
+``get_provider_info`` publishes these defaults to Airflow (``airflow config list``), and the code
+reads the options through :func:`braket_float` and :func:`braket_str`, falling back to the same
+values, so the two can never disagree. Kept free of Airflow imports at module level: DAG files
+and ``get_provider_info`` import it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+# The defaults, as Airflow's config would hold them.
+DEFAULTS: dict[str, Any] = {
+    "waiter_delay": 30.0,
+    "default_bucket": "",
+    "log_requests_per_second": 5.0,
+    # Airflow 3.2-3.3 can fail a task that resumes within moments of deferring (apache/airflow#72716).
+    "min_deferral_seconds": 10.0,
+    "ui_connections": "braket_default",
+}
+
+
+def default_text(name: str) -> str:
+    """The default as ``get_provider_info`` states it (a string, as in airflow.cfg)."""
+    value = DEFAULTS[name]
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+def braket_float(name: str) -> float:
+    from airflow.providers.common.compat.sdk import conf
+
+    return float(conf.getfloat("braket", name, fallback=DEFAULTS[name]))
+
+
+def braket_str(name: str) -> str:
+    from airflow.providers.common.compat.sdk import conf
+
+    return str(conf.get("braket", name, fallback=DEFAULTS[name]))
