@@ -9,11 +9,17 @@ hook loads when a task runs.
 from __future__ import annotations
 
 import ipaddress
+import json
 import socket
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
 
 DEFAULT_CONN_ID = "braket_default"
 ENDPOINT_CHECK_SECONDS = 5.0
@@ -92,3 +98,49 @@ def _is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+@dataclass(frozen=True)
+class ConnectionParams:
+    """Which endpoint and credentials a task, trigger, poller or page reads through.
+
+    One value for all of them: tasks hand it to their triggers (as keyword arguments, which
+    survive serialisation), triggers with equal values share one poller (it hashes: the botocore
+    config is kept as canonical JSON), and each makes its hook from it.
+    """
+
+    aws_conn_id: str | None = DEFAULT_CONN_ID
+    region_name: str | None = None
+    verify: bool | str | None = None
+    botocore_config: str = "{}"
+
+    @classmethod
+    def of(
+        cls,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+    ) -> ConnectionParams:
+        return cls(aws_conn_id, region_name, verify, json.dumps(botocore_config or {}, sort_keys=True))
+
+    @property
+    def config(self) -> dict[str, Any] | None:
+        return json.loads(self.botocore_config) or None
+
+    def as_kwargs(self) -> dict[str, Any]:
+        """The keyword arguments of a trigger or operator that carry these parameters."""
+        return {
+            "aws_conn_id": self.aws_conn_id,
+            "region_name": self.region_name,
+            "verify": self.verify,
+            "botocore_config": self.config,
+        }
+
+    def make_hook(self) -> BraketHook:
+        # Imported here: the hook brings boto3 and AwsBaseHook, which DAG parsing need not pay for.
+        from airflow_provider_braket.hooks.braket import BraketHook
+
+        return BraketHook(
+            aws_conn_id=self.aws_conn_id, region_name=self.region_name, verify=self.verify, config=self.config
+        )

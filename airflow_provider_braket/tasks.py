@@ -12,6 +12,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from airflow_provider_braket.connection import (
     DEFAULT_CONN_ID,
     LOOPBACK_WAITER_DELAY,
+    ConnectionParams,
     is_loopback_endpoint,
     unreachable_endpoint,
 )
@@ -51,17 +52,13 @@ class BraketTaskMixin:
         self.verify = verify
         self.botocore_config = botocore_config
 
+    def connection_params(self) -> ConnectionParams:
+        """This task's connection arguments, as rendered (they are templated)."""
+        return ConnectionParams.of(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
+
     @cached_property
     def hook(self) -> BraketHook:
-        # Imported here: the hook brings boto3 and AwsBaseHook, which DAG parsing need not pay for.
-        from airflow_provider_braket.hooks.braket import BraketHook
-
-        return BraketHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
+        return self.connection_params().make_hook()
 
     @staticmethod
     def min_deferral_seconds() -> float:
@@ -73,12 +70,7 @@ class BraketTaskMixin:
         return time.time() + self.min_deferral_seconds()
 
     def trigger_connection_kwargs(self) -> dict[str, Any]:
-        return {
-            "aws_conn_id": self.aws_conn_id,
-            "region_name": self.region_name,
-            "verify": self.verify,
-            "botocore_config": self.botocore_config,
-        }
+        return self.connection_params().as_kwargs()
 
     waiter_delay_given: bool = True
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
@@ -96,10 +96,7 @@ class JobStatusTrigger(BaseTrigger):
         self.forward_logs = forward_logs
         self.log_positions = log_positions or {}
         self.created_at = created_at
-        self.aws_conn_id = aws_conn_id
-        self.region_name = region_name
-        self.verify = verify
-        self.botocore_config = botocore_config
+        self.connection = ConnectionParams.of(aws_conn_id, region_name, verify, botocore_config)
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -115,32 +112,19 @@ class JobStatusTrigger(BaseTrigger):
                 "forward_logs": self.forward_logs,
                 "log_positions": self.log_positions,
                 "created_at": self.created_at,
-                "aws_conn_id": self.aws_conn_id,
-                "region_name": self.region_name,
-                "verify": self.verify,
-                "botocore_config": self.botocore_config,
+                **self.connection.as_kwargs(),
             },
         )
 
     @cached_property
     def hook(self) -> BraketHook:
-        # Imported here, as in the operators: DAG parsing imports this module too.
-        from airflow_provider_braket.hooks.braket import BraketHook
-
-        return BraketHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=self.botocore_config,
-        )
+        return self.connection.make_hook()
 
     def _poller(self) -> JobPoller:
         """This process's poller for the trigger's connection (see :mod:`.poller`)."""
-        from airflow_provider_braket.triggers.poller import PollerKey, shared_poller
+        from airflow_provider_braket.triggers.poller import shared_poller
 
-        return shared_poller(
-            PollerKey.of(self.aws_conn_id, self.region_name, self.verify, self.botocore_config)
-        )
+        return shared_poller(self.connection)
 
     async def run(self) -> AsyncIterator[TriggerEvent]:
         try:

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import asyncio
 import contextvars
-import json
 import logging
 import math
 import random
@@ -33,14 +32,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.connection import is_transient_error
+from airflow_provider_braket.connection import ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
 from airflow_provider_braket.jobs.progress import Backoff, created_epoch
 from airflow_provider_braket.settings import braket_float
 
 if TYPE_CHECKING:
-    from airflow_provider_braket.hooks.braket import BraketHook
+    pass
 
 log = logging.getLogger(__name__)
 
@@ -56,34 +55,8 @@ QUEUE_POSITIONS_PER_ROUND = 2
 GET_JOB_CONCURRENCY = 4
 
 
-@dataclass(frozen=True)
-class PollerKey:
-    """Which endpoint and credentials a trigger reads through; equal keys share one poller."""
-
-    aws_conn_id: str | None
-    region_name: str | None
-    verify: bool | str | None
-    botocore_config: str  # canonical JSON, so that the key hashes
-
-    @classmethod
-    def of(
-        cls,
-        aws_conn_id: str | None,
-        region_name: str | None,
-        verify: bool | str | None,
-        botocore_config: dict[str, Any] | None,
-    ) -> PollerKey:
-        return cls(aws_conn_id, region_name, verify, json.dumps(botocore_config or {}, sort_keys=True))
-
-    def make_hook(self) -> BraketHook:
-        from airflow_provider_braket.hooks.braket import BraketHook
-
-        return BraketHook(
-            aws_conn_id=self.aws_conn_id,
-            region_name=self.region_name,
-            verify=self.verify,
-            config=json.loads(self.botocore_config) or None,
-        )
+# Triggers with equal connection parameters share one poller.
+PollerKey = ConnectionParams
 
 
 class RateBudget:

@@ -21,7 +21,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID
+from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams
 from airflow_provider_braket.settings import braket_str
 from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobDirectory, JobRow
 
@@ -98,9 +98,7 @@ def _connection_exists(conn_id: str) -> bool:
 
 @functools.lru_cache(maxsize=16)
 def directory(conn_id: str) -> JobDirectory:
-    from airflow_provider_braket.hooks.braket import BraketHook
-
-    return JobDirectory(BraketHook(aws_conn_id=conn_id))
+    return JobDirectory(ConnectionParams(conn_id).make_hook())
 
 
 def airflow_ui_root() -> str:
