@@ -44,7 +44,12 @@ from airflow_provider_braket.submission import (
     is_worth_resubmitting,
 )
 from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary
-from airflow_provider_braket.triggers.braket import JobStatusTrigger, ResubmitTrigger
+from airflow_provider_braket.triggers.braket import (
+    JobStatusTrigger,
+    ResubmitTrigger,
+    read_resubmit_event,
+    read_status_event,
+)
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT, TaskDeferralTimeout
 
 if TYPE_CHECKING:
@@ -237,10 +242,11 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def execute_resubmit(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after waiting on a timer for Braket to accept the job (quota, throttling)."""
-        return self._run(context, SubmitState.from_dict(event["submit"]))
+        return self._run(context, SubmitState.from_dict(read_resubmit_event(event)))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         """Resume after the trigger fired: read the ended job and return (or fail on) its outcome."""
+        event = read_status_event(event)
         job_arn = event["jobArn"]
         self.job_arn_to_cancel = job_arn
         status = event["status"]

@@ -12,7 +12,7 @@ from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_err
 from airflow_provider_braket.jobs.progress import created_epoch, is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.tasks import BraketTaskMixin
-from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.triggers.braket import JobStatusTrigger, read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -87,6 +87,7 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> str:
         """Resume after the trigger fired: the job has ended, or the wait ran out."""
+        event = read_status_event(event)
         if event["status"] == "timeout":
             raise AirflowException(self._still_cancelling())
         if event["status"] == "error":

@@ -14,7 +14,7 @@ from airflow_provider_braket.jobs.progress import JobProgress, created_epoch, is
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome
-from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.triggers.braket import JobStatusTrigger, read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, PokeReturnValue
@@ -121,7 +121,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
         return PokeReturnValue(is_done=True, xcom_value=self._outcome(job))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
-        status = event["status"]
+        status = read_status_event(event)["status"]
         if status == "timeout":
             self.job_arn_to_cancel = None
             raise AirflowException(

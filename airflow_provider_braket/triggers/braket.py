@@ -9,10 +9,12 @@ from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow.providers.common.compat.sdk import AirflowException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
@@ -26,6 +28,7 @@ UNKNOWN_STATE = "unknown"
 # The task instance's XCom that remembers how far log forwarding got, so that a trigger started
 # again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
 LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
+EVENT_STATUSES = frozenset({*TERMINAL_STATUSES, "timeout", "error"})
 LOG_READ_JITTER = 0.1
 
 
@@ -325,3 +328,27 @@ class ResubmitTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         await asyncio.sleep(max(0.0, self.moment - time.time()))
         yield TriggerEvent({"submit": self.submit})
+
+
+def read_status_event(event: Any) -> dict[str, Any]:
+    """A :class:`JobStatusTrigger` event, checked before a task acts on it.
+
+    A task resumed with anything else (an event of another trigger after a DAG change, a
+    hand-edited ``next_kwargs``) fails saying so rather than with a KeyError.
+    """
+    if (
+        not isinstance(event, dict)
+        or event.get("status") not in EVENT_STATUSES
+        or not isinstance(event.get("jobArn"), str)
+    ):
+        shape = sorted(event) if isinstance(event, dict) else type(event).__name__
+        raise AirflowException(f"Resumed with an event that is not a hybrid job status event: {shape}")
+    return event
+
+
+def read_resubmit_event(event: Any) -> dict[str, Any]:
+    """A :class:`ResubmitTrigger` event (``{"submit": {...}}``), checked likewise."""
+    if not isinstance(event, dict) or not isinstance(event.get("submit"), dict):
+        shape = sorted(event) if isinstance(event, dict) else type(event).__name__
+        raise AirflowException(f"Resumed with an event that is not a resubmit event: {shape}")
+    return dict(event["submit"])

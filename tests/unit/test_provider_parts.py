@@ -345,3 +345,22 @@ def test_operators_sensors_triggers_and_links_leave_the_aws_hook_to_run_time() -
     statements = DAG_IMPORTS.replace("'hooks', ", "")
     watched = {"boto3", "airflow.providers.amazon.aws.hooks.base_aws", "airflow_provider_braket.hooks.braket"}
     assert loaded_after(statements, watched) == []
+
+
+def test_resume_events_are_checked_before_a_task_acts_on_them() -> None:
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
+
+    good = {"status": "COMPLETED", "jobArn": "arn:aws:braket:us-east-1:123456789012:job/x"}
+    assert read_status_event(good) == good
+    assert (
+        read_status_event({"status": "timeout", "jobArn": good["jobArn"], "reason": "x"})["status"]
+        == "timeout"
+    )
+    for bad in (None, [], {"status": "COMPLETED"}, {"status": "DONE", "jobArn": "a"}, {"submit": {}}):
+        with pytest.raises(AirflowException, match="not a hybrid job status event"):
+            read_status_event(bad)
+    assert read_resubmit_event({"submit": {"timestamp": "1"}}) == {"timestamp": "1"}
+    with pytest.raises(AirflowException, match="not a resubmit event"):
+        read_resubmit_event(good)
