@@ -101,20 +101,20 @@ class BraketTaskMixin:
         """Empty link XComs at the start of a try: Airflow reads every link's XCom when a task
         ends, and an absent one is logged at error level (``XCom not found``) although a task
         that failed before creating a job has, rightly, no link."""
-        ti = context.get("ti")
-        if ti is None or not self.do_xcom_push:  # type: ignore[attr-defined]
+        push = getattr(context.get("ti"), "xcom_push", None)
+        if push is None or not self.do_xcom_push:  # type: ignore[attr-defined]
             return
         for link in links:
-            ti.xcom_push(key=link.key, value={})
+            push(key=link.key, value={})
 
     def start_log_cursor(self, context: Context, job_arn: str) -> None:
         """Write the trigger's log cursor before deferring, so that the trigger finds one (an
         absent XCom is logged at error level) and forwards the job's log lines from the start."""
         from airflow_provider_braket.triggers.braket import LOG_CURSOR_XCOM_KEY
 
-        ti = context.get("ti")
-        if ti is not None:
-            ti.xcom_push(key=LOG_CURSOR_XCOM_KEY, value={"jobArn": job_arn, "positions": {}})
+        push = getattr(context.get("ti"), "xcom_push", None)
+        if push is not None:
+            push(key=LOG_CURSOR_XCOM_KEY, value={"jobArn": job_arn, "positions": {}})
 
     def persist_links(self, context: Context, links: Sequence[type[BaseAwsLink]], **fields: str) -> None:
         """Store what the console links of this task need (region, partition, job) in XCom."""

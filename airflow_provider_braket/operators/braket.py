@@ -17,14 +17,12 @@ from airflow.providers.common.compat.sdk import (
     mask_secret,
 )
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.identity import TaskIdentity
-from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.models import RequestValidationError
-from airflow_provider_braket.jobs.progress import Backoff, JobProgress, created_epoch, is_terminal, wants_logs
+from airflow_provider_braket.jobs.progress import created_epoch, is_terminal
 from airflow_provider_braket.jobs.request import (
     HybridJobSpec,
-    JobLocation,
     channel_configs,
     default_job_name,
     normalize_hyperparameters,
@@ -35,27 +33,22 @@ from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
-from airflow_provider_braket.settings import braket_str
+from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.submission import (
     DEFAULT_SUBMIT_TIMEOUT,
     SubmitState,
-    describe,
-    error_code,
-    is_worth_resubmitting,
 )
 from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary
 from airflow_provider_braket.triggers.braket import (
     JobStatusTrigger,
-    ResubmitTrigger,
     read_resubmit_event,
     read_status_event,
 )
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT, TaskDeferralTimeout
+from airflow_provider_braket.waiting import wait_in_worker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
-
-    from airflow_provider_braket.hooks.braket import BraketHook
 
 
 class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
@@ -272,26 +265,28 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
 
     def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
         identity = TaskIdentity.from_context(context, self.task_id)
-        self.waiter_delay = self.adapt_waiter_delay(self.waiter_delay)
         if not submit.refusals:
             self.reserve_links(context, [BraketJobLink, BraketJobLogsLink])
         try:
             spec, source, local_channels = self._checked_spec(context, submit.timestamp, identity)
         except RequestValidationError as error:
             raise AirflowFailException(str(error)) from error
+        # Only now the connection: bad input fails before any AWS client is made.
         if not submit.refusals:
             self.check_endpoint()
+        self.waiter_delay = self.adapt_waiter_delay(self.waiter_delay)
         try:
             # A resubmission of this try needs no search: its client token already finds a job
             # that a refused-looking CreateJob did create.
-            job = None if submit.refusals else self._job_of_earlier_try(identity)
+            submitter = self._submitter()
+            job = None if submit.refusals else submitter.job_of_earlier_try(identity)
             if job is not None and job["status"] == "COMPLETED":
                 return self._finish(self.hook.get_job(job["jobArn"]))
             if job is not None:
                 job_arn, job_name = job["jobArn"], job["jobName"]
             else:
                 deadline = self._execution_deadline(context)
-                job_arn = self._submit(identity, spec, source, local_channels, submit, deadline)
+                job_arn = submitter.submit(identity, spec, source, local_channels, submit, deadline)
                 job_name = spec.job_name
             return self._watch(context, job_arn, job_name)
         except AirflowTaskTimeout:
@@ -337,111 +332,20 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         spec.validate()
         return spec, source, local_channels
 
-    # -- one job per task, whatever happens to its tries ------------------------------------------
-
-    def _job_of_earlier_try(self, identity: TaskIdentity) -> dict[str, Any] | None:
-        """A job this task started before (a crashed or retried try) that this try should not repeat.
-
-        A QUEUED or RUNNING one is waited on; a COMPLETED one is reused only with
-        ``reuse_completed``; a FAILED or CANCELLED one is left alone (a new job is created).
-        """
-        jobs = identity.find_jobs(self.hook)
-        if jobs.active is not None:
-            job = jobs.active
-            self.log.info(
-                "Hybrid job %s (%s) was started by an earlier try of this task; waiting on it "
-                "instead of creating another.",
-                job["jobArn"],
-                job["status"],
-            )
-            return job
-        if self.reuse_completed and jobs.completed is not None:
-            job = jobs.completed
-            self.log.info(
-                "Hybrid job %s of an earlier try COMPLETED; reusing its results (reuse_completed=True).",
-                job["jobArn"],
-            )
-            return job
-        return None
-
-    def _submit(
-        self,
-        identity: TaskIdentity,
-        spec: HybridJobSpec,
-        source: Path | str,
-        local_channels: dict[str, str],
-        submit: SubmitState,
-        execution_deadline: float | None,
-    ) -> str:
-        """Create the job; wait (sleeping, or deferred on a timer) while Braket refuses it for now."""
-        hook = self.hook
-        bucket, role_arn = submit.bucket, submit.role_arn
-        if bucket is None or role_arn is None:
-            bucket = braket_str("default_bucket") or hook.default_bucket()
-            role_arn = spec.role_arn or hook.jobs_role_arn()
-            location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
-            hook.upload_source_module(source, location)
-            submit.input_uris = {
-                name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
-            }
-            if self.copy_checkpoints_from_job:
-                checkpoints = spec.request(location, role_arn, "")["checkpointConfig"]["s3Uri"]
-                hook.copy_checkpoints(self.copy_checkpoints_from_job, checkpoints)
-            submit.bucket, submit.role_arn = bucket, role_arn
-        location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
-        spec.input_channels = channel_configs(normalize_input_data(self.input_data), submit.input_uris)
-        request = spec.request(location, role_arn, client_token=identity.client_token())
-        while True:
-            try:
-                return hook.create_job(request)
-            except Exception as error:
-                if error_code(error) == "ConflictException":
-                    return self._job_holding_token(identity, error)
-                if not is_worth_resubmitting(error):
-                    raise
-                self._wait_to_resubmit(submit, error, execution_deadline)
-
-    def _job_holding_token(self, identity: TaskIdentity, conflict: Exception) -> str:
-        # This try's token already made a job from a request that differs (a re-rendered
-        # template, say): that job is this try's, whatever its request was.
-        jobs = identity.find_jobs(self.hook)
-        if jobs.unfinished:
-            return str(jobs.unfinished[0]["jobArn"])
-        raise conflict
-
-    def _wait_to_resubmit(
-        self, submit: SubmitState, error: Exception, execution_deadline: float | None
-    ) -> None:
-        delay = submit.next_delay(error, self.waiter_delay)
-        if self.deferrable:
-            delay = max(delay, self.min_deferral_seconds())
-        elapsed = submit.elapsed()
-        if execution_deadline is not None and time.time() + delay >= execution_deadline:
-            raise AirflowTaskTimeout(
-                f"execution_timeout={self.execution_timeout} would pass before Braket accepts the job "
-                f"(refused {submit.refusals} times; last: {describe(error)}); no job was created."
-            )
-        if elapsed + delay > self.submit_timeout:
-            raise AirflowException(
-                f"Hybrid job not created: Braket refused CreateJob {submit.refusals} times in "
-                f"{elapsed:.0f} s and submit_timeout={self.submit_timeout:.0f} s is used up. "
-                f"Last refusal: {describe(error)}"
-            )
-        self.log.warning(
-            "CreateJob refused (%s); submitting again in %.1f s (refusal %d; %.0f s of "
-            "submit_timeout=%.0f s left).",
-            describe(error),
-            delay,
-            submit.refusals,
-            self.submit_timeout - elapsed,
-            self.submit_timeout,
+    def _submitter(self) -> JobSubmitter:
+        return JobSubmitter(
+            hook=self.hook,
+            log=self.log,
+            waiter_delay=self.waiter_delay,
+            submit_timeout=self.submit_timeout,
+            deferrable=self.deferrable,
+            min_deferral_seconds=self.min_deferral_seconds(),
+            execution_timeout=self.execution_timeout,
+            defer=self.defer,
+            reuse_completed=self.reuse_completed,
+            input_data=self.input_data,
+            copy_checkpoints_from_job=self.copy_checkpoints_from_job,
         )
-        if self.deferrable:
-            self.defer(
-                trigger=ResubmitTrigger(moment=time.time() + delay, submit=submit.to_dict()),
-                method_name="execute_resubmit",
-            )
-        time.sleep(delay)
 
     def _fail_after_execution_timeout(
         self, identity: TaskIdentity, job_arn: str | None, deferred: bool
@@ -474,7 +378,17 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
                 self.start_log_cursor(context, job_arn)
                 self._defer(job, self._execution_deadline(context))
             return self._finish(job)
-        return self._finish(self._wait(job_arn, job_name))
+        job = wait_in_worker(
+            self.hook,
+            job_arn,
+            job_name,
+            self.waiter_delay,
+            self.log,
+            self.forward_logs,
+            deadline=self._deadline(),
+            on_deadline=self._cancel_after_timeout,
+        )
+        return self._finish(job)
 
     # -- waiting ---------------------------------------------------------------------------------
 
@@ -519,42 +433,6 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             ),
             method_name="execute_complete",
         )
-
-    def _wait(self, job_arn: str, job_name: str) -> dict[str, Any]:
-        """Poll in this worker until the job ends, logging progress and the job's log lines."""
-        hook, progress, cursor = self.hook, JobProgress(), LogCursor()
-        backoff = Backoff(base=min(self.waiter_delay, 5.0), cap=max(self.waiter_delay, 60.0))
-        deadline = self._deadline()
-        while True:
-            try:
-                job = hook.get_job(job_arn)
-            except Exception as error:
-                if not is_transient_error(error):
-                    raise
-                delay = backoff.next_delay()
-                self.log.warning("Reading job %s failed (%s); again in %.0f s.", job_arn, error, delay)
-                time.sleep(delay)
-                continue
-            backoff.reset()
-            for message in progress.update(job):
-                self.log.info(message)
-            if self.forward_logs and wants_logs(job):
-                self._forward_logs(hook, job_name, job_arn, cursor)
-            if is_terminal(job):
-                return job
-            if deadline is not None and time.time() >= deadline:
-                self._cancel_after_timeout(job_arn)
-            time.sleep(self.waiter_delay)
-
-    def _forward_logs(self, hook: BraketHook, job_name: str, job_arn: str, cursor: LogCursor) -> None:
-        try:
-            streams = len(cursor.positions) or 1
-            for stream, event in hook.iter_log_events(job_name, job_arn, cursor):
-                self.log.info("%s", format_log_line(stream, event["message"], streams))
-        except Exception as error:
-            if not is_transient_error(error):
-                raise
-            self.log.warning("Reading the job's log lines failed (%s); will try again.", error)
 
     def _cancel_after_timeout(self, job_arn: str) -> None:
         waited = self.waiter_delay * (self.waiter_max_attempts or 0)

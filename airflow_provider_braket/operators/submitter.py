@@ -1,0 +1,157 @@
+"""Creating a task's hybrid job: at most one per task instance, and waiting while Braket says
+"not now".
+
+:class:`JobSubmitter` is what :class:`~airflow_provider_braket.operators.braket.CreateHybridJobOperator`
+hands the creation to: it looks for a job of an earlier try first (docs/reliability.md), uploads the
+code and local input data once per try, and submits until Braket accepts the job, sleeping or
+deferring on a timer between refusals, within ``submit_timeout`` and ``execution_timeout``.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout
+
+from airflow_provider_braket.identity import TaskIdentity
+from airflow_provider_braket.jobs.request import (
+    HybridJobSpec,
+    JobLocation,
+    channel_configs,
+    normalize_input_data,
+)
+from airflow_provider_braket.settings import braket_str
+from airflow_provider_braket.submission import SubmitState, describe, error_code, is_worth_resubmitting
+from airflow_provider_braket.triggers.braket import ResubmitTrigger
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
+
+
+@dataclass
+class JobSubmitter:
+    """Creates one task's job. See the operator for what each setting means.
+
+    :param defer: The task's ``defer``, to wait for a resubmission in the triggerer.
+    """
+
+    hook: BraketHook
+    log: Any
+    waiter_delay: float
+    submit_timeout: float
+    deferrable: bool
+    min_deferral_seconds: float
+    execution_timeout: timedelta | None
+    defer: Callable[..., NoReturn]
+    reuse_completed: bool = False
+    input_data: Any = None
+    copy_checkpoints_from_job: str | None = None
+
+    def job_of_earlier_try(self, identity: TaskIdentity) -> dict[str, Any] | None:
+        """A job this task started before (a crashed or retried try) that this try should not repeat.
+
+        A QUEUED or RUNNING one is waited on; a COMPLETED one is reused only with
+        ``reuse_completed``; a FAILED or CANCELLED one is left alone (a new job is created).
+        """
+        jobs = identity.find_jobs(self.hook)
+        if jobs.active is not None:
+            job = jobs.active
+            self.log.info(
+                "Hybrid job %s (%s) was started by an earlier try of this task; waiting on it "
+                "instead of creating another.",
+                job["jobArn"],
+                job["status"],
+            )
+            return job
+        if self.reuse_completed and jobs.completed is not None:
+            job = jobs.completed
+            self.log.info(
+                "Hybrid job %s of an earlier try COMPLETED; reusing its results (reuse_completed=True).",
+                job["jobArn"],
+            )
+            return job
+        return None
+
+    def submit(
+        self,
+        identity: TaskIdentity,
+        spec: HybridJobSpec,
+        source: Path | str,
+        local_channels: dict[str, str],
+        submit: SubmitState,
+        execution_deadline: float | None,
+    ) -> str:
+        """Create the job; wait (sleeping, or deferred on a timer) while Braket refuses it for now."""
+        hook = self.hook
+        bucket, role_arn = submit.bucket, submit.role_arn
+        if bucket is None or role_arn is None:
+            bucket = braket_str("default_bucket") or hook.default_bucket()
+            role_arn = spec.role_arn or hook.jobs_role_arn()
+            location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
+            hook.upload_source_module(source, location)
+            submit.input_uris = {
+                name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
+            }
+            if self.copy_checkpoints_from_job:
+                checkpoints = spec.request(location, role_arn, "")["checkpointConfig"]["s3Uri"]
+                hook.copy_checkpoints(self.copy_checkpoints_from_job, checkpoints)
+            submit.bucket, submit.role_arn = bucket, role_arn
+        location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
+        spec.input_channels = channel_configs(normalize_input_data(self.input_data), submit.input_uris)
+        request = spec.request(location, role_arn, client_token=identity.client_token())
+        while True:
+            try:
+                return hook.create_job(request)
+            except Exception as error:
+                if error_code(error) == "ConflictException":
+                    return self._job_holding_token(identity, error)
+                if not is_worth_resubmitting(error):
+                    raise
+                self._wait_to_resubmit(submit, error, execution_deadline)
+
+    def _job_holding_token(self, identity: TaskIdentity, conflict: Exception) -> str:
+        # This try's token already made a job from a request that differs (a re-rendered
+        # template, say): that job is this try's, whatever its request was.
+        jobs = identity.find_jobs(self.hook)
+        if jobs.unfinished:
+            return str(jobs.unfinished[0]["jobArn"])
+        raise conflict
+
+    def _wait_to_resubmit(
+        self, submit: SubmitState, error: Exception, execution_deadline: float | None
+    ) -> None:
+        delay = submit.next_delay(error, self.waiter_delay)
+        if self.deferrable:
+            delay = max(delay, self.min_deferral_seconds)
+        elapsed = submit.elapsed()
+        if execution_deadline is not None and time.time() + delay >= execution_deadline:
+            raise AirflowTaskTimeout(
+                f"execution_timeout={self.execution_timeout} would pass before Braket accepts the job "
+                f"(refused {submit.refusals} times; last: {describe(error)}); no job was created."
+            )
+        if elapsed + delay > self.submit_timeout:
+            raise AirflowException(
+                f"Hybrid job not created: Braket refused CreateJob {submit.refusals} times in "
+                f"{elapsed:.0f} s and submit_timeout={self.submit_timeout:.0f} s is used up. "
+                f"Last refusal: {describe(error)}"
+            )
+        self.log.warning(
+            "CreateJob refused (%s); submitting again in %.1f s (refusal %d; %.0f s of "
+            "submit_timeout=%.0f s left).",
+            describe(error),
+            delay,
+            submit.refusals,
+            self.submit_timeout - elapsed,
+            self.submit_timeout,
+        )
+        if self.deferrable:
+            self.defer(
+                trigger=ResubmitTrigger(moment=time.time() + delay, submit=submit.to_dict()),
+                method_name="execute_resubmit",
+            )
+        time.sleep(delay)
