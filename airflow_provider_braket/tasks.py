@@ -17,8 +17,10 @@ from airflow_provider_braket.connection import (
     unreachable_endpoint,
 )
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series
+from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
 from airflow_provider_braket.settings import braket_float
+from airflow_provider_braket.triggers.braket import JobStatusTrigger
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.links.base_aws import BaseAwsLink
@@ -71,6 +73,30 @@ class BraketTaskMixin:
 
     def trigger_connection_kwargs(self) -> dict[str, Any]:
         return self.connection_params().as_kwargs()
+
+    def status_trigger(
+        self,
+        job: dict[str, Any],
+        poll_interval: float,
+        timeout_at: float | None,
+        *,
+        cancel_on_kill: bool,
+        forward_logs: bool,
+        timeout_reason: str = "timeout_at",
+    ) -> JobStatusTrigger:
+        """The trigger every deferrable Braket task waits on until ``job`` ends (or ``timeout_at``)."""
+        return JobStatusTrigger(
+            job_arn=job["jobArn"],
+            job_name=job["jobName"],
+            poll_interval=poll_interval,
+            created_at=created_epoch(job),
+            timeout_at=timeout_at,
+            timeout_reason=timeout_reason,
+            not_before=self.resume_not_before(),
+            cancel_on_kill=cancel_on_kill,
+            forward_logs=forward_logs,
+            **self.trigger_connection_kwargs(),
+        )
 
     waiter_delay_given: bool = True
 

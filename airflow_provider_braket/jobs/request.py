@@ -76,9 +76,13 @@ class JobLocation:
         return self.uri("data", channel, name)
 
 
-@dataclass
+@dataclass(frozen=True)
 class HybridJobSpec:
-    """What a hybrid job needs, in the Braket SDK's terms. See the operator for each argument."""
+    """What a hybrid job needs, in the Braket SDK's terms. See the operator for each argument.
+
+    Immutable: checked once (:meth:`validate`) before anything is uploaded, and what differs
+    later (the S3 prefixes local input data went to) makes a new spec.
+    """
 
     device: str
     entry_point: str

@@ -20,7 +20,7 @@ from airflow.providers.common.compat.sdk import (
 from airflow_provider_braket.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.models import RequestValidationError
-from airflow_provider_braket.jobs.progress import created_epoch, is_terminal
+from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.jobs.request import (
     HybridJobSpec,
     channel_configs,
@@ -40,7 +40,6 @@ from airflow_provider_braket.submission import (
 )
 from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary
 from airflow_provider_braket.triggers.braket import (
-    JobStatusTrigger,
     read_resubmit_event,
     read_status_event,
 )
@@ -419,17 +418,13 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             )
         self.defer(
             timeout=backstop,
-            trigger=JobStatusTrigger(
-                job_arn=job["jobArn"],
-                job_name=job["jobName"],
-                poll_interval=self.waiter_delay,
-                created_at=created_epoch(job),
-                timeout_at=timeout_at,
+            trigger=self.status_trigger(
+                job,
+                self.waiter_delay,
+                timeout_at,
                 timeout_reason=reason,
-                not_before=self.resume_not_before(),
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
-                **self.trigger_connection_kwargs(),
             ),
             method_name="execute_complete",
         )

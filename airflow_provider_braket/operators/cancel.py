@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
-from airflow_provider_braket.jobs.progress import created_epoch, is_terminal
+from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.tasks import BraketTaskMixin
-from airflow_provider_braket.triggers.braket import JobStatusTrigger, read_status_event
+from airflow_provider_braket.triggers.braket import read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -111,16 +111,12 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
         if is_terminal(job):
             return
         self.defer(
-            trigger=JobStatusTrigger(
-                job_arn=self.job_arn,
-                job_name=job["jobName"],
-                poll_interval=self.waiter_delay,
-                created_at=created_epoch(job),
-                timeout_at=time.time() + self.waiter_delay * self.waiter_max_attempts,
-                not_before=self.resume_not_before(),
+            trigger=self.status_trigger(
+                job,
+                self.waiter_delay,
+                time.time() + self.waiter_delay * self.waiter_max_attempts,
                 cancel_on_kill=False,
                 forward_logs=False,
-                **self.trigger_connection_kwargs(),
             ),
             method_name="execute_complete",
         )

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
@@ -102,7 +102,10 @@ class JobSubmitter:
                 hook.copy_checkpoints(self.copy_checkpoints_from_job, checkpoints)
             submit.bucket, submit.role_arn = bucket, role_arn
         location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
-        spec.input_channels = channel_configs(normalize_input_data(self.input_data), submit.input_uris)
+        # Local channels get the S3 prefixes they were uploaded to; the spec itself is not changed.
+        spec = replace(
+            spec, input_channels=channel_configs(normalize_input_data(self.input_data), submit.input_uris)
+        )
         request = spec.request(location, role_arn, client_token=identity.client_token())
         while True:
             try:

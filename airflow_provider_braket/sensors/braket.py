@@ -10,11 +10,11 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, conf
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
-from airflow_provider_braket.jobs.progress import JobProgress, created_epoch, is_terminal
+from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome
-from airflow_provider_braket.triggers.braket import JobStatusTrigger, read_status_event
+from airflow_provider_braket.triggers.braket import read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, PokeReturnValue
@@ -85,16 +85,12 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
         self.start_log_cursor(context, self.job_arn)
         self.defer(
-            trigger=JobStatusTrigger(
-                job_arn=self.job_arn,
-                job_name=job["jobName"],
-                poll_interval=self.poke_interval_seconds,
-                created_at=created_epoch(job),
-                timeout_at=time.time() + float(timeout),
-                not_before=self.resume_not_before(),
+            trigger=self.status_trigger(
+                job,
+                self.poke_interval_seconds,
+                time.time() + float(timeout),
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
-                **self.trigger_connection_kwargs(),
             ),
             method_name="execute_complete",
         )
