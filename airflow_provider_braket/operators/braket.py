@@ -14,7 +14,6 @@ from airflow.providers.common.compat.sdk import (
     AirflowTaskTimeout,
     BaseOperator,
     conf,
-    mask_secret,
 )
 
 from airflow_provider_braket.connection import DEFAULT_CONN_ID
@@ -33,6 +32,7 @@ from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+from airflow_provider_braket.masking import mask_secret_hyperparameters
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.submission import (
     DEFAULT_SUBMIT_TIMEOUT,
@@ -450,11 +450,8 @@ def _dag_folders(context: Context) -> list[Path]:
 
 
 def _masked(hyperparameters: dict[str, str]) -> dict[str, str]:
-    """Register with Airflow's secret masker every value whose name looks secret (password,
-    token, api_key, ...): a job that prints its hyperparameters does not print them into the
-    task log."""
-    for name, value in hyperparameters.items():
-        mask_secret(value, name)
+    """Register secret-looking values with Airflow's masker, in this worker process."""
+    mask_secret_hyperparameters(hyperparameters)
     return hyperparameters
 
 

@@ -16,6 +16,7 @@ from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.masking import mask_secret_hyperparameters
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
@@ -100,6 +101,7 @@ class JobStatusTrigger(BaseTrigger):
         self.log_positions = log_positions or {}
         self.created_at = created_at
         self.connection = ConnectionParams.of(aws_conn_id, region_name, verify, botocore_config)
+        self._secrets_masked = False
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -159,7 +161,11 @@ class JobStatusTrigger(BaseTrigger):
                     for message in progress.update(job):
                         self.log.info(message)
                     if self.forward_logs and wants_logs(job) and self._logs_due(poller, job):
-                        await self._forward_logs(poller, cursor, final=is_terminal(job))
+                        # Once, before the first line: a queued job costs no extra call.
+                        if not self._secrets_masked:
+                            await self._mask_secret_hyperparameters()
+                        if self.forward_logs:  # off if its secrets could not be masked
+                            await self._forward_logs(poller, cursor, final=is_terminal(job))
                     if is_terminal(job):
                         return {
                             "status": job["status"],
@@ -173,6 +179,30 @@ class JobStatusTrigger(BaseTrigger):
                         "lastStatus": job["status"] if job else None,
                         "reason": self.timeout_reason,
                     }
+
+    async def _mask_secret_hyperparameters(self) -> None:
+        """Register the job's secret-looking hyperparameters with the masker of this process.
+
+        The task did so in its worker; the triggerer is another process, and forwards the job's
+        lines into the same task log. If they cannot be read, no line is forwarded rather than
+        one unmasked.
+        """
+        for attempt in range(1, 4):
+            try:
+                job = await self.hook.get_job_async(self.job_arn)
+                break
+            except Exception as error:
+                if attempt == 3 or not is_transient_error(error):
+                    self.log.warning(
+                        "Could not read the job's hyperparameters to mask secrets (%s); its log lines "
+                        "are not forwarded.",
+                        error,
+                    )
+                    self.forward_logs = False
+                    return
+                await asyncio.sleep(attempt)
+        mask_secret_hyperparameters(job.get("hyperParameters") or {})
+        self._secrets_masked = True
 
     def _next_look(self, job: dict[str, Any] | None) -> float | None:
         """Seconds until the trigger must look again without news: log lines to read, a deadline."""

@@ -1,0 +1,18 @@
+"""Hyperparameters whose names look secret, registered with Airflow's secret masker.
+
+A job may print its hyperparameters, and its log lines are copied into the task log: by the
+task in a worker, or by its trigger in the triggerer. Each of those processes registers the
+values itself, as Airflow's masker is per process; which names count as secret (``password``,
+``token``, ``api_key``, ...) is Airflow's ``sensitive_var_conn_names`` rule.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+
+def mask_secret_hyperparameters(hyperparameters: Mapping[str, str]) -> None:
+    from airflow.providers.common.compat.sdk import mask_secret
+
+    for name, value in hyperparameters.items():
+        mask_secret(value, name)
