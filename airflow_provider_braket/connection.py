@@ -77,7 +77,7 @@ def unreachable_endpoint(endpoint_url: str | None, timeout: float = ENDPOINT_CHE
         socket.create_connection((host, port), timeout=timeout).close()
     except OSError as error:
         reason = f"cannot reach the Braket endpoint {endpoint_url} ({error.strerror or error})"
-        if _is_loopback(host):
+        if is_loopback(host):
             reason += (
                 f"; is the local Braket service running? Start it with: braket-local serve --port {port}"
             )
@@ -88,10 +88,12 @@ def unreachable_endpoint(endpoint_url: str | None, timeout: float = ENDPOINT_CHE
 def is_loopback_endpoint(endpoint_url: str | None) -> bool:
     if not endpoint_url:
         return False
-    return _is_loopback(urlsplit(endpoint_url).hostname or "")
+    return is_loopback(urlsplit(endpoint_url).hostname or "")
 
 
-def _is_loopback(host: str) -> bool:
+def is_loopback(host: str) -> bool:
+    """Whether ``host`` is reachable from this machine only (a host name other than localhost
+    may resolve to any interface, so it is not)."""
     if host == "localhost":
         return True
     try:

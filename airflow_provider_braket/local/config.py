@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from airflow_provider_braket.connection import is_loopback
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8975
@@ -81,16 +82,6 @@ class LocalServiceConfig:
         # dataclass's repr would print the secret key into logs.
         shown = {k: v for k, v in self.__dict__.items() if k not in ("secret_key", "admin_token")}
         return f"LocalServiceConfig({shown}, secret_key='***', admin_token='***')"
-
-
-def is_loopback(host: str) -> bool:
-    """Whether ``host`` is reachable from this machine only."""
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False  # a host name: it may resolve to any interface
 
 
 def make_private(data_dir: Path) -> None:
