@@ -201,7 +201,18 @@ class JobStatusTrigger(BaseTrigger):
                     self.forward_logs = False
                     return
                 await asyncio.sleep(attempt)
-        mask_secret_hyperparameters(job.get("hyperParameters") or {})
+        from asgiref.sync import sync_to_async
+
+        try:
+            # In a thread: on Airflow 3.0 mask_secret tells the triggerer's supervisor synchronously,
+            # which may not run on the event loop.
+            await sync_to_async(mask_secret_hyperparameters)(job.get("hyperParameters") or {})
+        except Exception as error:
+            self.log.warning(
+                "Could not register the job's secrets (%s); its log lines are not forwarded.", error
+            )
+            self.forward_logs = False
+            return
         self._secrets_masked = True
 
     def _next_look(self, job: dict[str, Any] | None) -> float | None:
