@@ -21,7 +21,7 @@ from botocore.exceptions import ClientError, NoRegionError
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
 from airflow_provider_braket.jobs.metrics import parse_metrics
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, validate_create_job
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, CreateJobRequest, validate_create_job
 from airflow_provider_braket.jobs.request import JobLocation
 from airflow_provider_braket.jobs.results import (
     DEFAULT_MAX_RESULTS_BYTES,
@@ -150,15 +150,18 @@ class BraketHook(AwsBaseHook):
 
     # -- jobs ----------------------------------------------------------------------------------
 
-    def create_job(self, request: dict[str, Any]) -> str:
+    def create_job(self, request: dict[str, Any] | CreateJobRequest) -> str:
         """Create a hybrid job from a CreateJob request; return its ARN.
 
-        The request is checked against the API's rules first and sent only if it passes
-        (:class:`~airflow_provider_braket.jobs.models.RequestValidationError` otherwise). A missing
-        ``clientToken`` gets a fresh one, so botocore's retries of this call never duplicate it.
+        A dict is checked against the API's rules first and sent only if it passes
+        (:class:`~airflow_provider_braket.jobs.models.RequestValidationError` otherwise); a
+        :class:`~airflow_provider_braket.jobs.models.CreateJobRequest` has been checked already.
+        A request without ``clientToken`` gets a fresh one, so botocore's retries of this call
+        never duplicate the job.
         """
-        request = {"clientToken": uuid.uuid4().hex, **request}
-        wire = validate_create_job(request).wire()
+        if isinstance(request, dict):
+            request = validate_create_job({"clientToken": uuid.uuid4().hex, **request})
+        wire = request.wire()
         response = self.conn.create_job(**wire)
         self.log.info("Created hybrid job %s (%s).", response["jobArn"], wire["jobName"])
         return response["jobArn"]

@@ -20,7 +20,7 @@ from a2wsgi import WSGIMiddleware
 from fastapi.responses import Response
 
 from airflow_provider_braket.local.admin import build_admin_app
-from airflow_provider_braket.local.api import ServiceState, build_braket_app, error_response
+from airflow_provider_braket.local.api import build_braket_app, error_response
 from airflow_provider_braket.local.aws import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig, make_private
 from airflow_provider_braket.local.devices import DeviceTable
@@ -32,6 +32,7 @@ from airflow_provider_braket.local.errors import (
     ValidationException,
 )
 from airflow_provider_braket.local.faults import FaultInjector, operation_of
+from airflow_provider_braket.local.hybrid_jobs import BraketBackend
 from airflow_provider_braket.local.images import publish_images
 from airflow_provider_braket.local.inbound import (
     ReceivedBody,
@@ -88,7 +89,7 @@ class LocalService:
         # Requests served, by "<service>:<operation>": what a client's polling really costs.
         self.calls: Counter[str] = Counter()
         self.ready = threading.Event()
-        self.braket = build_braket_app(ServiceState(config, self.store, self.devices, self.runner, tasks))
+        self.braket = build_braket_app(BraketBackend(config, self.store, self.devices, self.runner, tasks))
         self.admin = build_admin_app(self)
         self.state_store = StateStore(config.data_dir)
         self.moto_wsgi = PersistentMoto(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-import time
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import (
@@ -20,30 +18,15 @@ from airflow_provider_braket.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import is_terminal
-from airflow_provider_braket.jobs.request import (
-    HybridJobSpec,
-    channel_configs,
-    default_job_name,
-    normalize_hyperparameters,
-    normalize_input_data,
-    to_api_dict,
-)
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
-from airflow_provider_braket.jobs.s3uri import is_s3_uri
-from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
-from airflow_provider_braket.masking import mask_secret_hyperparameters
+from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
 from airflow_provider_braket.operators.submitter import JobSubmitter
-from airflow_provider_braket.submission import (
-    DEFAULT_SUBMIT_TIMEOUT,
-    SubmitState,
-)
+from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
+from airflow_provider_braket.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
 from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary
-from airflow_provider_braket.triggers.braket import (
-    read_resubmit_event,
-    read_status_event,
-)
-from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT, TaskDeferralTimeout
+from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
+from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
 from airflow_provider_braket.waiting import wait_in_worker
 
 if TYPE_CHECKING:
@@ -244,10 +227,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         status = event["status"]
         if status == "timeout":
             if event.get("reason") == "execution_timeout":
-                self._fail_after_execution_timeout(
-                    TaskIdentity.from_context(context, self.task_id), job_arn, deferred=True
-                )
-            self._cancel_after_timeout(job_arn)
+                self._fail_after_execution_timeout(context, job_arn, deferred=True)
+            self.limits.cancel_after_attempts(self.hook, job_arn)
         if status == "error":
             raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
         return self._finish(self.hook.get_job(job_arn))
@@ -257,79 +238,43 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         # the trigger's timeout event: without this the job would run on, billed, unwatched.
         # The reason is Airflow's str Enum, or its value once read back from the database.
         if next_method == TRIGGER_FAIL and (next_kwargs or {}).get("error") == TRIGGER_TIMEOUT:
-            self._fail_after_execution_timeout(
-                TaskIdentity.from_context(context, self.task_id), None, deferred=True
-            )
+            self._fail_after_execution_timeout(context, None, deferred=True)
         return super().resume_execution(next_method, next_kwargs, context)
+
+    @property
+    def limits(self) -> WaitLimits:
+        return WaitLimits(self.waiter_delay, self.waiter_max_attempts, self.execution_timeout)
 
     def _run(self, context: Context, submit: SubmitState) -> dict[str, Any]:
         identity = TaskIdentity.from_context(context, self.task_id)
         if not submit.refusals:
             self.reserve_links(context, [BraketJobLink, BraketJobLogsLink])
         try:
-            spec, source, local_channels = self._checked_spec(context, submit.timestamp, identity)
+            job = prepare_job(self, context, identity, submit.timestamp)
+            # Only now the connection: bad input fails before any AWS client is made.
+            if not submit.refusals:
+                self.check_endpoint()
+            self.waiter_delay = self.adapt_waiter_delay(self.waiter_delay)
+            return self._submit_and_watch(context, identity, job, submit)
         except RequestValidationError as error:
+            # Another try would send the same request: fail now, naming the argument.
             raise AirflowFailException(str(error)) from error
-        # Only now the connection: bad input fails before any AWS client is made.
-        if not submit.refusals:
-            self.check_endpoint()
-        self.waiter_delay = self.adapt_waiter_delay(self.waiter_delay)
-        try:
-            # A resubmission of this try needs no search: its client token already finds a job
-            # that a refused-looking CreateJob did create.
-            submitter = self._submitter()
-            job = None if submit.refusals else submitter.job_of_earlier_try(identity)
-            if job is not None and job["status"] == "COMPLETED":
-                return self._finish(self.hook.get_job(job["jobArn"]))
-            if job is not None:
-                job_arn, job_name = job["jobArn"], job["jobName"]
-            else:
-                deadline = self._execution_deadline(context)
-                job_arn = submitter.submit(identity, spec, source, local_channels, submit, deadline)
-                job_name = spec.job_name
-            return self._watch(context, job_arn, job_name)
         except AirflowTaskTimeout:
-            self._fail_after_execution_timeout(identity, self.job_arn_to_cancel, deferred=False)
+            self._fail_after_execution_timeout(context, self.job_arn_to_cancel, deferred=False)
 
-    def _checked_spec(
-        self, context: Context, timestamp: str, identity: TaskIdentity
-    ) -> tuple[HybridJobSpec, Path | str, dict[str, str]]:
-        """The job spec, its source and its local input channels; every check, no AWS call."""
-        job_name = self.job_name or default_job_name(self.task_id, timestamp, identity.map_index)
-        source: Path | str
-        if is_s3_uri(self.source_module):
-            source = self.source_module
-            entry_point = check_s3_source_module(self.source_module, self.entry_point)
-        else:
-            source = resolve_local_path(self.source_module, _dag_folders(context))
-            entry_point = check_entry_point(source, self.entry_point)
-        channels = normalize_input_data(self.input_data)
-        local_channels = {
-            name: str(resolve_local_path(location, _dag_folders(context), f"input_data[{name!r}]"))
-            for name, location in channels.items()
-            if isinstance(location, str) and not is_s3_uri(location)
-        }
-        spec = HybridJobSpec(
-            device=self.device,
-            entry_point=entry_point,
-            job_name=job_name,
-            role_arn=self.role_arn,
-            image_uri=self.image_uri,
-            hyperparameters=_masked(normalize_hyperparameters(self.hyperparameters)),
-            input_channels=channel_configs(channels, {}),
-            instance_config=to_api_dict(self.instance_config, "instance_config"),
-            checkpoint_config=to_api_dict(self.checkpoint_config, "checkpoint_config"),
-            output_data_config=to_api_dict(self.output_data_config, "output_data_config"),
-            stopping_condition=to_api_dict(self.stopping_condition, "stopping_condition"),
-            # The task's identity wins over a user's tag of the same key: retries rely on it.
-            tags={**(self.tags or {}), **identity.tags()},
-            reservation_arn=self.reservation_arn,
-            create_job_kwargs=dict(self.create_job_kwargs or {}),
-            code_location=self.code_location,
-            distribution=self.distribution,
-        )
-        spec.validate()
-        return spec, source, local_channels
+    def _submit_and_watch(
+        self, context: Context, identity: TaskIdentity, job: PreparedJob, submit: SubmitState
+    ) -> dict[str, Any]:
+        submitter = self._submitter()
+        # A resubmission of this try needs no search: its client token already finds a job
+        # that a refused-looking CreateJob did create.
+        earlier = None if submit.refusals else submitter.job_of_earlier_try(identity)
+        if earlier is not None and earlier["status"] == "COMPLETED":
+            return self._finish(self.hook.get_job(earlier["jobArn"]))
+        if earlier is not None:
+            return self._watch(context, earlier["jobArn"], earlier["jobName"])
+        job_arn = submitter.submit(identity, job, submit, self.limits.execution_deadline(context))
+        return self._watch(context, job_arn, job.spec.job_name)
 
     def _submitter(self) -> JobSubmitter:
         return JobSubmitter(
@@ -342,29 +287,21 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             execution_timeout=self.execution_timeout,
             defer=self.defer,
             reuse_completed=self.reuse_completed,
-            input_data=self.input_data,
             copy_checkpoints_from_job=self.copy_checkpoints_from_job,
         )
 
     def _fail_after_execution_timeout(
-        self, identity: TaskIdentity, job_arn: str | None, deferred: bool
+        self, context: Context, job_arn: str | None, deferred: bool
     ) -> NoReturn:
-        """Cancel this task's job when execution_timeout ends the task, and fail saying so."""
-        if self.cancel_on_kill:
-            arns = [job_arn] if job_arn else []
-            if not arns:
-                # The deferred task's job, or one whose CreateJob answer never came: found by its tags.
-                jobs = identity.find_jobs(self.hook)
-                arns = [str(job["jobArn"]) for job in jobs.unfinished]
-            cancelled = ", ".join(f"{arn} ({self.hook.cancel_job(arn)})" for arn in arns)
-            outcome = f"cancelled hybrid job {cancelled}" if cancelled else "no hybrid job had been created"
-        else:
-            outcome = f"cancel_on_kill is off, so hybrid job {job_arn or '(if any)'} keeps running"
         self.job_arn_to_cancel = None
-        where = "while the task was deferred" if deferred else "while the task waited in a worker"
-        message = f"execution_timeout={self.execution_timeout} reached {where}; {outcome}."
-        self.log.error(message)
-        raise (TaskDeferralTimeout if deferred else AirflowTaskTimeout)(message)
+        self.limits.fail_after_execution_timeout(
+            self.hook,
+            self.log,
+            TaskIdentity.from_context(context, self.task_id),
+            job_arn,
+            cancel_on_kill=self.cancel_on_kill,
+            deferred=deferred,
+        )
 
     def _watch(self, context: Context, job_arn: str, job_name: str) -> dict[str, Any]:
         self.job_arn_to_cancel = job_arn
@@ -375,7 +312,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             job = self.hook.get_job(job_arn)
             if not is_terminal(job):
                 self.start_log_cursor(context, job_arn)
-                self._defer(job, self._execution_deadline(context))
+                self._defer(job, self.limits.deferral(self.limits.execution_deadline(context)))
             return self._finish(job)
         job = wait_in_worker(
             self.hook,
@@ -384,75 +321,28 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             self.waiter_delay,
             self.log,
             self.forward_logs,
-            deadline=self._deadline(),
-            on_deadline=self._cancel_after_timeout,
+            deadline=self.limits.attempts_deadline(),
+            on_deadline=lambda arn: self.limits.cancel_after_attempts(self.hook, arn),
         )
         return self._finish(job)
 
-    # -- waiting ---------------------------------------------------------------------------------
-
-    def _deadline(self) -> float | None:
-        if self.waiter_max_attempts is None:
-            return None
-        return time.time() + self.waiter_delay * self.waiter_max_attempts
-
-    def _execution_deadline(self, context: Context) -> float | None:
-        """When execution_timeout ends this try (epoch seconds), counted from its start as Airflow does."""
-        if not self.execution_timeout:
-            return None
-        started = getattr(context.get("ti"), "start_date", None)
-        start = started.timestamp() if started else time.time()
-        return start + self.execution_timeout.total_seconds()
-
-    def _defer(self, job: dict[str, Any], execution_deadline: float | None) -> None:
-        # Airflow 3 does not bound a deferral by execution_timeout (only by defer's own timeout), so
-        # the trigger stops at whichever deadline comes first and this task cancels the job. The
-        # defer timeout, a little later, is the backstop for a triggerer that is down.
-        timeout_at, reason = self._deadline(), "waiter_max_attempts"
-        backstop = None
-        if execution_deadline is not None:
-            if timeout_at is None or execution_deadline <= timeout_at:
-                timeout_at, reason = execution_deadline, "execution_timeout"
-            backstop = timedelta(
-                seconds=max(0.0, execution_deadline - time.time()) + 2 * self.waiter_delay + 30
-            )
+    def _defer(self, job: dict[str, Any], deferral: Deferral) -> None:
         self.defer(
-            timeout=backstop,
+            timeout=deferral.backstop,
             trigger=self.status_trigger(
                 job,
                 self.waiter_delay,
-                timeout_at,
-                timeout_reason=reason,
+                deferral.timeout_at,
+                timeout_reason=deferral.reason,
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
             ),
             method_name="execute_complete",
         )
 
-    def _cancel_after_timeout(self, job_arn: str) -> None:
-        waited = self.waiter_delay * (self.waiter_max_attempts or 0)
-        status = self.hook.cancel_job(job_arn)
-        raise AirflowException(
-            f"Hybrid job {job_arn} did not end within waiter_max_attempts={self.waiter_max_attempts} "
-            f"x waiter_delay={self.waiter_delay} s ({waited:.0f} s); it was cancelled ({status})."
-        )
-
-    # -- outcome ---------------------------------------------------------------------------------
-
     def _finish(self, job: dict[str, Any]) -> dict[str, Any]:
         self.job_arn_to_cancel = None
         return completed_job_outcome(self.hook, job, self.log, self.allow_pickle, self.max_results_bytes)
-
-
-def _dag_folders(context: Context) -> list[Path]:
-    fileloc = getattr(context.get("dag"), "fileloc", None)
-    return [Path(fileloc).parent] if fileloc else []
-
-
-def _masked(hyperparameters: dict[str, str]) -> dict[str, str]:
-    """Register secret-looking values with Airflow's masker, in this worker process."""
-    mask_secret_hyperparameters(hyperparameters)
-    return hyperparameters
 
 
 # Defined in its own module; importable from here as the design card names it.

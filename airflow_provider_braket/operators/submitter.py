@@ -13,17 +13,15 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout
 
 from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.request import (
-    HybridJobSpec,
     JobLocation,
-    channel_configs,
-    normalize_input_data,
+    s3_channel,
+    validate_for_arguments,
 )
 from airflow_provider_braket.settings import braket_str
 from airflow_provider_braket.submission import SubmitState, describe, error_code, is_worth_resubmitting
@@ -31,6 +29,7 @@ from airflow_provider_braket.triggers.braket import ResubmitTrigger
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.operators.preparation import PreparedJob
 
 
 @dataclass
@@ -49,7 +48,6 @@ class JobSubmitter:
     execution_timeout: timedelta | None
     defer: Callable[..., NoReturn]
     reuse_completed: bool = False
-    input_data: Any = None
     copy_checkpoints_from_job: str | None = None
 
     def job_of_earlier_try(self, identity: TaskIdentity) -> dict[str, Any] | None:
@@ -80,22 +78,25 @@ class JobSubmitter:
     def submit(
         self,
         identity: TaskIdentity,
-        spec: HybridJobSpec,
-        source: Path | str,
-        local_channels: dict[str, str],
+        job: PreparedJob,
         submit: SubmitState,
         execution_deadline: float | None,
     ) -> str:
-        """Create the job; wait (sleeping, or deferred on a timer) while Braket refuses it for now."""
-        hook = self.hook
+        """Create the job; wait (sleeping, or deferred on a timer) while Braket refuses it for now.
+
+        Code and local input data are uploaded once per try (``submit`` remembers where), and the
+        request that is sent is checked once more, now with the real bucket, role and prefixes.
+        """
+        hook, spec = self.hook, job.spec
         bucket, role_arn = submit.bucket, submit.role_arn
         if bucket is None or role_arn is None:
             bucket = braket_str("default_bucket") or hook.default_bucket()
             role_arn = spec.role_arn or hook.jobs_role_arn()
             location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
-            hook.upload_source_module(source, location)
+            hook.upload_source_module(job.source, location)
             submit.input_uris = {
-                name: hook.upload_input_data(path, location, name) for name, path in local_channels.items()
+                name: hook.upload_input_data(path, location, name)
+                for name, path in job.local_channels.items()
             }
             if self.copy_checkpoints_from_job:
                 checkpoints = spec.request(location, role_arn, "")["checkpointConfig"]["s3Uri"]
@@ -103,10 +104,11 @@ class JobSubmitter:
             submit.bucket, submit.role_arn = bucket, role_arn
         location = JobLocation(bucket, spec.job_name, submit.timestamp, spec.code_location)
         # Local channels get the S3 prefixes they were uploaded to; the spec itself is not changed.
-        spec = replace(
-            spec, input_channels=channel_configs(normalize_input_data(self.input_data), submit.input_uris)
+        uploaded = {name: s3_channel(uri) for name, uri in submit.input_uris.items()}
+        spec = replace(spec, input_channels={**spec.input_channels, **uploaded})
+        request = validate_for_arguments(
+            spec.request(location, role_arn, client_token=identity.client_token())
         )
-        request = spec.request(location, role_arn, client_token=identity.client_token())
         while True:
             try:
                 return hook.create_job(request)

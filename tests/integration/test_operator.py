@@ -320,3 +320,23 @@ def test_bad_input_fails_before_any_aws_call(arguments: dict[str, Any], message:
     assert message in str(raised.value)
     assert "hook" not in vars(operator)  # no AWS client was even made
     assert len(BraketHook().search_jobs()) == jobs_before
+
+
+def test_a_bad_role_found_at_submission_fails_at_once_naming_it(
+    monkeypatch: pytest.MonkeyPatch, local_service
+) -> None:
+    """The role is looked up only when submitting: the request sent is checked once more then."""
+    from airflow.providers.common.compat.sdk import AirflowFailException
+
+    monkeypatch.setenv("BRAKET_JOBS_ROLE_ARN", "my-role")  # a name, not an ARN
+    operator = CreateHybridJobOperator(
+        task_id=f"bad_role_{uuid.uuid4().hex[:6]}",
+        device=LOCAL_DEVICE,
+        source_module=str(JOBS_DIR / "behaviours.py"),
+    )
+    jobs_before = len(BraketHook().search_jobs())
+
+    with pytest.raises(AirflowFailException, match=r"role_arn \(roleArn\)"):  # no retries
+        operator.execute({})
+
+    assert len(BraketHook().search_jobs()) == jobs_before
