@@ -176,7 +176,7 @@ class BraketHook(AwsBaseHook):
         try:
             status = self.conn.cancel_job(jobArn=job_arn)["cancellationStatus"]
         except ClientError as error:
-            if error.response["Error"]["Code"] not in ("ConflictException", "ValidationException"):
+            if not _may_have_ended(error):
                 raise
             status = self.get_job(job_arn, queue_info=False)["status"]
             if status not in TERMINAL_STATUSES:
@@ -211,7 +211,7 @@ class BraketHook(AwsBaseHook):
         try:
             status = (await client.cancel_job(jobArn=job_arn))["cancellationStatus"]
         except ClientError as error:
-            if error.response["Error"]["Code"] not in ("ConflictException", "ValidationException"):
+            if not _may_have_ended(error):
                 raise
             status = (await client.get_job(jobArn=job_arn))["status"]
             if status not in TERMINAL_STATUSES:
@@ -422,6 +422,11 @@ class BraketHook(AwsBaseHook):
     def get_metrics(self, job_name: str, job_arn: str) -> list[dict[str, float]]:
         """Every ``log_metric`` record the job logged, in order (read from its log streams)."""
         return parse_metrics(event["message"] for _, event in self.iter_log_events(job_name, job_arn))
+
+
+def _may_have_ended(cancel_error: ClientError) -> bool:
+    """Whether CancelJob's refusal may mean the job has ended already (then its status says)."""
+    return cancel_error.response["Error"]["Code"] in ("ConflictException", "ValidationException")
 
 
 async def _no_pace() -> None:
