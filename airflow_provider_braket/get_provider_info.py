@@ -93,6 +93,23 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "braket_default,braket_prod",
                         "default": default_text("ui_connections"),
                     },
+                    "price_list": {
+                        "description": "AWS's bulk price list for Amazon Braket (the offer file "
+                        "AmazonBraket/current/index.csv) to compute job costs and enforce cost caps "
+                        "with. Empty: the partial snapshot the package ships (see docs/cost.md).",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "/opt/airflow/braket-prices.csv",
+                        "default": default_text("price_list"),
+                    },
+                    "billable_duration_unit": {
+                        "description": "The unit of GetJob's billableDuration: seconds or "
+                        "milliseconds. AWS's API reference does not state it (see docs/cost.md).",
+                        "version_added": "0.2.0",
+                        "type": "string",
+                        "example": "milliseconds",
+                        "default": default_text("billable_duration_unit"),
+                    },
                 },
             }
         },

@@ -18,6 +18,10 @@ DEFAULTS: dict[str, Any] = {
     # Airflow 3.2-3.3 can fail a task that resumes within moments of deferring (apache/airflow#72716).
     "min_deferral_seconds": 10.0,
     "ui_connections": "braket_default",
+    # Empty: the snapshot the package ships (airflow_provider_braket/pricing/SOURCES.md).
+    "price_list": "",
+    # The unit of GetJob's billableDuration; see spec notes (WIRE-NOTES.md, "billableDuration").
+    "billable_duration_unit": "seconds",
 }
 
 

@@ -188,11 +188,13 @@ def completed_job_outcome(
 ) -> dict[str, Any]:
     """What the operator and the sensor return for an ended job: its summary with results,
     metrics and metricSeries; a FAILED or CANCELLED job raises with its failureReason."""
+    cost = report_cost(hook, job, log)
     if job["status"] != "COMPLETED":
         raise AirflowException(
             f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
         )
     summary = job_summary(job)
+    summary["cost"] = cost
     try:
         summary["results"] = hook.get_results(job, allow_pickle=allow_pickle, max_bytes=max_results_bytes)
     except ResultsTooLargeError as error:
@@ -203,3 +205,18 @@ def completed_job_outcome(
     summary["metricSeries"] = metric_series(records)
     log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
     return summary
+
+
+def report_cost(hook: BraketHook, job: dict[str, Any], log: Any) -> dict[str, Any] | None:
+    """Log what an ended job cost and return it as the XCom ``cost``; None if it cannot be known.
+
+    Reading the price list or the job's tasks can fail (a missing permission, a bad
+    ``[braket] price_list``); the job's own outcome must not, so that is a warning.
+    """
+    try:
+        cost = hook.job_cost(job["jobArn"])
+    except Exception as error:
+        log.warning("Cost of hybrid job %s not known: %s", job["jobArn"], error)
+        return None
+    log.info("Hybrid job %s %s; cost: %s", job["jobArn"], job["status"], cost.describe())
+    return cost.to_dict()

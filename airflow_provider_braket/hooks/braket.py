@@ -31,6 +31,10 @@ from airflow_provider_braket.jobs.results import (
 )
 from airflow_provider_braket.jobs.s3uri import is_s3_uri, split_s3_uri
 from airflow_provider_braket.jobs.source import pack_source_module
+from airflow_provider_braket.pricing.job_cost import JobCost, job_cost
+from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
+from airflow_provider_braket.pricing.usage import TaskUsageReader
+from airflow_provider_braket.settings import braket_str
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
@@ -319,6 +323,26 @@ class BraketHook(AwsBaseHook):
             self.s3_client.upload_file(str(file), bucket, prefix + file.name)
             uris.append(f"s3://{bucket}/{prefix}{file.name}")
         return uris
+
+    # -- cost ------------------------------------------------------------------------------------
+
+    def job_cost(
+        self,
+        job_arn: str,
+        prices: PriceList | None = None,
+        usage: TaskUsageReader | None = None,
+    ) -> JobCost:
+        """What the job has cost so far: its instance time plus its quantum tasks (docs/cost.md).
+
+        :param prices: The price list; default ``[braket] price_list`` or the bundled snapshot.
+        :param usage: A reader that remembers ended tasks, to pass again on the next call.
+        """
+        job = self.get_job(job_arn, queue_info=False)
+        usage = usage or TaskUsageReader(self.conn, self.s3_client)
+        tasks = usage.job_tasks(job_arn)
+        cost = job_cost(prices or configured_price_list(), job, tasks, braket_str("billable_duration_unit"))
+        cost.unpriced.extend(f"simulator time of task {arn}" for arn in sorted(usage.unreadable))
+        return cost
 
     # -- results, logs and metrics ---------------------------------------------------------------
 

@@ -17,7 +17,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from airflow_provider_braket.local.faults import FaultSettings
-from airflow_provider_braket.local.pricing import PRICE_LIST_PATH, load_price_list
+from airflow_provider_braket.local.pricing import PRICE_LIST_PATH, served_price_list
 
 if TYPE_CHECKING:
     from airflow_provider_braket.local.app import LocalService
@@ -70,14 +70,10 @@ def build_admin_app(service: LocalService) -> FastAPI:
             return JSONResponse({"message": str(error)}, status_code=400)
         return JSONResponse(service.faults.settings.model_dump())
 
-    price_list = load_price_list(service.config.price_list) if service.config.price_list else None
+    price_list = served_price_list(service.config.price_list)
 
     @admin.get(PRICE_LIST_PATH)
     async def get_price_list() -> Response:
-        if price_list is None:
-            return JSONResponse(
-                {"message": "no price list: start the service with --price-list"}, status_code=404
-            )
         return Response(price_list, media_type="text/csv")
 
     @admin.get("/_local/calls")

@@ -69,7 +69,8 @@ def _parser() -> argparse.ArgumentParser:
         "--price-list",
         type=Path,
         default=env("BRAKET_LOCAL_PRICE_LIST"),
-        help="AWS's Braket offer file (index.csv) to serve to the SDK's Tracker inside jobs",
+        help="AWS's Braket offer file (index.csv) to serve to the SDK's Tracker inside jobs; "
+        "default: the snapshot the package ships (airflow_provider_braket/pricing/SOURCES.md)",
     )
     serve.add_argument(
         "--max-request-mb",
@@ -96,7 +97,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from airflow_provider_braket.local.app import LocalService
     from airflow_provider_braket.local.faults import FaultSettings, parse_fault_flag
-    from airflow_provider_braket.local.pricing import PriceListError
+    from airflow_provider_braket.pricing.price_list import PriceListError
 
     config = LocalServiceConfig(
         host=args.host,

@@ -47,7 +47,8 @@ class LocalServiceConfig:
         local log) is kept; its record, outputs and logs are kept regardless.
     :param admin_token: token the ``/_local/`` admin endpoints require (see :mod:`admin`);
         the service refuses to start off loopback without one.
-    :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs
+    :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs; None
+        serves the snapshot the package ships
         (see :mod:`pricing`); without it jobs use AWS's public file.
     """
 

@@ -218,6 +218,6 @@ def job_environment(
     }
     if request.get("inputDataConfig"):
         environment["AMZN_BRAKET_INPUT_DIR"] = str(workspace.input_data)
-    if config.price_list is not None:
-        environment["BRAKET_PRICE_OFFERS_URL"] = f"{config.endpoint_url}{PRICE_LIST_PATH}"
+    # The SDK's Tracker prices tasks from this service's list, as it would from AWS's on AWS.
+    environment["BRAKET_PRICE_OFFERS_URL"] = f"{config.endpoint_url}{PRICE_LIST_PATH}"
     return environment

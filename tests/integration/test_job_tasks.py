@@ -8,12 +8,17 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import pytest
 from braket.aws import AwsQuantumJob
 from helpers import BUCKET, ensure_bucket, job_request, results, upload_script, wait_for
 from servers import LocalServiceProcess
+
+from airflow_provider_braket.pricing.job_cost import job_cost
+from airflow_provider_braket.pricing.price_list import PriceList
+from airflow_provider_braket.pricing.usage import TaskUsageReader
 
 pytestmark = pytest.mark.integration
 
@@ -93,6 +98,11 @@ def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
     assert saved["queue_priority"] == "Priority"
     # The job's Tracker priced its 3 tasks from the served list: job tasks, 3 s minimum each, 2.0/min.
     assert float(saved["cost"]) == pytest.approx(3 * 2.0 * 3 / 60)
+    # What the provider computes for the job's tasks, read back over the API, is what the job's
+    # own Tracker said: exactly (the same Decimal steps), so certainly to the cent.
+    offer = PriceList.parse(SYNTHETIC_OFFER_FILE.encode(), "synthetic")
+    cost = job_cost(offer, job, TaskUsageReader(braket, s3).job_tasks(job["jobArn"]))
+    assert cost.quantum_tasks == Decimal(saved["cost"])
 
     tasks = _job_tasks(braket, job["jobArn"])
     assert sorted(task["quantumTaskArn"] for task in tasks) == sorted(saved["task_arns"])

@@ -37,7 +37,16 @@ def test_job_result_metrics_and_log_lines(deferrable: bool, capfd: pytest.Captur
     assert loss["iteration"] == [0, 1, 2]
     assert loss["value"] == pytest.approx([1, 1 / 2, 1 / 3])
     assert job["jobName"].startswith("job-")
+    # Priced from the bundled snapshot: ml.m5.large at USD 0.115 an hour, no quantum tasks.
+    assert job["cost"] == {
+        "currency": "USD",
+        "total": pytest.approx(job["billableDuration"] * 0.115 / 3600, abs=1e-6),
+        "instance": pytest.approx(job["billableDuration"] * 0.115 / 3600, abs=1e-6),
+        "quantumTasks": 0.0,
+        "priceListDate": "2026-11-26",
+    }
     output = capfd.readouterr().out
+    assert "COMPLETED; cost: USD 0.00" in output
     assert "XCom not found" not in output
     # The job's own lines reach the task log, each exactly once.
     for line in ["mode=metrics", *(f"line {n}" for n in range(40))]:

@@ -1,0 +1,86 @@
+"""Reading what a job's quantum tasks used: shots, status, reservation, simulator time.
+
+A job's tasks are found with SearchQuantumTasks by ``jobArn``. A simulator task's execution time
+is in its result (``results.json``, ``additionalMetadata.simulatorMetadata.executionDuration``),
+where the SDK's Tracker reads it too. A task that has ended never changes, so a
+:class:`TaskUsageReader` reads each one once: a running job's cost can be checked every poll
+without reading its whole history again.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+from airflow_provider_braket.pricing.job_cost import TaskUsage
+
+ENDED_TASK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
+RESULTS_FILENAME = "results.json"
+#: A results.json past this is not read for its execution time (the task is then reported unpriced).
+MAX_TASK_RESULT_BYTES = 64 * 1024 * 1024
+
+
+class TaskUsageReader:
+    """The usage of a job's tasks, through a braket and an s3 client; ended tasks read once.
+
+    :param braket: A boto3 ``braket`` client.
+    :param s3: A boto3 ``s3`` client.
+    """
+
+    def __init__(self, braket: Any, s3: Any) -> None:
+        self._braket = braket
+        self._s3 = s3
+        self._ended: dict[str, TaskUsage] = {}
+        #: Tasks whose simulator time could not be read (too large a result, no result).
+        self.unreadable: set[str] = set()
+
+    def job_tasks(self, job_arn: str) -> list[TaskUsage]:
+        """Every task ``job_arn`` sent, with what its price depends on."""
+        usages = []
+        for summary in self._search(job_arn):
+            arn = summary["quantumTaskArn"]
+            if arn in self._ended:
+                usages.append(self._ended[arn])
+                continue
+            usage = self._read(summary)
+            if usage.status in ENDED_TASK_STATUSES:
+                self._ended[arn] = usage
+            usages.append(usage)
+        return usages
+
+    def _search(self, job_arn: str) -> list[dict[str, Any]]:
+        pages = self._braket.get_paginator("search_quantum_tasks").paginate(
+            filters=[{"name": "jobArn", "operator": "EQUAL", "values": [job_arn]}]
+        )
+        return [task for page in pages for task in page["quantumTasks"]]
+
+    def _read(self, summary: dict[str, Any]) -> TaskUsage:
+        task = self._braket.get_quantum_task(quantumTaskArn=summary["quantumTaskArn"])
+        execution_ms = None
+        if "simulator" in task["deviceArn"] and task["status"] == "COMPLETED":
+            execution_ms = self._execution_ms(task)
+        return TaskUsage.from_description(task, execution_ms)
+
+    def _execution_ms(self, task: dict[str, Any]) -> int | None:
+        key = f"{task['outputS3Directory']}/{RESULTS_FILENAME}"
+        try:
+            answer = self._s3.get_object(Bucket=task["outputS3Bucket"], Key=key)
+        except ClientError:
+            self.unreadable.add(task["quantumTaskArn"])
+            return None
+        body = answer["Body"]
+        try:
+            if int(answer.get("ContentLength") or 0) > MAX_TASK_RESULT_BYTES:
+                self.unreadable.add(task["quantumTaskArn"])
+                return None
+            document = json.loads(body.read(MAX_TASK_RESULT_BYTES + 1))
+        except ValueError:
+            self.unreadable.add(task["quantumTaskArn"])
+            return None
+        finally:
+            body.close()
+        metadata = (document.get("additionalMetadata") or {}).get("simulatorMetadata") or {}
+        duration = metadata.get("executionDuration")
+        return int(duration) if isinstance(duration, (int, float)) else None
