@@ -1,15 +1,16 @@
 """The devices the local service knows, and what CreateJob and CreateQuantumTask say about each.
 
-Built in: the three managed simulators, ONLINE, described by :mod:`device_catalog`.
+Built in: the three managed simulators, ONLINE, described by :mod:`device_catalog`, and the QPUs
+emulated from sourced capabilities snapshots (:mod:`qpu_catalog`).
 ``devices.json`` in the data dir overrides a device's status, e.g. to mark SV1 OFFLINE or a QPU
 RETIRED for a test::
 
     {"arn:aws:braket:::device/quantum-simulator/amazon/sv1": {"deviceStatus": "OFFLINE"},
      "arn:aws:braket:us-east-1::device/qpu/rigetti/Aspen-M-3": {"deviceStatus": "RETIRED"}}
 
-QPUs are not emulated (no sourced capabilities snapshot, see :mod:`device_catalog`): GetDevice
-answers ResourceNotFoundException saying so, CreateJob and CreateQuantumTask DeviceOfflineException
-(or DeviceRetiredException when devices.json says RETIRED).
+Any other QPU ARN (no sourced snapshot): GetDevice answers ResourceNotFoundException saying so,
+CreateJob and CreateQuantumTask DeviceOfflineException (or DeviceRetiredException when
+devices.json says RETIRED).
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from airflow_provider_braket.local.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from airflow_provider_braket.local.qpu_catalog import QPUS
 
 SIMULATORS: dict[str, dict[str, str]] = {
     arn: {
@@ -37,13 +39,25 @@ SIMULATORS: dict[str, dict[str, str]] = {
     }
     for arn, simulator in MANAGED_SIMULATORS.items()
 }
+EMULATED: dict[str, dict[str, str]] = {
+    arn: {
+        "deviceName": qpu.name,
+        "providerName": qpu.provider,
+        "deviceType": "QPU",
+        "deviceStatus": qpu.status,
+    }
+    for arn, qpu in QPUS.items()
+}
+BUILT_IN = {**SIMULATORS, **EMULATED}
 _QPU_ARN = re.compile(
     r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*::device/qpu/(?P<provider>[^/]+)/(?P<name>[^/]+)\Z"
 )
 _LOCAL_DEVICE = re.compile(r"^local:[^/\s]+/[^/\s]+\Z")
 NO_QPU_MESSAGE = (
-    "the local Braket service has no QPUs and does not emulate this one: no capabilities snapshot "
-    "with a public source is available for it (see docs/local-service.md)"
+    "the local Braket service does not emulate this QPU: no capabilities snapshot with a public "
+    "source is available for it (it emulates "
+    + ", ".join(sorted(arn for arn, qpu in QPUS.items() if qpu.status == "ONLINE"))
+    + "; see docs/local-service.md)"
 )
 _STATUSES = ("ONLINE", "OFFLINE", "RETIRED")
 
@@ -55,7 +69,7 @@ class DeviceTable:
         self._path = path
         self._lock = threading.Lock()
         self._mtime: float | None = None
-        self._devices: dict[str, dict[str, str]] = dict(SIMULATORS)
+        self._devices: dict[str, dict[str, str]] = dict(BUILT_IN)
 
     def all(self) -> dict[str, dict[str, str]]:
         with self._lock:
@@ -64,21 +78,20 @@ class DeviceTable:
 
     def describe(self, device_arn: str) -> dict[str, Any]:
         """The GetDevice response (without ``deviceQueueInfo``, which the task queue knows)."""
-        simulator = MANAGED_SIMULATORS.get(device_arn)
-        if simulator is None:
-            if _QPU_ARN.match(device_arn):
-                raise ResourceNotFoundException(f"Device {device_arn}: {NO_QPU_MESSAGE}")
+        if device_arn in MANAGED_SIMULATORS:
+            capabilities = MANAGED_SIMULATORS[device_arn].capabilities()
+        elif device_arn in QPUS:
+            capabilities = QPUS[device_arn].capabilities()
+        elif _QPU_ARN.match(device_arn):
+            raise ResourceNotFoundException(f"Device {device_arn}: {NO_QPU_MESSAGE}")
+        else:
             raise ResourceNotFoundException(f"Device {device_arn} not found")
         settings = self.all()[device_arn]
-        return {
-            "deviceArn": device_arn,
-            **settings,
-            "deviceCapabilities": json.dumps(simulator.capabilities()),
-        }
+        return {"deviceArn": device_arn, **settings, "deviceCapabilities": json.dumps(capabilities)}
 
     def describable(self) -> dict[str, dict[str, str]]:
         """The devices SearchDevices lists: those GetDevice can describe."""
-        return {arn: settings for arn, settings in self.all().items() if arn in MANAGED_SIMULATORS}
+        return {arn: settings for arn, settings in self.all().items() if arn in BUILT_IN}
 
     def check_runnable(self, device: str, for_task: bool = False) -> None:
         """Raise what AWS raises on CreateJob (or CreateQuantumTask) for a device that cannot take it."""
@@ -90,7 +103,7 @@ class DeviceTable:
                 )
             return
         known = self.all().get(device)
-        if known is None or (for_task and device not in MANAGED_SIMULATORS):
+        if known is None or (for_task and device not in BUILT_IN):
             if _QPU_ARN.match(device):
                 raise DeviceOfflineException(f"Device {device} is offline: {NO_QPU_MESSAGE}")
             field = "deviceArn" if for_task else "deviceConfig.device"
@@ -107,11 +120,11 @@ class DeviceTable:
         try:
             mtime = self._path.stat().st_mtime
         except FileNotFoundError:
-            self._mtime, self._devices = None, dict(SIMULATORS)
+            self._mtime, self._devices = None, dict(BUILT_IN)
             return
         if mtime == self._mtime:
             return
-        self._devices = _merge(SIMULATORS, json.loads(self._path.read_text()), self._path)
+        self._devices = _merge(BUILT_IN, json.loads(self._path.read_text()), self._path)
         self._mtime = mtime
 
 

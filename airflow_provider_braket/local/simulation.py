@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from functools import cache
 from typing import Any
 
 from airflow_provider_braket.local.device_catalog import SIMULATORS
+from airflow_provider_braket.local.qpu_catalog import QPUS, EmulatedQpu
 from airflow_provider_braket.local.store import iso, now_ms
 
 #: What one task may allocate here: the local simulators' own qubit limits (their published
@@ -34,32 +36,59 @@ def run_program(
     task_arn: str,
 ) -> bytes:
     """Simulate a task and return its ``results.json``; raise :class:`TaskFailure` if it cannot run."""
+    if device_arn in QPUS:
+        return _run_on_emulated_qpu(QPUS[device_arn], action, shots, task_arn)
     device = SIMULATORS[device_arn]
     simulator = _simulator(device.backend, device.name, device.qubits)
     created = now_ms()
     started = time.perf_counter()
+    result = _guarded(lambda: _run(simulator, action_type, action, shots, device_parameters))
+    elapsed_ms = max(1, round((time.perf_counter() - started) * 1000))
+    document = _result_document(result, device_arn, shots, task_arn, created)
+    document.setdefault("additionalMetadata", {})["simulatorMetadata"] = {
+        "braketSchemaHeader": {"name": "braket.task_result.simulator_metadata", "version": "1"},
+        "executionDuration": elapsed_ms,
+    }
+    return json.dumps(document).encode()
+
+
+def _run_on_emulated_qpu(qpu: EmulatedQpu, action: str, shots: int, task_arn: str) -> bytes:
+    """A QPU's result: no simulator metadata (a QPU is billed per shot, not per millisecond)."""
+    from airflow_provider_braket.local.qpu_emulation import check_program, noisy_program
+
+    created = now_ms()
+    qubits = int(qpu.capabilities()["paradigm"]["qubitCount"])
+    simulator = _simulator("braket_dm", qpu.name, qubits)
+
+    def run() -> Any:
+        program = noisy_program(qpu, check_program(qpu, action))
+        return simulator.run(program, shots=shots)
+
+    document = _result_document(_guarded(run), qpu.arn, shots, task_arn, created)
+    document["additionalMetadata"] = {"action": json.loads(action)}
+    return json.dumps(document).encode()
+
+
+def _guarded(run: Callable[[], Any]) -> Any:
     try:
-        result = _run(simulator, action_type, action, shots, device_parameters)
+        return run()
     except TaskFailure:
         raise
     except MemoryError:
         raise TaskFailure("the local simulator ran out of memory for this program") from None
     except Exception as error:
         raise TaskFailure(f"{type(error).__name__}: {error}"[:1024]) from None
-    elapsed_ms = max(1, round((time.perf_counter() - started) * 1000))
+
+
+def _result_document(result: Any, device_arn: str, shots: int, task_arn: str, created: int) -> dict[str, Any]:
     document: dict[str, Any] = json.loads(result.json(exclude_none=True))
     # An exact (shots = 0) run has no measurements; the schema forbids an empty list there.
     for empty in [name for name in ("measurements", "measuredQubits") if document.get(name) == []]:
         del document[empty]
-    metadata = document["taskMetadata"]
-    metadata.update(
+    document["taskMetadata"].update(
         id=task_arn, deviceId=device_arn, shots=shots, createdAt=iso(created), endedAt=iso(now_ms())
     )
-    document.setdefault("additionalMetadata", {})["simulatorMetadata"] = {
-        "braketSchemaHeader": {"name": "braket.task_result.simulator_metadata", "version": "1"},
-        "executionDuration": elapsed_ms,
-    }
-    return json.dumps(document).encode()
+    return document
 
 
 def _run(simulator: Any, action_type: str, action: str, shots: int, device_parameters: str | None) -> Any:

@@ -23,6 +23,8 @@ from airflow_provider_braket.local.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from airflow_provider_braket.local.qpu_catalog import QPUS
+from airflow_provider_braket.local.qpu_emulation import check_program
 from airflow_provider_braket.local.records import request_fingerprint
 from airflow_provider_braket.local.store import JobStore, now_ms
 from airflow_provider_braket.local.task_models import (
@@ -83,7 +85,9 @@ class QuantumTasks:
         self._check_bucket(request.outputS3Bucket)
         task_id = str(uuid.uuid4())
         record = TaskRecord(
-            task_arn=f"arn:aws:braket:{self.region}:{self.account_id}:quantum-task/{task_id}",
+            # A QPU's tasks are made in its region, as on AWS (the SDK's Tracker prices them by it).
+            task_arn=f"arn:aws:braket:{_task_region(request.deviceArn, self.region)}:{self.account_id}"
+            f":quantum-task/{task_id}",
             task_id=task_id,
             status="CREATED",
             device_arn=request.deviceArn,
@@ -136,28 +140,27 @@ class QuantumTasks:
         if action_type not in RUNNABLE_ACTIONS:
             raise ValidationException(
                 f"action: program type {action_type} is not run by the local Braket service, which runs "
-                f"gate-model programs ({', '.join(RUNNABLE_ACTIONS)}) on SV1, DM1 and TN1"
+                f"gate-model programs ({', '.join(RUNNABLE_ACTIONS)}) on SV1, DM1, TN1 and emulated QPUs"
             )
         if request.is_pulse_program():
             raise ValidationException(
                 "action: pulse programs (OpenQASM cal/defcal blocks) are not run by the local Braket "
-                "service: SV1, DM1 and TN1 take gate-level programs"
+                "service: its simulators and emulated QPUs take gate-level programs"
             )
         self.devices.check_runnable(request.deviceArn, for_task=True)
-        device = SIMULATORS[request.deviceArn]
-        capabilities = device.capabilities()
+        name, capabilities = _device(request.deviceArn)
         if action_type not in capabilities["action"]:
-            raise ValidationException(f"action: {device.name} does not support {action_type}")
+            raise ValidationException(f"action: {name} does not support {action_type}")
         low, high = capabilities["service"]["shotsRange"]
         if not low <= request.shots <= high:
-            raise ValidationException(
-                f"shots: {device.name} takes {low} to {high} shots, got {request.shots}"
-            )
+            raise ValidationException(f"shots: {name} takes {low} to {high} shots, got {request.shots}")
         if request.shots == 0 and not request.has_result_types():
             raise ValidationException(
                 "shots: a program run with shots = 0 must ask for result types "
                 "(e.g. expectation, probability)"
             )
+        if request.deviceArn in QPUS:
+            check_program(QPUS[request.deviceArn], request.action)
 
     def _job_of(self, job_token: str | None) -> str | None:
         if job_token is None:
@@ -231,3 +234,14 @@ def task_routes(tasks: QuantumTasks, read_json: Callable[[Request], Awaitable[di
         return JSONResponse(answer)
 
     return router
+
+
+def _device(device_arn: str) -> tuple[str, dict[str, Any]]:
+    """A runnable device's name and capabilities document."""
+    if device_arn in QPUS:
+        return QPUS[device_arn].name, QPUS[device_arn].capabilities()
+    return SIMULATORS[device_arn].name, SIMULATORS[device_arn].capabilities()
+
+
+def _task_region(device_arn: str, default: str) -> str:
+    return QPUS[device_arn].region if device_arn in QPUS else default

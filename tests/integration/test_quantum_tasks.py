@@ -54,7 +54,7 @@ def test_aws_device_reads_real_capabilities_of_the_three_simulators(sdk: LocalSe
 def test_a_qpu_arn_gets_a_clear_error_not_invented_numbers(sdk: LocalServiceProcess) -> None:
     with pytest.raises(ValueError, match="not found") as raised:
         AwsDevice(FORTE)
-    assert "does not emulate" in str(raised.value.__cause__)
+    assert "does not emulate this QPU" in str(raised.value.__cause__)
 
 
 def test_bell_pair_on_sv1_gives_00_and_11_only(sdk: LocalServiceProcess) -> None:

@@ -147,9 +147,9 @@ def test_error_shapes_arrive_as_modeled_exceptions(own_service: LocalServiceProc
     with pytest.raises(errors.DeviceRetiredException):
         braket.create_job(**job_request(script, "behaviours", deviceConfig={"device": retired}))
     qpu = "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1"
-    with pytest.raises(errors.DeviceOfflineException, match="no QPUs"):
+    with pytest.raises(errors.DeviceOfflineException, match="does not emulate this QPU"):
         braket.create_job(**job_request(script, "behaviours", deviceConfig={"device": qpu}))
-    with pytest.raises(errors.ResourceNotFoundException, match="does not emulate this one"):
+    with pytest.raises(errors.ResourceNotFoundException, match="does not emulate this QPU"):
         braket.get_device(deviceArn=qpu)
 
     running = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))[

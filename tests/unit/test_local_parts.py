@@ -125,7 +125,7 @@ def test_device_table(tmp_path: Path) -> None:
     sv1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
     table.check_runnable(sv1)
     table.check_runnable("local:pennylane/lightning.qubit")
-    with pytest.raises(DeviceOfflineException, match="no QPUs"):
+    with pytest.raises(DeviceOfflineException, match="does not emulate this QPU"):
         table.check_runnable("arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1")
     with pytest.raises(ValidationException, match=r"deviceConfig\.device"):
         table.check_runnable("sv1")

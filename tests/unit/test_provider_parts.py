@@ -324,6 +324,8 @@ def test_provider_info_names_what_exists() -> None:
         "log_requests_per_second",
         "min_deferral_seconds",
         "ui_connections",
+        "price_list",
+        "billable_duration_unit",
     }
 
 
