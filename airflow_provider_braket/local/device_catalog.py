@@ -6,9 +6,7 @@ sets) and takes from AWS's documentation what AWS publishes for the managed devi
 limit, shots range and result types. ``SOURCES`` names each page and the day it was read; nothing
 here is a number of our own. ``docs/local-service.md`` lists what differs when the device runs here.
 
-QPUs are not described: no capabilities snapshot of IonQ Forte, IQM Garnet or Rigetti Ankaa
-(native gates, connectivity, fidelities) with a public source was available when this was written,
-so their ARNs are answered with an error that says so instead of invented numbers.
+QPUs are described by their own snapshots, in :mod:`airflow_provider_braket.local.qpu_catalog`.
 """
 
 from __future__ import annotations
