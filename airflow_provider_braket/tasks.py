@@ -83,6 +83,7 @@ class BraketTaskMixin:
         cancel_on_kill: bool,
         forward_logs: bool,
         timeout_reason: str = "timeout_at",
+        **caps: Any,
     ) -> JobStatusTrigger:
         """The trigger every deferrable Braket task waits on until ``job`` ends (or ``timeout_at``)."""
         return JobStatusTrigger(
@@ -95,6 +96,7 @@ class BraketTaskMixin:
             not_before=self.resume_not_before(),
             cancel_on_kill=cancel_on_kill,
             forward_logs=forward_logs,
+            **caps,
             **self.trigger_connection_kwargs(),
         )
 

@@ -30,6 +30,7 @@ def wait_in_worker(
     forward_logs: bool = True,
     deadline: float | None = None,
     on_deadline: Callable[[str], Any] | None = None,
+    on_poll: Callable[[dict[str, Any]], Any] | None = None,
 ) -> dict[str, Any]:
     """Poll until the job ends and return its GetJob answer.
 
@@ -37,6 +38,8 @@ def wait_in_worker(
 
     :param deadline: Epoch seconds after which ``on_deadline(job_arn)`` is called (it is
         expected to raise, e.g. after cancelling the job).
+    :param on_poll: Called with each GetJob answer of the job while it has not ended (cost caps);
+        it may raise to stop waiting.
     """
     progress, cursor = JobProgress(), LogCursor()
     backoff = Backoff(base=min(waiter_delay, 5.0), cap=max(waiter_delay, 60.0))
@@ -57,6 +60,8 @@ def wait_in_worker(
             forward_log_lines(hook, job_name, job_arn, cursor, log)
         if is_terminal(job):
             return job
+        if on_poll is not None:
+            on_poll(job)
         if deadline is not None and on_deadline is not None and time.time() >= deadline:
             on_deadline(job_arn)
         time.sleep(waiter_delay)

@@ -20,11 +20,12 @@ from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+from airflow_provider_braket.operators.caps import CapEnforcer
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
 from airflow_provider_braket.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
-from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary
+from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary, report_cost
 from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
 from airflow_provider_braket.waiting import wait_in_worker
@@ -98,6 +99,11 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
     :param max_results_bytes: The largest results.json read into XCom (default 1 MiB); a larger
         one is left in S3, and the XCom says so and where it is (``resultsUri``).
+    :param max_cost: USD this job may cost (instance time and quantum tasks, docs/cost.md): it is
+        cancelled when it reaches it, and the task fails saying so.
+    :param run_budget: USD the Braket jobs of this DAG run may cost together (a mapped sweep): no
+        job is created once it is spent, and this task's job is cancelled when it is exceeded.
+    :param monthly_budget: The same for the Braket jobs of this DAG in a calendar month (UTC).
     :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
@@ -126,6 +132,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         "copy_checkpoints_from_job",
         "aws_conn_id",
         "region_name",
+        "max_cost",
+        "run_budget",
+        "monthly_budget",
     )
     template_fields_renderers = {
         "hyperparameters": "json",
@@ -171,6 +180,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         forward_logs: bool = True,
         allow_pickle: bool = False,
         max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
+        max_cost: float | str | None = None,
+        run_budget: float | str | None = None,
+        monthly_budget: float | str | None = None,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -209,6 +221,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self.forward_logs = forward_logs
         self.allow_pickle = allow_pickle
         self.max_results_bytes = max_results_bytes
+        self.max_cost = max_cost
+        self.run_budget = run_budget
+        self.monthly_budget = monthly_budget
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -231,6 +246,10 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             self.limits.cancel_after_attempts(self.hook, job_arn)
         if status == "error":
             raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
+        if status == "cost_cap":
+            self.job_arn_to_cancel = None
+            report_cost(self.hook, self.hook.get_job(job_arn), self.log)
+            raise AirflowException(event.get("message"))
         return self._finish(self.hook.get_job(job_arn))
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
@@ -266,15 +285,17 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         self, context: Context, identity: TaskIdentity, job: PreparedJob, submit: SubmitState
     ) -> dict[str, Any]:
         submitter = self._submitter()
+        caps = CapEnforcer(self.hook, job.limits, identity, self.log)
         # A resubmission of this try needs no search: its client token already finds a job
         # that a refused-looking CreateJob did create.
         earlier = None if submit.refusals else submitter.job_of_earlier_try(identity)
         if earlier is not None and earlier["status"] == "COMPLETED":
             return self._finish(self.hook.get_job(earlier["jobArn"]))
         if earlier is not None:
-            return self._watch(context, earlier["jobArn"], earlier["jobName"])
+            return self._watch(context, earlier["jobArn"], earlier["jobName"], caps)
+        caps.before_submit(job.spec)
         job_arn = submitter.submit(identity, job, submit, self.limits.execution_deadline(context))
-        return self._watch(context, job_arn, job.spec.job_name)
+        return self._watch(context, job_arn, job.spec.job_name, caps)
 
     def _submitter(self) -> JobSubmitter:
         return JobSubmitter(
@@ -303,7 +324,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             deferred=deferred,
         )
 
-    def _watch(self, context: Context, job_arn: str, job_name: str) -> dict[str, Any]:
+    def _watch(self, context: Context, job_arn: str, job_name: str, caps: CapEnforcer) -> dict[str, Any]:
         self.job_arn_to_cancel = job_arn
         self.persist_links(context, [BraketJobLink, BraketJobLogsLink], job_arn=job_arn, job_name=job_name)
         if not self.wait_for_completion:
@@ -312,7 +333,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             job = self.hook.get_job(job_arn)
             if not is_terminal(job):
                 self.start_log_cursor(context, job_arn)
-                self._defer(job, self.limits.deferral(self.limits.execution_deadline(context)))
+                self._defer(job, self.limits.deferral(self.limits.execution_deadline(context)), caps)
             return self._finish(job)
         job = wait_in_worker(
             self.hook,
@@ -323,10 +344,11 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             self.forward_logs,
             deadline=self.limits.attempts_deadline(),
             on_deadline=lambda arn: self.limits.cancel_after_attempts(self.hook, arn),
+            on_poll=caps.on_poll,
         )
         return self._finish(job)
 
-    def _defer(self, job: dict[str, Any], deferral: Deferral) -> None:
+    def _defer(self, job: dict[str, Any], deferral: Deferral, caps: CapEnforcer) -> None:
         self.defer(
             timeout=deferral.backstop,
             trigger=self.status_trigger(
@@ -336,6 +358,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
                 timeout_reason=deferral.reason,
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
+                **caps.trigger_kwargs(),
             ),
             method_name="execute_complete",
         )

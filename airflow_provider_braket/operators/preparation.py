@@ -7,7 +7,7 @@ no client is ever made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from airflow_provider_braket.jobs.request import (
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.masking import mask_secret_hyperparameters
+from airflow_provider_braket.pricing.caps import CostLimits
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -38,11 +39,13 @@ class PreparedJob:
         the bucket and role, which need AWS to look up).
     :param source: The source module: a resolved local path, or the ``s3://`` URI given.
     :param local_channels: Channel name to the local file or folder to upload for it.
+    :param limits: The cost caps.
     """
 
     spec: HybridJobSpec
     source: Path | str
     local_channels: dict[str, str]
+    limits: CostLimits = field(default_factory=CostLimits)
 
 
 def prepare_job(
@@ -88,7 +91,8 @@ def prepare_job(
         distribution=operator.distribution,
     )
     spec.validate()
-    return PreparedJob(spec, source, _local_channels(channels, dag_folders))
+    limits = CostLimits.of(operator.max_cost, operator.run_budget, operator.monthly_budget)
+    return PreparedJob(spec, source, _local_channels(channels, dag_folders), limits)
 
 
 def _local_channels(channels: dict[str, Any], dag_folders: list[Path]) -> dict[str, str]:

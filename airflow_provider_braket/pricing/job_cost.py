@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import timedelta
+from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
 
@@ -134,22 +134,35 @@ def job_cost(
 def instance_cost(
     prices: PriceList, job: dict[str, Any], duration_unit: str, unpriced: list[str]
 ) -> Decimal | None:
+    """Billable time x the instance price x the instance count; None if the price is unknown."""
     config = job.get("instanceConfig") or {}
     instance_type = str(config.get("instanceType", ""))
     region = str(job["jobArn"]).split(":")[3]
-    billable = job.get("billableDuration") or 0
+    seconds = billable_seconds(job, duration_unit)
     rate = prices.instance_rate(region, instance_type)
     if rate is None:
-        if billable:
+        if seconds:
             unpriced.append(f"instance {instance_type} in {region}")
             return None
         return Decimal(0)
+    return rate.for_duration(seconds) * int(config.get("instanceCount") or 1)
+
+
+def billable_seconds(job: dict[str, Any], duration_unit: str = "seconds") -> Decimal:
+    """The job's billable seconds: ``billableDuration`` once AWS reports it, and until then, for a
+    job that has started, the time since ``startedAt`` (what a running job has cost so far)."""
     if duration_unit not in _MILLISECONDS:
         raise ValueError(
             f"billable_duration_unit: must be 'seconds' or 'milliseconds' (got {duration_unit!r})"
         )
-    seconds = Decimal(billable) * _MILLISECONDS[duration_unit] / 1000
-    return rate.for_duration(seconds) * int(config.get("instanceCount") or 1)
+    billable = job.get("billableDuration")
+    if billable:
+        return Decimal(billable) * _MILLISECONDS[duration_unit] / 1000
+    started = job.get("startedAt")
+    if isinstance(started, datetime) and not job.get("endedAt"):
+        now = datetime.now(started.tzinfo or timezone.utc)
+        return Decimal(str(max(0.0, (now - started).total_seconds())))
+    return Decimal(0)
 
 
 def task_cost(prices: PriceList, task: TaskUsage, unpriced: list[str]) -> Decimal:

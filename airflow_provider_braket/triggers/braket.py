@@ -21,6 +21,7 @@ from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.pricing.caps import CostWatch
     from airflow_provider_braket.triggers.poller import JobPoller
 
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
@@ -29,7 +30,7 @@ UNKNOWN_STATE = "unknown"
 # The task instance's XCom that remembers how far log forwarding got, so that a trigger started
 # again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
 LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
-EVENT_STATUSES = frozenset({*TERMINAL_STATUSES, "timeout", "error"})
+EVENT_STATUSES = frozenset({*TERMINAL_STATUSES, "timeout", "error", "cost_cap"})
 LOG_READ_JITTER = 0.1
 
 
@@ -66,6 +67,10 @@ class JobStatusTrigger(BaseTrigger):
     :param log_positions: Where log forwarding stopped before (a serialised ``LogCursor``).
     :param created_at: The job's ``createdAt`` (epoch seconds), if known: the shared poller finds
         the job by it without a search by ARN first.
+    :param cost_limits: Cost caps (:class:`~airflow_provider_braket.pricing.caps.CostLimits`,
+        serialised): checked at every look at a job that has not ended; when one is reached the job
+        is cancelled and the event is ``{"status": "cost_cap", "message"}``.
+    :param budget_scope: The DAG run and DAG the budgets of ``cost_limits`` cover.
     :param aws_conn_id: The Airflow connection.
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
@@ -84,6 +89,8 @@ class JobStatusTrigger(BaseTrigger):
         forward_logs: bool = True,
         log_positions: dict[str, dict[str, int]] | None = None,
         created_at: float | None = None,
+        cost_limits: dict[str, str | None] | None = None,
+        budget_scope: dict[str, Any] | None = None,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -100,6 +107,8 @@ class JobStatusTrigger(BaseTrigger):
         self.forward_logs = forward_logs
         self.log_positions = log_positions or {}
         self.created_at = created_at
+        self.cost_limits = cost_limits
+        self.budget_scope = budget_scope
         self.connection = ConnectionParams.of(aws_conn_id, region_name, verify, botocore_config)
         self._secrets_masked = False
 
@@ -117,6 +126,8 @@ class JobStatusTrigger(BaseTrigger):
                 "forward_logs": self.forward_logs,
                 "log_positions": self.log_positions,
                 "created_at": self.created_at,
+                "cost_limits": self.cost_limits,
+                "budget_scope": self.budget_scope,
                 **self.connection.as_kwargs(),
             },
         )
@@ -172,6 +183,9 @@ class JobStatusTrigger(BaseTrigger):
                             "jobArn": self.job_arn,
                             "failureReason": job.get("failureReason"),
                         }
+                    reached = await self._cost_cap_reached()
+                    if reached is not None:
+                        return {"status": "cost_cap", "jobArn": self.job_arn, "message": reached}
                 if self.timeout_at is not None and time.time() >= self.timeout_at:
                     return {
                         "status": "timeout",
@@ -179,6 +193,42 @@ class JobStatusTrigger(BaseTrigger):
                         "lastStatus": job["status"] if job else None,
                         "reason": self.timeout_reason,
                     }
+
+    @cached_property
+    def _cost_watch(self) -> CostWatch | None:
+        if not self.cost_limits or not self.budget_scope:
+            return None
+        from airflow_provider_braket.pricing.caps import BudgetScope, CostLimits, CostWatch
+        from airflow_provider_braket.pricing.price_list import configured_price_list
+        from airflow_provider_braket.settings import braket_str
+
+        return CostWatch(
+            self.hook,
+            CostLimits.deserialize(self.cost_limits),
+            BudgetScope(**self.budget_scope),
+            configured_price_list(),
+            braket_str("billable_duration_unit"),
+        )
+
+    async def _cost_cap_reached(self) -> str | None:
+        """The cap the job reached, after cancelling it; None while the caps hold.
+
+        Costs are read with the sync hook in a thread: they take several calls, none in the loop.
+        A check that fails (throttling, a lost connection) is logged and tried at the next look.
+        """
+        watch = self._cost_watch
+        if watch is None:
+            return None
+        try:
+            reached = await asyncio.to_thread(watch.breach, self.job_arn)
+            if reached is None:
+                return None
+            status = await asyncio.to_thread(self.hook.cancel_job, self.job_arn)
+        except Exception as error:
+            self.log.warning("Cost caps of %s not checked this time: %s", self.job_arn, error)
+            return None
+        self.log.error("%s; cancelled hybrid job %s (%s).", reached, self.job_arn, status)
+        return f"{reached}; the job was cancelled ({status})"
 
     async def _mask_secret_hyperparameters(self) -> None:
         """Register the job's secret-looking hyperparameters with the masker of this process.

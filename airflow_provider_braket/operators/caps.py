@@ -1,0 +1,98 @@
+"""Enforcing a CreateHybridJobOperator's cost caps (:mod:`airflow_provider_braket.pricing.caps`).
+
+Before the job is created: the price list must price what the job will use (a cap cannot be
+enforced on an unpriced cost), and the run's and month's budgets must not be spent. While the job
+runs in a worker: at every poll. While it is deferred: the trigger does the same checks.
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException
+
+from airflow_provider_braket.jobs.models import RequestValidationError
+from airflow_provider_braket.jobs.request import DEFAULT_INSTANCE_CONFIG
+from airflow_provider_braket.pricing.caps import BudgetScope, CostCapReached, CostLimits, CostWatch
+from airflow_provider_braket.pricing.job_cost import qpu_price_name
+from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
+from airflow_provider_braket.settings import braket_str
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.identity import TaskIdentity
+    from airflow_provider_braket.jobs.request import HybridJobSpec
+
+
+class CapEnforcer:
+    """One task's caps.
+
+    :param hook: The task's hook.
+    :param limits: The caps.
+    :param identity: The task instance (its DAG run and DAG are the budgets' scopes).
+    :param log: The task's logger.
+    """
+
+    def __init__(self, hook: BraketHook, limits: CostLimits, identity: TaskIdentity, log: Any) -> None:
+        self.hook = hook
+        self.limits = limits
+        self.scope = BudgetScope.of(identity)
+        self.log = log
+
+    @cached_property
+    def prices(self) -> PriceList:
+        return configured_price_list()
+
+    @cached_property
+    def watch(self) -> CostWatch:
+        return CostWatch(
+            self.hook, self.limits, self.scope, self.prices, braket_str("billable_duration_unit")
+        )
+
+    def before_submit(self, spec: HybridJobSpec) -> None:
+        """Fail the task, without retries, if a cap cannot be enforced or a budget is spent."""
+        if not self.limits.active:
+            return
+        missing = self._unpriced(spec)
+        if missing:
+            raise RequestValidationError(
+                f"max_cost/run_budget/monthly_budget: the price list of {self.prices.published} has no "
+                f"price for {missing}, so a cost cap cannot be enforced; point [braket] price_list at "
+                "AWS's price list (docs/cost.md)",
+                [("max_cost", "needs a price for everything the job uses")],
+            )
+        try:
+            self.watch.check_before_submit()
+        except CostCapReached as reached:
+            raise AirflowFailException(str(reached)) from None
+
+    def on_poll(self, job: dict[str, Any]) -> None:
+        """Cancel the job and fail the task once a cap is reached (a job in a worker)."""
+        if not self.limits.active:
+            return
+        reached = self.watch.breach(job["jobArn"])
+        if reached:
+            status = self.hook.cancel_job(job["jobArn"])
+            raise AirflowException(f"{reached}; the job was cancelled ({status})")
+
+    def trigger_kwargs(self) -> dict[str, Any]:
+        if not self.limits.active:
+            return {}
+        return {"cost_limits": self.limits.serialize(), "budget_scope": self.scope.serialize()}
+
+    def _unpriced(self, spec: HybridJobSpec) -> str | None:
+        region = self.hook.conn_region_name or ""
+        instance = {**DEFAULT_INSTANCE_CONFIG, **spec.instance_config}["instanceType"]
+        if self.prices.instance_rate(region, instance) is None:
+            return f"instance {instance} in {region}"
+        device = spec.device
+        if "qpu" in device:
+            name, device_region = qpu_price_name(device), device.split(":")[3]
+            if self.prices.qpu_rates(device_region, name, in_job=True) is None:
+                return f"QPU {name} in {device_region}"
+        elif "quantum-simulator" in device:
+            version = device.split("/")[-1].upper()
+            if self.prices.simulator_rate(region, version, in_job=True) is None:
+                return f"simulator {version} in {region}"
+        return None

@@ -1,0 +1,204 @@
+"""Cost caps: a job's own ``max_cost``, a DAG run's ``run_budget``, a DAG's ``monthly_budget``.
+
+Budgets are found from the jobs' ``airflow:`` tags (SearchJobs returns them), so they hold across
+retries, restarts and workers: the run's jobs are those tagged with its ``dag_id`` and ``run_id``
+created since the run began, the month's those tagged with the ``dag_id`` created since the first
+of the calendar month (UTC). A task refuses to submit when its run's or month's budget is spent;
+while its job runs, the job is cancelled when its own cost reaches ``max_cost`` or its scope's
+cost exceeds a budget. docs/cost.md says how each behaves at its edges.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import TYPE_CHECKING, Any
+
+from airflow_provider_braket.identity import CLOCK_SKEW, TAG_PREFIX
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, RequestValidationError, format_timestamp
+from airflow_provider_braket.pricing.job_cost import job_cost
+from airflow_provider_braket.pricing.price_list import PriceList
+from airflow_provider_braket.pricing.usage import TaskUsageReader
+
+if TYPE_CHECKING:
+    from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.identity import TaskIdentity
+
+#: Larger than any Braket spend a cap could mean; a larger figure is a typo.
+MAX_CAP_USD = Decimal(10_000_000)
+
+
+class CostCapReached(Exception):
+    """A cap is reached; the message names it and the cost."""
+
+
+@dataclass(frozen=True)
+class CostLimits:
+    """The caps of one task, in USD; None where there is none."""
+
+    max_cost: Decimal | None = None
+    run_budget: Decimal | None = None
+    monthly_budget: Decimal | None = None
+
+    @classmethod
+    def of(cls, max_cost: Any = None, run_budget: Any = None, monthly_budget: Any = None) -> CostLimits:
+        """Checked caps from operator arguments (numbers, or strings a template rendered)."""
+        return cls(
+            _usd("max_cost", max_cost), _usd("run_budget", run_budget), _usd("monthly_budget", monthly_budget)
+        )
+
+    @property
+    def active(self) -> bool:
+        return any(value is not None for value in asdict(self).values())
+
+    def serialize(self) -> dict[str, str | None]:
+        return {name: None if value is None else str(value) for name, value in asdict(self).items()}
+
+    @classmethod
+    def deserialize(cls, data: dict[str, str | None] | None) -> CostLimits:
+        return cls(
+            **{name: None if value is None else Decimal(value) for name, value in (data or {}).items()}
+        )
+
+
+@dataclass(frozen=True)
+class BudgetScope:
+    """The DAG run and DAG whose jobs share a budget."""
+
+    dag_id: str
+    run_id: str
+    run_started_at: float | None = None
+
+    @classmethod
+    def of(cls, identity: TaskIdentity) -> BudgetScope:
+        started = identity.run_started_at
+        return cls(identity.dag_id, identity.run_id, started.timestamp() if started else None)
+
+    def serialize(self) -> dict[str, Any]:
+        return asdict(self)
+
+    def run_search(self) -> tuple[list[dict[str, Any]], Callable[[dict[str, Any]], bool]]:
+        since = datetime.fromtimestamp(self.run_started_at or 0, timezone.utc) - CLOCK_SKEW
+        return _created_since(
+            since
+        ), lambda job: _tag(job, "dag_id") == self.dag_id and _tag(job, "run_id") == self.run_id
+
+    def month_search(
+        self, now: datetime | None = None
+    ) -> tuple[list[dict[str, Any]], Callable[[dict[str, Any]], bool]]:
+        now = now or datetime.now(timezone.utc)
+        month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+        # Jobs created a little before the month began are looked at, and kept only if they were not.
+        return _created_since(
+            month_start - CLOCK_SKEW
+        ), lambda job: _tag(job, "dag_id") == self.dag_id and (_created(job) >= month_start)
+
+
+class CostWatch:
+    """One task's caps, checked against what its job and its scopes have cost so far.
+
+    An ended job's cost never changes, so it is read once; a running one is read at every check.
+
+    :param hook: The task's hook.
+    :param limits: Its caps.
+    :param scope: Its DAG run and DAG.
+    :param prices: The price list.
+    :param duration_unit: The unit of ``billableDuration`` (``[braket] billable_duration_unit``).
+    """
+
+    def __init__(
+        self,
+        hook: BraketHook,
+        limits: CostLimits,
+        scope: BudgetScope,
+        prices: PriceList,
+        duration_unit: str = "seconds",
+    ) -> None:
+        self.hook = hook
+        self.limits = limits
+        self.scope = scope
+        self.prices = prices
+        self.duration_unit = duration_unit
+        self._usage = TaskUsageReader(hook.conn, hook.s3_client)
+        self._ended: dict[str, Decimal] = {}
+
+    def check_before_submit(self) -> None:
+        """Raise :class:`CostCapReached` if the run's or the month's budget is spent."""
+        for name, budget, spent, scope in self._budgets():
+            if spent >= budget:
+                raise CostCapReached(
+                    f"{name}={budget} USD is spent: the Braket jobs of {scope} have cost USD {spent:.4f}; "
+                    "no job was created"
+                )
+
+    def breach(self, job_arn: str) -> str | None:
+        """What cap the job has reached, if any (to cancel it); None while all hold."""
+        if self.limits.max_cost is not None:
+            cost = self.job_cost(job_arn)
+            if cost >= self.limits.max_cost:
+                cap = self.limits.max_cost
+                return f"max_cost={cap} USD reached: hybrid job {job_arn} has cost USD {cost:.4f}"
+        for name, budget, spent, scope in self._budgets():
+            if spent > budget:
+                return f"{name}={budget} USD exceeded: the Braket jobs of {scope} have cost USD {spent:.4f}"
+        return None
+
+    def job_cost(self, job_arn: str) -> Decimal:
+        if job_arn in self._ended:
+            return self._ended[job_arn]
+        job = self.hook.get_job(job_arn, queue_info=False)
+        total = job_cost(self.prices, job, self._usage.job_tasks(job_arn), self.duration_unit).total
+        if job["status"] in TERMINAL_STATUSES:
+            self._ended[job_arn] = total
+        return total
+
+    def _budgets(self) -> list[tuple[str, Decimal, Decimal, str]]:
+        checks = []
+        if self.limits.run_budget is not None:
+            spent = self._spent(*self.scope.run_search())
+            checks.append(("run_budget", self.limits.run_budget, spent, f"DAG run {self.scope.run_id}"))
+        if self.limits.monthly_budget is not None:
+            spent = self._spent(*self.scope.month_search())
+            month = datetime.now(timezone.utc).strftime("%Y-%m")
+            checks.append(
+                ("monthly_budget", self.limits.monthly_budget, spent, f"DAG {self.scope.dag_id} in {month}")
+            )
+        return checks
+
+    def _spent(self, filters: list[dict[str, Any]], belongs: Callable[[dict[str, Any]], bool]) -> Decimal:
+        jobs = [job for job in self.hook.search_jobs(filters) if belongs(job)]
+        return sum((self.job_cost(str(job["jobArn"])) for job in jobs), Decimal(0))
+
+
+def _usd(argument: str, value: Any) -> Decimal | None:
+    if value is None or value == "":
+        return None
+    rule = f"must be a positive number of US dollars, at most {MAX_CAP_USD}"
+    try:
+        if isinstance(value, bool):
+            raise TypeError
+        amount = Decimal(value.strip() if isinstance(value, str) else str(value))
+    except (InvalidOperation, TypeError, ValueError):
+        raise RequestValidationError(
+            f"{argument}: {rule} (got a {type(value).__name__})", [(argument, rule)]
+        ) from None
+    if not amount.is_finite() or not 0 < amount <= MAX_CAP_USD:
+        raise RequestValidationError(f"{argument}: {rule} (got {amount})", [(argument, rule)])
+    return amount
+
+
+def _created_since(moment: datetime) -> list[dict[str, Any]]:
+    return [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(moment)]}]
+
+
+def _tag(job: dict[str, Any], name: str) -> str | None:
+    return (job.get("tags") or {}).get(f"{TAG_PREFIX}{name}")
+
+
+def _created(job: dict[str, Any]) -> datetime:
+    created = job.get("createdAt")
+    if isinstance(created, datetime):
+        return created if created.tzinfo else created.replace(tzinfo=timezone.utc)
+    return datetime.fromisoformat(str(created).replace("Z", "+00:00"))
