@@ -16,3 +16,10 @@ def mask_secret_hyperparameters(hyperparameters: Mapping[str, str]) -> None:
 
     for name, value in hyperparameters.items():
         mask_secret(value, name)
+
+
+def looks_secret(name: str) -> bool:
+    """Whether Airflow would hide a value of this name (its ``sensitive_var_conn_names`` rule)."""
+    from airflow.sdk.execution_time.secrets_masker import should_hide_value_for_key
+
+    return bool(should_hide_value_for_key(name))

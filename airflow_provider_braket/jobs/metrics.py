@@ -85,7 +85,7 @@ def plot(
     unknown = [name for name in names if name not in series]
     if unknown or not names:
         raise ValueError(f"metrics: {unknown or 'none'} not in the series (it has {sorted(series)})")
-    figure = _figure(figsize=(7, 2.6 * len(names)))
+    figure = new_figure(figsize=(7, 2.6 * len(names)))
     axes = figure.subplots(len(names), 1, squeeze=False, sharex=True)
     for axis, name in zip(axes[:, 0], names, strict=True):
         x, label = _x_axis(series[name])
@@ -115,7 +115,7 @@ def _x_axis(columns: dict[str, list[float | None]]) -> tuple[list[float], str]:
     return [float(number) for number in range(len(columns["value"]))], "record"
 
 
-def _figure(figsize: tuple[float, float]) -> Any:
+def new_figure(figsize: tuple[float, float]) -> Any:
     # A bare Figure, not pyplot: no global backend or figure registry, so it is safe in a worker,
     # a triggerer or the api-server, from any thread.
     try:

@@ -2,7 +2,10 @@
 
 - ``GET /braket/jobs``: the page (``?job=<arn>`` selects a job and shows its metric plot);
 - ``GET /braket/jobs.json``: the same rows as JSON;
-- ``GET /braket/metrics.svg?job=<arn>``: a job's metrics drawn with matplotlib.
+- ``GET /braket/metrics.svg?job=<arn>``: a job's metrics drawn with matplotlib;
+- ``GET /braket/sweep?dag_id=&run_id=``: a DAG run's mapped jobs side by side (``&metric=``,
+  ``&goal=min|max``, ``&parameter=`` choose the best point and the plot), with
+  ``sweep.svg`` (the metric against a hyperparameter) and ``runs.svg`` (the DAG's runs over time).
 
 Callers authenticate as for Airflow's own API: the ``Authorization: Bearer`` token or the UI's
 ``_token`` cookie, checked by the configured auth manager. They see the jobs of the DAGs they may
@@ -15,7 +18,7 @@ a 404, never a fallback to the api-server's own AWS credentials.
 from __future__ import annotations
 
 import functools
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
@@ -24,6 +27,20 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams
 from airflow_provider_braket.settings import braket_str
 from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobDirectory, JobRow
+from airflow_provider_braket.ui.sweeps import (
+    SweepPoint,
+    best_point,
+    metric_names,
+    parameter_names,
+    run_summaries,
+    runs_svg,
+    sweep_points,
+    sweep_svg,
+)
+
+# A sweep's runs are looked for further back than the jobs page's default week.
+SWEEP_DAYS = 30
+Goal = Literal["min", "max"]
 
 _templates = Environment(
     loader=PackageLoader("airflow_provider_braket.ui", "templates"), autoescape=select_autoescape()
@@ -125,6 +142,7 @@ def create_app() -> FastAPI:
         selected = next((row for row in rows if row.job_arn == job), None)
         page = _templates.get_template("jobs.html").render(
             rows=rows,
+            runs=run_totals(rows),
             selected=selected,
             days=days,
             conn_id=conn_id,
@@ -150,7 +168,113 @@ def create_app() -> FastAPI:
             raise HTTPException(404, "The job logged no metrics")
         return Response(svg, media_type="image/svg+xml")
 
+    @app.get("/sweep", response_class=HTMLResponse)
+    def sweep_page(
+        user: User,
+        dag_id: str,
+        run_id: str,
+        metric: str | None = None,
+        goal: Goal = "min",
+        parameter: str | None = None,
+        days: Annotated[int, Query(ge=1, le=90)] = SWEEP_DAYS,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> HTMLResponse:
+        jobs = _readable_directory(user, conn_id, dag_id)
+        points = sweep_points(jobs, dag_id, run_id, days)
+        metrics, parameters = metric_names(points), parameter_names(points)
+        metric = metric if metric in metrics else (metrics[0] if metrics else None)
+        parameter = parameter if parameter in parameters else _varying(points, parameters)
+        best = best_point(points, metric, goal) if metric else None
+        page = _templates.get_template("sweep.html").render(
+            dag_id=dag_id,
+            run_id=run_id,
+            points=points,
+            names=sorted({name for point in points for name in point.hyperparameters}),
+            metrics=metrics,
+            parameters=parameters,
+            metric=metric,
+            goal=goal,
+            parameter=parameter,
+            best=best,
+            total=sum(point.cost["total"] for point in points if point.cost),
+            days=days,
+            conn_id=conn_id,
+            ui_root=airflow_ui_root(),
+        )
+        return HTMLResponse(page)
+
+    @app.get("/sweep.svg")
+    def sweep_plot(
+        user: User,
+        dag_id: str,
+        run_id: str,
+        metric: str,
+        parameter: str,
+        goal: Goal = "min",
+        days: Annotated[int, Query(ge=1, le=90)] = SWEEP_DAYS,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> Response:
+        points = sweep_points(_readable_directory(user, conn_id, dag_id), dag_id, run_id, days)
+        if not any(metric in point.metrics and parameter in point.hyperparameters for point in points):
+            raise HTTPException(404, "No point of this run has that metric and hyperparameter")
+        svg = sweep_svg(points, metric, parameter, best_point(points, metric, goal))
+        return Response(svg, media_type="image/svg+xml")
+
+    @app.get("/runs.svg")
+    def runs_plot(
+        user: User,
+        dag_id: str,
+        metric: str,
+        goal: Goal = "min",
+        days: Annotated[int, Query(ge=1, le=90)] = SWEEP_DAYS,
+        conn_id: str = DEFAULT_CONN_ID,
+    ) -> Response:
+        summaries = run_summaries(_readable_directory(user, conn_id, dag_id), dag_id, metric, goal, days)
+        if not summaries:
+            raise HTTPException(404, "No Braket jobs of this DAG in this period")
+        return Response(runs_svg(summaries, metric), media_type="image/svg+xml")
+
     return app
+
+
+def _readable_directory(user: Any, conn_id: str, dag_id: str) -> JobDirectory:
+    """The connection's jobs, if the user may read ``dag_id`` (a 404 otherwise, as for a job)."""
+    jobs = directory_for(user, conn_id)
+    if dag_id not in readable_dag_ids(user):
+        raise HTTPException(404, "No such DAG among those you may read")
+    return jobs
+
+
+def _varying(points: list[SweepPoint], parameters: list[str]) -> str | None:
+    """The first hyperparameter whose value differs between points: what the sweep sweeps."""
+    for name in parameters:
+        if len({point.hyperparameters.get(name) for point in points}) > 1:
+            return name
+    return parameters[0] if parameters else None
+
+
+def run_totals(rows: list[JobRow]) -> list[dict[str, Any]]:
+    """The rows grouped by DAG run: jobs, total cost, and whether the run has mapped jobs."""
+    runs: dict[tuple[str, str], dict[str, Any]] = {}
+    for row in rows:
+        entry = runs.setdefault(
+            (row.dag_id, row.run_id),
+            {
+                "dag_id": row.dag_id,
+                "run_id": row.run_id,
+                "jobs": 0,
+                "cost": 0.0,
+                "unpriced": False,
+                "mapped": False,
+            },
+        )
+        entry["jobs"] += 1
+        entry["mapped"] = entry["mapped"] or row.map_index >= 0
+        if row.cost is None or row.cost.get("unpriced"):
+            entry["unpriced"] = True
+        if row.cost is not None:
+            entry["cost"] += row.cost["total"]
+    return list(runs.values())
 
 
 def _as_json(row: JobRow) -> dict[str, Any]:
@@ -161,6 +285,7 @@ def _as_json(row: JobRow) -> dict[str, Any]:
         "device": row.device,
         "queuePosition": row.queue_position,
         "billableSeconds": row.billable_seconds,
+        "cost": row.cost,
         "createdAt": row.created_at.isoformat() if row.created_at else None,
         "endedAt": row.ended_at.isoformat() if row.ended_at else None,
         "dagId": row.dag_id,

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
 from airflow_provider_braket.identity import TAG_PREFIX
-from airflow_provider_braket.jobs.metrics import metric_series, plot
+from airflow_provider_braket.jobs.metrics import latest_values, metric_series, plot
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
 
 if TYPE_CHECKING:
@@ -42,6 +42,7 @@ class JobRow:
     created_at: datetime | None
     ended_at: datetime | None
     failure_reason: str | None
+    cost: dict[str, Any] | None
     dag_id: str
     run_id: str
     task_id: str
@@ -69,6 +70,8 @@ class JobDirectory:
         self.hook = hook
         self._ended_jobs: dict[str, dict[str, Any]] = {}
         self._ended_plots: dict[str, bytes | None] = {}
+        self._ended_costs: dict[str, dict[str, Any] | None] = {}
+        self._ended_metrics: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     def rows(self, dag_ids: set[str] | None, days: int = DEFAULT_DAYS, limit: int = MAX_ROWS) -> list[JobRow]:
@@ -128,6 +131,49 @@ class JobDirectory:
                 _remember(self._ended_plots, job_arn, svg)
         return svg
 
+    def cost(self, job_arn: str) -> dict[str, Any] | None:
+        """The job's cost so far (``BraketHook.job_cost``), or None if it cannot be read."""
+        with self._lock:
+            if job_arn in self._ended_costs:
+                return self._ended_costs[job_arn]
+        job = self.job(job_arn)
+        try:
+            cost: dict[str, Any] | None = self.hook.job_cost(job_arn).to_dict()
+        except Exception:
+            # A page of jobs is still worth showing without one job's cost (a missing permission).
+            cost = None
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                _remember(self._ended_costs, job_arn, cost)
+        return cost
+
+    def final_metrics(self, job_arn: str) -> dict[str, float]:
+        """The last value of each metric the job logged."""
+        with self._lock:
+            if job_arn in self._ended_metrics:
+                return self._ended_metrics[job_arn]
+        job = self.job(job_arn)
+        values = latest_values(self.hook.get_metrics(job["jobName"], job_arn))
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                _remember(self._ended_metrics, job_arn, values)
+        return values
+
+    def tagged_jobs(self, days: int, **tags: str) -> list[dict[str, Any]]:
+        """Summaries of the jobs created in the last ``days`` whose ``airflow:`` tags match ``tags``."""
+        since = datetime.now(timezone.utc) - timedelta(days=days)
+        summaries = self.hook.search_jobs(
+            [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since)]}]
+        )
+        return [
+            summary
+            for summary in summaries
+            if all(
+                (summary.get("tags") or {}).get(f"{TAG_PREFIX}{name}") == value
+                for name, value in tags.items()
+            )
+        ]
+
     def _row(self, summary: dict[str, Any]) -> JobRow:
         job = self.job(summary["jobArn"])
         tags = summary.get("tags") or {}
@@ -143,6 +189,7 @@ class JobDirectory:
             created_at=job.get("createdAt"),
             ended_at=job.get("endedAt"),
             failure_reason=job.get("failureReason"),
+            cost=self.cost(job["jobArn"]),
             dag_id=tags.get(f"{TAG_PREFIX}dag_id", ""),
             run_id=tags.get(f"{TAG_PREFIX}run_id", ""),
             task_id=tags.get(f"{TAG_PREFIX}task_id", ""),

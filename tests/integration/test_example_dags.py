@@ -39,8 +39,10 @@ def check_job_xcom(job: dict[str, Any]) -> None:
         "billableDuration",
         "outputS3Path",
         "resultsUri",
+        "cost",
     }
     assert job["status"] == "COMPLETED"
+    assert job["cost"]["currency"] == "USD"
     assert job["jobArn"].startswith("arn:aws:braket:us-east-1:123456789012:job/")
     assert job["outputS3Path"].startswith(f"s3://amazon-braket-us-east-1-123456789012/jobs/{job['jobName']}/")
     assert isinstance(job["billableDuration"], int)
@@ -94,3 +96,40 @@ def test_braket_qaoa_sweep_maps_one_job_per_point_and_picks_the_best(deferrable:
     assert best["max_cut"] == QAOA_MAX_CUT
     assert best["expected_cut"] == max(job["results"]["expected_cut"] for job in jobs)
     assert best["best_cut"] == QAOA_MAX_CUT  # sampling the best angles finds a maximum cut
+    check_sweep_view(dag_run, jobs)
+
+
+def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
+    """The page's sweep view of the run: one point per map index, the best marked, costs summed."""
+    from airflow_provider_braket.ui.app import run_totals
+    from airflow_provider_braket.ui.jobs import JobDirectory
+    from airflow_provider_braket.ui.sweeps import best_point, run_summaries, sweep_points, sweep_svg
+
+    directory = JobDirectory(BraketHook())
+    points = sweep_points(directory, dag_run.dag_id, dag_run.run_id, days=1)
+    assert [point.map_index for point in points] == [0, 1, 2, 3]
+    by_arn = {job["jobArn"]: job for job in jobs}
+    for point in points:
+        job = by_arn[point.job_arn]
+        assert point.metrics == pytest.approx(job["metrics"])
+        assert point.cost == job["cost"]
+        assert (point.hyperparameters["p"], point.hyperparameters["seed"]) == (
+            str(job["results"]["p"]),
+            str(job["results"]["seed"]),
+        )
+    chosen = best_point(points, "expected_cut", "max")
+    assert chosen is not None
+    best_job = max(jobs, key=lambda job: job["metrics"]["expected_cut"])
+    assert chosen.job_arn == best_job["jobArn"]
+    assert b"<svg" in sweep_svg(points, "expected_cut", "p", chosen)
+    rows = directory.rows({dag_run.dag_id}, days=1)
+    (totals,) = [run for run in run_totals(rows) if run["run_id"] == dag_run.run_id]
+    assert totals["jobs"] == 4
+    assert totals["mapped"]
+    assert totals["cost"] == pytest.approx(sum(job["cost"]["total"] for job in jobs))
+    (summary,) = [
+        run
+        for run in run_summaries(directory, dag_run.dag_id, "expected_cut", "max", 1)
+        if run.run_id == dag_run.run_id
+    ]
+    assert summary.best == pytest.approx(best_job["metrics"]["expected_cut"])
