@@ -7,6 +7,7 @@ Needs Debian's chromium and chromium-driver (``make test`` installs them). The s
 
 from __future__ import annotations
 
+import contextlib
 import json
 import shutil
 import urllib.error
@@ -205,3 +206,44 @@ def test_the_page_is_in_the_airflow_ui_menu(airflow: AirflowDeployment, browser:
     WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.ID, "jobs"))
     browser.switch_to.default_content()
     browser.save_screenshot(str(OUTPUT / "airflow-ui-braket-jobs.png"))
+
+
+def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
+    airflow: AirflowDeployment, browser: Any
+) -> None:
+    from deployment import ApiError
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    with contextlib.suppress(ApiError):  # made by another test already
+        airflow.api("POST", "/pools", {"name": "braket_jobs", "slots": 3, "include_deferred": True})
+    run_id = airflow.trigger("braket_qaoa_sweep", {"depths": [1, 2], "seeds": [1, 2], "maxiter": 15})
+    assert airflow.wait_for_run("braket_qaoa_sweep", run_id, timeout=300) == "success"
+    points = [airflow.xcom("braket_qaoa_sweep", run_id, "qaoa", map_index=index) for index in range(4)]
+
+    browser.get(f"{airflow.base_url}/braket/jobs?days=1")
+    run_row = browser.find_element(By.CSS_SELECTOR, f'#runs tr[data-run-id="{run_id}"]')
+    total = sum(point["cost"]["total"] for point in points)
+    assert run_row.find_elements(By.TAG_NAME, "td")[2].text.startswith(f"{total:.4f}")
+    browser.save_screenshot(str(OUTPUT / "braket-jobs-costs.png"))
+    run_row.find_element(By.CSS_SELECTOR, "a.sweep").click()
+
+    WebDriverWait(browser, 60).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#points tbody tr"))
+    browser.find_element(By.CSS_SELECTOR, "select[name=goal] option[value=max]").click()
+    browser.find_element(By.CSS_SELECTOR, "form button").click()
+    for image in ("sweep-plot", "runs-plot"):
+        WebDriverWait(browser, 60).until(
+            lambda driver, image=image: driver.execute_script(
+                f"const img = document.getElementById('{image}');"
+                "return img && img.complete && img.naturalWidth > 0;"
+            )
+        )
+    rows = browser.find_elements(By.CSS_SELECTOR, "#points tbody tr")
+    assert [row.get_attribute("data-map-index") for row in rows] == ["0", "1", "2", "3"]
+    best_index = max(range(4), key=lambda index: points[index]["metrics"]["expected_cut"])
+    best_row = browser.find_element(By.CSS_SELECTOR, "#points tr.best")
+    assert best_row.get_attribute("data-map-index") == str(best_index)
+    assert f"map index {best_index}" in browser.find_element(By.ID, "best").text
+    assert browser.find_element(By.ID, "sweep-total").text == f"{total:.4f}"
+    browser.save_screenshot(str(OUTPUT / "braket-sweep.png"))
