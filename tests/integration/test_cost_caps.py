@@ -64,3 +64,17 @@ def test_a_cap_on_an_unpriced_instance_fails_before_any_job(capfd: pytest.Captur
     output = capfd.readouterr().out
     assert "has no price for instance ml.c5.xlarge in us-east-1, so a cost cap cannot be enforced" in output
     assert _jobs_of(dag_run.run_id) == []
+
+
+def test_a_monthly_budget_counts_every_run_of_the_dag(capfd: pytest.CaptureFixture[str]) -> None:
+    first = run(load("test_monthly_budget"))
+    assert states(first) == {("job", -1): "failed"}
+    assert "monthly_budget=0.00005 USD exceeded: the Braket jobs of DAG test_monthly_budget in" in (
+        capfd.readouterr().out
+    )
+    assert len(_jobs_of(first.run_id)) == 1
+
+    second = run(load("test_monthly_budget"))
+    assert states(second) == {("job", -1): "failed"}
+    assert "monthly_budget=0.00005 USD is spent" in capfd.readouterr().out
+    assert _jobs_of(second.run_id) == []

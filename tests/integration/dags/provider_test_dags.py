@@ -133,3 +133,8 @@ with DAG("test_run_budget", schedule=None, start_date=START, params={"budget": "
 
 with DAG("test_unpriced_cap", schedule=None, start_date=START):
     job_task(instance_config={"instanceType": "ml.c5.xlarge", "volumeSizeInGb": 30}, max_cost=1)
+
+with DAG("test_monthly_budget", schedule=None, start_date=START):
+    # USD 0.00005 is under 2 s of ml.m5.large: the first run's job exceeds it and is cancelled; a
+    # later run of this DAG in the same month finds it spent and creates no job.
+    job_task(hyperparameters={"mode": "sleep"}, monthly_budget=0.00005)
