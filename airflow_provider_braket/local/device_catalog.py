@@ -58,6 +58,7 @@ class ManagedSimulator:
     :param backend: the amazon-braket-default-simulator backend that runs it here.
     :param qubits: AWS's published qubit limit.
     :param min_shots: 0 where shots = 0 (exact results) is allowed, else 1.
+    :param status: ``deviceStatus``: a retired device is described but takes no tasks or jobs.
     """
 
     arn: str
@@ -65,6 +66,7 @@ class ManagedSimulator:
     backend: str
     qubits: int
     min_shots: int
+    status: str = "ONLINE"
 
     def capabilities(self) -> dict[str, Any]:
         document: dict[str, Any] = json.loads(_capabilities_json(self))
@@ -74,7 +76,9 @@ class ManagedSimulator:
 SIMULATORS: dict[str, ManagedSimulator] = {
     SV1_ARN: ManagedSimulator(SV1_ARN, "SV1", "braket_sv", 34, 0),
     DM1_ARN: ManagedSimulator(DM1_ARN, "DM1", "braket_dm", 17, 0),
-    TN1_ARN: ManagedSimulator(TN1_ARN, "TN1", "braket_sv", 50, 1),
+    # AWS retired TN1 in 2026 (GetDevice: RETIRED; "Device is not available because it is retired",
+    # NVIDIA/cuda-quantum#4787; the SDK 1.127 lists it as Devices.Amazon._TN1).
+    TN1_ARN: ManagedSimulator(TN1_ARN, "TN1", "braket_sv", 50, 1, status="RETIRED"),
 }
 
 

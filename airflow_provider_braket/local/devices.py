@@ -35,7 +35,7 @@ SIMULATORS: dict[str, dict[str, str]] = {
         "deviceName": simulator.name,
         "providerName": "Amazon Braket",
         "deviceType": "SIMULATOR",
-        "deviceStatus": "ONLINE",
+        "deviceStatus": simulator.status,
     }
     for arn, simulator in MANAGED_SIMULATORS.items()
 }

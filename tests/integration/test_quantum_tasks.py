@@ -12,6 +12,7 @@ import json
 import math
 
 import pytest
+from botocore.exceptions import ClientError
 from braket.aws import AwsDevice, AwsQuantumTask
 from braket.circuits import Circuit, FreeParameter, Observable
 from braket.device_schema.simulators import GateModelSimulatorDeviceCapabilities
@@ -42,13 +43,16 @@ def test_aws_device_reads_real_capabilities_of_the_three_simulators(sdk: LocalSe
         device = AwsDevice(arn)
         assert isinstance(device.properties, GateModelSimulatorDeviceCapabilities)
         assert device.properties.paradigm.qubitCount == qubits
-        assert device.status == "ONLINE"
+        assert device.status == ("RETIRED" if arn == TN1 else "ONLINE")  # AWS retired TN1 in 2026
         assert "braket.ir.openqasm.program" in device.properties.action
     assert AwsDevice(TN1).properties.service.shotsRange == (1, 100_000)
     noise = AwsDevice(DM1).properties.action["braket.ir.openqasm.program"].supportedOperations
     assert {"bit_flip", "depolarizing", "amplitude_damping", "kraus"} <= set(noise)
     names = sorted(device.name for device in AwsDevice.get_devices(types=["SIMULATOR"]))
-    assert names == ["DM1", "SV1", "TN1"]
+    assert names == ["DM1", "SV1"]  # the SDK lists ONLINE and OFFLINE devices unless asked
+    with pytest.raises(ClientError) as raised:
+        AwsDevice(TN1).run(Circuit().h(0), FOLDER, shots=10)
+    assert raised.value.response["Error"]["Code"] == "DeviceRetiredException"
 
 
 def test_a_qpu_arn_gets_a_clear_error_not_invented_numbers(sdk: LocalServiceProcess) -> None:
