@@ -20,13 +20,13 @@ OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" 
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e ".[dev]" $(NEWEST_PINS)
+	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e ".[dev,local]" $(NEWEST_PINS)
 	touch $@
 
 $(VENV_OLDEST)/.installed: pyproject.toml
 	python3 -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check uv
-	$(VENV_OLDEST)/bin/uv pip install --quiet --compile-bytecode --python $(VENV_OLDEST)/bin/python -e ".[dev]" $(OLDEST_PINS)
+	$(VENV_OLDEST)/bin/uv pip install --quiet --compile-bytecode --python $(VENV_OLDEST)/bin/python -e ".[dev,local]" $(OLDEST_PINS)
 	touch $@
 
 install: $(VENV)/.installed

@@ -90,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    missing = _missing_local_extra()
+    if missing:
+        print(
+            f"braket-local: the local Braket service needs {', '.join(missing)}, which the provider "
+            "alone does not install: pip install 'airflow-provider-braket[local]'",
+            file=sys.stderr,
+        )
+        return 2
     args = _parser().parse_args(argv)
     # Job records, uploads and job folders are the user's alone, as in their AWS account.
     os.umask(0o077)
@@ -154,3 +162,28 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+#: The distributions of the ``[local]`` extra, by the module each provides.
+LOCAL_EXTRA_MODULES = {
+    "braket.aws": "amazon-braket-sdk",
+    "braket.default_simulator": "amazon-braket-default-simulator",
+    "moto.server": "moto[server]",
+    "uvicorn": "uvicorn",
+    "a2wsgi": "a2wsgi",
+    "psutil": "psutil",
+}
+
+
+def _missing_local_extra() -> list[str]:
+    from importlib.util import find_spec
+
+    missing = []
+    for module, distribution in LOCAL_EXTRA_MODULES.items():
+        try:
+            found = find_spec(module) is not None
+        except ModuleNotFoundError:  # the parent package is missing
+            found = False
+        if not found:
+            missing.append(distribution)
+    return missing

@@ -201,3 +201,16 @@ def test_forged_search_cursors_are_refused_not_crashed_on() -> None:
         )
         with pytest.raises(ValueError, match="nextToken"):
             decode_cursor(token.decode())
+
+
+def test_braket_local_without_its_extra_names_the_extra(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """The provider installs without the local service's packages; the command says what to add."""
+    from airflow_provider_braket.local import cli
+
+    monkeypatch.setitem(cli.LOCAL_EXTRA_MODULES, "no_such_module_for_this_test.sub", "moto[server]")
+    assert cli.main(["serve"]) == 2
+    message = capsys.readouterr().err
+    assert "needs moto[server]" in message
+    assert "pip install 'airflow-provider-braket[local]'" in message

@@ -87,3 +87,20 @@ def test_the_local_service_routes_hold_no_domain_logic() -> None:
         f"{PACKAGE.name}.local.records",
         f"{PACKAGE.name}.local.devices",
     }
+
+
+def test_the_provider_runs_without_the_local_extra() -> None:
+    """What a production Airflow loads (hooks, operators, sensors, triggers, the UI page) needs none
+    of the ``[local]`` extra: the Braket SDK, its simulators, moto (issue 16's lean install)."""
+    import subprocess
+    import sys
+
+    modules = sorted(name for name in _modules() if ".local" not in name)
+    script = (
+        "import importlib, sys\n"
+        f"for name in {modules!r}: importlib.import_module(name)\n"
+        "print(sorted({m.split('.')[0] for m in sys.modules} & {'braket', 'moto', 'a2wsgi'}))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
