@@ -89,6 +89,31 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+#: The distributions of the ``[local]`` extra, by the module each provides.
+LOCAL_EXTRA_MODULES = {
+    "braket.aws": "amazon-braket-sdk",
+    "braket.default_simulator": "amazon-braket-default-simulator",
+    "moto.server": "moto[server]",
+    "uvicorn": "uvicorn",
+    "a2wsgi": "a2wsgi",
+    "psutil": "psutil",
+}
+
+
+def _missing_local_extra() -> list[str]:
+    from importlib.util import find_spec
+
+    missing = []
+    for module, distribution in LOCAL_EXTRA_MODULES.items():
+        try:
+            found = find_spec(module) is not None
+        except ModuleNotFoundError:  # the parent package is missing
+            found = False
+        if not found:
+            missing.append(distribution)
+    return missing
+
+
 def main(argv: list[str] | None = None) -> int:
     missing = _missing_local_extra()
     if missing:
@@ -162,28 +187,3 @@ def main(argv: list[str] | None = None) -> int:
 
 if __name__ == "__main__":
     sys.exit(main())
-
-
-#: The distributions of the ``[local]`` extra, by the module each provides.
-LOCAL_EXTRA_MODULES = {
-    "braket.aws": "amazon-braket-sdk",
-    "braket.default_simulator": "amazon-braket-default-simulator",
-    "moto.server": "moto[server]",
-    "uvicorn": "uvicorn",
-    "a2wsgi": "a2wsgi",
-    "psutil": "psutil",
-}
-
-
-def _missing_local_extra() -> list[str]:
-    from importlib.util import find_spec
-
-    missing = []
-    for module, distribution in LOCAL_EXTRA_MODULES.items():
-        try:
-            found = find_spec(module) is not None
-        except ModuleNotFoundError:  # the parent package is missing
-            found = False
-        if not found:
-            missing.append(distribution)
-    return missing

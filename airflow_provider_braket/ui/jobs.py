@@ -42,7 +42,6 @@ class JobRow:
     created_at: datetime | None
     ended_at: datetime | None
     failure_reason: str | None
-    cost: dict[str, Any] | None
     dag_id: str
     run_id: str
     task_id: str
@@ -51,6 +50,8 @@ class JobRow:
     # What is wrong with the job's airflow:* tags (set by hand, or by another tool): shown as
     # such on the page instead of failing it for everyone.
     tag_problems: list[str] = field(default_factory=list)
+    # The XCom-shaped cost (BraketHook.job_cost); None when it could not be read.
+    cost: dict[str, Any] | None = None
 
     def dag_run_path(self) -> str:
         return f"dags/{quote(self.dag_id, safe='')}/runs/{quote(self.run_id, safe='')}"

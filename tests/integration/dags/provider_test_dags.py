@@ -131,7 +131,7 @@ with DAG("test_run_budget", schedule=None, start_date=START, params={"budget": "
         max_active_tis_per_dagrun=1,
     ).expand(hyperparameters=[{"mode": "count", "ticks": "3", "point": str(n)} for n in range(6)])
 
-with DAG("test_unpriced_cap", schedule=None, start_date=START):
+with DAG("test_unpriced_cap", schedule=None, start_date=START, params={"mode": "ok"}):
     job_task(instance_config={"instanceType": "ml.c5.xlarge", "volumeSizeInGb": 30}, max_cost=1)
 
 with DAG("test_monthly_budget", schedule=None, start_date=START):
