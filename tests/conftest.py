@@ -75,3 +75,14 @@ def braket_connection(local_service: LocalServiceProcess, monkeypatch: pytest.Mo
     """Connection ``braket_default`` pointing at the session's local service, as a user would set it."""
     monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", local_service.connection_uri())
     return "braket_default"
+
+
+@pytest.fixture
+def sdk(local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch) -> LocalServiceProcess:
+    """The SDK pointed at the session's service the way a user does it: environment variables."""
+    for name, value in local_service.environment().items():
+        monkeypatch.setenv(name, value)
+    from helpers import ensure_bucket
+
+    ensure_bucket(local_service.client("s3"))
+    return local_service

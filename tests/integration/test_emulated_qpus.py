@@ -12,7 +12,7 @@ import pytest
 from botocore.exceptions import ClientError
 from braket.aws import AwsDevice
 from braket.circuits import Circuit
-from helpers import BUCKET, ensure_bucket
+from helpers import BUCKET
 from servers import LocalServiceProcess
 
 from airflow_provider_braket.local.qpu_catalog import QPUS
@@ -26,14 +26,6 @@ CEPHEUS = "arn:aws:braket:us-west-1::device/qpu/rigetti/Cepheus-1-108Q"
 ANKAA = "arn:aws:braket:us-west-1::device/qpu/rigetti/Ankaa-3"
 FOLDER = (BUCKET, "qpu-tasks")
 PRICE_LIST_PATH = "/_local/pricing/AmazonBraket/index.csv"
-
-
-@pytest.fixture
-def sdk(local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch) -> LocalServiceProcess:
-    for name, value in local_service.environment().items():
-        monkeypatch.setenv(name, value)
-    ensure_bucket(local_service.client("s3"))
-    return local_service
 
 
 def _fraction(counts: dict[str, int], *outcomes: str) -> float:

@@ -28,15 +28,6 @@ FORTE = "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-1"
 FOLDER = (BUCKET, "tasks")
 
 
-@pytest.fixture
-def sdk(local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch) -> LocalServiceProcess:
-    """The SDK pointed at the session's service the way a user does it: environment variables."""
-    for name, value in local_service.environment().items():
-        monkeypatch.setenv(name, value)
-    ensure_bucket(local_service.client("s3"))
-    return local_service
-
-
 def test_aws_device_reads_real_capabilities_of_the_three_simulators(sdk: LocalServiceProcess) -> None:
     limits = {SV1: 34, DM1: 17, TN1: 50}
     for arn, qubits in limits.items():
