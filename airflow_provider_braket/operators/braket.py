@@ -20,7 +20,6 @@ from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
-from airflow_provider_braket.operators.caps import CapEnforcer
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
@@ -32,6 +31,8 @@ from airflow_provider_braket.waiting import wait_in_worker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
+
+    from airflow_provider_braket.operators.caps import CapEnforcer
 
 
 class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
@@ -284,6 +285,8 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     def _submit_and_watch(
         self, context: Context, identity: TaskIdentity, job: PreparedJob, submit: SubmitState
     ) -> dict[str, Any]:
+        from airflow_provider_braket.operators.caps import CapEnforcer  # prices: not at DAG parsing
+
         submitter = self._submitter()
         caps = CapEnforcer(self.hook, job.limits, identity, self.log)
         # A resubmission of this try needs no search: its client token already finds a job

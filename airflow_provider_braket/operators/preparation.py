@@ -7,7 +7,7 @@ no client is ever made.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,13 +22,13 @@ from airflow_provider_braket.jobs.request import (
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
 from airflow_provider_braket.masking import mask_secret_hyperparameters
-from airflow_provider_braket.pricing.caps import CostLimits
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_braket.identity import TaskIdentity
     from airflow_provider_braket.operators.braket import CreateHybridJobOperator
+    from airflow_provider_braket.pricing.caps import CostLimits
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ class PreparedJob:
     spec: HybridJobSpec
     source: Path | str
     local_channels: dict[str, str]
-    limits: CostLimits = field(default_factory=CostLimits)
+    limits: CostLimits
 
 
 def prepare_job(
@@ -91,6 +91,9 @@ def prepare_job(
         distribution=operator.distribution,
     )
     spec.validate()
+    # Imported here, not at module level: DAG files import the operator, and parsing needs no prices.
+    from airflow_provider_braket.pricing.caps import CostLimits
+
     limits = CostLimits.of(operator.max_cost, operator.run_budget, operator.monthly_budget)
     return PreparedJob(spec, source, _local_channels(channels, dag_folders), limits)
 
