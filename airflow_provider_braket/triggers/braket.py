@@ -111,6 +111,7 @@ class JobStatusTrigger(BaseTrigger):
         self.budget_scope = budget_scope
         self.connection = ConnectionParams.of(aws_conn_id, region_name, verify, botocore_config)
         self._secrets_masked = False
+        self._cost_checked_at = float("-inf")
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -217,8 +218,9 @@ class JobStatusTrigger(BaseTrigger):
         A check that fails (throttling, a lost connection) is logged and tried at the next look.
         """
         watch = self._cost_watch
-        if watch is None:
+        if watch is None or time.monotonic() < self._cost_checked_at + self.poll_interval:
             return None
+        self._cost_checked_at = time.monotonic()
         try:
             reached = await asyncio.to_thread(watch.breach, self.job_arn)
             if reached is None:
@@ -273,6 +275,9 @@ class JobStatusTrigger(BaseTrigger):
             waits.append(self.poll_interval * random.uniform(1 - LOG_READ_JITTER, 1 + LOG_READ_JITTER))
         if self.timeout_at is not None:
             waits.append(max(0.0, self.timeout_at - time.time()))
+        if self.cost_limits and job is not None and not is_terminal(job):
+            # Costs grow without news from the poller: look at least once a poll interval.
+            waits.append(max(0.0, self._cost_checked_at + self.poll_interval - time.monotonic()))
         return min(waits, default=None)
 
     def _logs_due(self, poller: JobPoller, job: dict[str, Any]) -> bool:

@@ -17,11 +17,11 @@ def _jobs_of(run_id: str) -> list[dict]:
     ]
 
 
-@pytest.mark.parametrize("mode", ["sync", "deferrable"])
+@pytest.mark.parametrize("mode", ["sync", "deferrable", "quiet"])
 def test_a_job_that_reaches_max_cost_is_cancelled_and_the_task_fails_saying_so(
     mode: str, capfd: pytest.CaptureFixture[str]
 ) -> None:
-    dag_run = run(load(f"test_max_cost_{mode}"))
+    dag_run = run(load(f"test_max_cost_{mode}"))  # quiet: deferred, forward_logs=False
 
     assert states(dag_run) == {("job", -1): "failed"}
     output = capfd.readouterr().out

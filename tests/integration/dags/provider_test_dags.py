@@ -119,6 +119,16 @@ for mode_name, deferrable in (("sync", False), ("deferrable", True)):
         # ml.m5.large at USD 0.115 an hour: USD 0.0001 is about 3 s of a job that sleeps 10 minutes.
         job_task(deferrable=deferrable, hyperparameters={"mode": "sleep"}, max_cost="{{ params.max_cost }}")
 
+with DAG("test_max_cost_quiet", schedule=None, start_date=START, params={"max_cost": "0.0001"}):
+    # Deferred without log forwarding: the poller wakes the trigger only on status changes, so
+    # the trigger must look at the cost on its own.
+    job_task(
+        deferrable=True,
+        forward_logs=False,
+        hyperparameters={"mode": "sleep"},
+        max_cost="{{ params.max_cost }}",
+    )
+
 with DAG("test_run_budget", schedule=None, start_date=START, params={"budget": "0.0004"}):
     # Six points of a sweep, one after the other, each a job of about 3 s (~USD 0.0001 of
     # ml.m5.large): a budget of USD 0.0004 covers three or four of them.
