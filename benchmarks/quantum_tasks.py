@@ -48,7 +48,9 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def task_latency(count: int) -> dict[str, list[float]]:
+def task_latency(count: int, service_pid: int) -> dict[str, list[float]]:
+    """Wall time per task both ways, and the CPU seconds the SDK (this process) and the
+    service spent on the SV1 tasks: the two run one after the other, so their sum is the wall."""
     from braket.aws import AwsDevice
     from braket.circuits import Circuit
     from braket.devices import LocalSimulator
@@ -57,15 +59,19 @@ def task_latency(count: int) -> dict[str, list[float]]:
     device, local = AwsDevice(SV1), LocalSimulator()
     device.run(bell, (BUCKET, "warm"), shots=100).result()  # first call imports the simulator
     local.run(bell, shots=100).result()
-    remote, in_process = [], []
+    service = psutil.Process(service_pid)
+    remote, in_process, client_cpu, service_cpu = [], [], [], []
     for _ in range(count):
-        started = time.perf_counter()
+        started, client_started = time.perf_counter(), time.process_time()
+        service_started = sum(service.cpu_times()[:2])
         device.run(bell, (BUCKET, "bench"), shots=100).result()
         remote.append(time.perf_counter() - started)
+        client_cpu.append(time.process_time() - client_started)
+        service_cpu.append(sum(service.cpu_times()[:2]) - service_started)
         started = time.perf_counter()
         local.run(bell, shots=100).result()
         in_process.append(time.perf_counter() - started)
-    return {"sv1": remote, "local": in_process}
+    return {"sv1": remote, "local": in_process, "client_cpu": client_cpu, "service_cpu": service_cpu}
 
 
 class MemorySampler:
@@ -144,7 +150,7 @@ def main() -> None:
         import boto3
 
         boto3.client("s3").create_bucket(Bucket=BUCKET)
-        latency = task_latency(args.tasks)
+        latency = task_latency(args.tasks, service.process.pid)  # type: ignore[union-attr]
         batch = batch_run(service, args.batch)
         vqe: dict[str, list[float]] = {"local:braket/braket.local.qubit": [], SV1: []}
         tasks = {}
@@ -163,6 +169,10 @@ def main() -> None:
     local_p90 = percentile(latency["local"], 0.9)
     print(f"| LocalSimulator in-process | {local * 1000:.1f} ms | {local_p90 * 1000:.1f} ms | |")
     print(f"| ratio SV1 / LocalSimulator | {sv1 / local:.2f} | | < 5 |")
+    for name, label in (("client_cpu", "the SDK and boto3 in the caller"), ("service_cpu", "the service")):
+        cpu = statistics.median(latency[name])
+        share = f"{cpu / local:.2f}x LocalSimulator"
+        print(f"| of an SV1 task: CPU in {label} | {cpu * 1000:.1f} ms | | ({share}) |")
     print(f"\n| run_batch of {batch['count']} circuits on SV1 | value |")
     print("|---|---|")
     print(f"| completed | {batch['completed']} of {batch['count']} |")

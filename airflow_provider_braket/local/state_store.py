@@ -9,15 +9,19 @@ credentials or signatures.
   role. Every change is one transaction, committed and fsynced before the client gets its
   answer; SQLite's WAL frames are checksummed, so a torn write is detected and rolled back at
   the next open instead of being read as data.
-- ``blobs/<aa>/<sha256>``: object bodies, content-addressed. A blob is written to a temporary
-  file, fsynced and renamed into place before the row that names it is committed; it is
-  removed once no row names it, so disk use follows live data.
+- Object bodies are content-addressed by their SHA-256 and checked against it when read.
+  Bodies up to 64 KiB (task results, job metadata, small inputs: most objects) are kept in
+  the ``small_blobs`` table and committed in the same transaction as the row that names them,
+  so such a PUT costs one fsync instead of three. Larger ones go to ``blobs/<aa>/<sha256>``:
+  written to a temporary file, fsynced and renamed into place before the row that names it is
+  committed. Either kind is removed once no row names it, so disk use follows live data.
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import itertools
 import json
 import logging
 import os
@@ -54,8 +58,11 @@ CREATE TABLE IF NOT EXISTS log_events (
     PRIMARY KEY (region, log_group, stream, seq)
 );
 CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, document TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS small_blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
-_COPY_CHUNK = 1 << 20
+# Bodies up to this size live in SQLite: one fsync for the whole PUT, where a blob file costs
+# three (the file, its directory, the commit). Above it, a file keeps the database small.
+INLINE_BLOB_LIMIT = 64 << 10
 
 
 @dataclass(frozen=True)
@@ -125,7 +132,8 @@ class StateStore:
             blobs = [row[0] for row in db.execute("SELECT blob FROM objects WHERE bucket = ?", (name,))]
             db.execute("DELETE FROM objects WHERE bucket = ?", (name,))
             db.execute("DELETE FROM buckets WHERE name = ?", (name,))
-        self._drop_unreferenced(blobs)
+            unreferenced = _forget_unreferenced(db, blobs)
+        self._unlink_blob_files(unreferenced)
 
     def buckets(self) -> list[sqlite3.Row]:
         with self._lock:
@@ -151,11 +159,20 @@ class StateStore:
     def put_object(self, stored: StoredObject, chunks: Iterable[bytes] | None) -> StoredObject:
         """Store an object: its body (unless ``chunks`` is None: same body, new attributes)
         durably first, then the row naming it; return it as stored."""
+        unreferenced: list[str] = []
         with self._lock:  # a blob must not be collected between its write and its row's commit
+            small: bytes | None = None
             if chunks is not None:
-                blob, size = self._write_blob(chunks)
-                stored = replace(stored, blob=blob, size=size)
+                small, rest = _take_small(chunks)
+                if small is not None:
+                    stored = replace(stored, blob=hashlib.sha256(small).hexdigest(), size=len(small))
+                else:
+                    blob, size = self._write_blob(rest)
+                    stored = replace(stored, blob=blob, size=size)
             with self._transaction() as db:
+                if small is not None:
+                    # REPLACE, not IGNORE: a damaged copy under the same name is repaired.
+                    db.execute("INSERT OR REPLACE INTO small_blobs VALUES (?, ?)", (stored.blob, small))
                 old = db.execute(
                     "SELECT blob FROM objects WHERE bucket = ? AND key = ?", (stored.bucket, stored.key)
                 ).fetchone()
@@ -172,8 +189,9 @@ class StateStore:
                         json.dumps(stored.checksum) if stored.checksum else None,
                     ),
                 )
-            if old and old[0] != stored.blob:
-                self._drop_unreferenced([old[0]])
+                if old and old[0] != stored.blob:
+                    unreferenced = _forget_unreferenced(db, [old[0]])
+            self._unlink_blob_files(unreferenced)
         return stored
 
     def _write_blob(self, chunks: Iterable[bytes]) -> tuple[str, int]:
@@ -208,11 +226,14 @@ class StateStore:
                 if row:
                     blobs.append(row[0])
                     db.execute("DELETE FROM objects WHERE bucket = ? AND key = ?", (bucket, key))
-        self._drop_unreferenced(blobs)
+            unreferenced = _forget_unreferenced(db, blobs)
+        self._unlink_blob_files(unreferenced)
 
     def read_blob(self, name: str) -> bytes:
         """The blob's bytes, checked against its name; raises ValueError if it is damaged."""
-        data = self._blob_path(name).read_bytes()
+        with self._lock:
+            row = self._db.execute("SELECT data FROM small_blobs WHERE name = ?", (name,)).fetchone()
+        data = bytes(row[0]) if row else self._blob_path(name).read_bytes()
         if hashlib.sha256(data).hexdigest() != name:
             raise ValueError(f"blob {name} is damaged: its content no longer matches its hash")
         return data
@@ -220,9 +241,11 @@ class StateStore:
     def _blob_path(self, name: str) -> Path:
         return self._blobs / name[:2] / name
 
-    def _drop_unreferenced(self, blobs: Iterable[str]) -> None:
+    def _unlink_blob_files(self, names: Iterable[str]) -> None:
+        """Remove the files of blobs no row names any more (after the commit that dropped them:
+        a crash before it leaves a stray file for :meth:`collect_garbage`, never a dangling row)."""
         with self._lock:
-            for name in set(blobs):
+            for name in names:
                 if not self._db.execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (name,)).fetchone():
                     self._blob_path(name).unlink(missing_ok=True)
 
@@ -238,6 +261,9 @@ class StateStore:
                     removed += 1
             for path in self._blobs.glob(".incoming-*"):
                 path.unlink(missing_ok=True)
+            removed += self._db.execute(
+                "DELETE FROM small_blobs WHERE name NOT IN (SELECT blob FROM objects)"
+            ).rowcount
             self._db.execute("PRAGMA incremental_vacuum")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
@@ -346,6 +372,31 @@ def _stored_object(row: sqlite3.Row) -> StoredObject:
         metadata=json.loads(row["metadata"]),
         checksum=json.loads(row["checksum"]) if row["checksum"] else None,
     )
+
+
+def _forget_unreferenced(db: sqlite3.Connection, blobs: Iterable[str]) -> list[str]:
+    """Within a transaction: drop the inline bodies no row names any more; return every such
+    blob's name (its file, if it has one, goes after the commit)."""
+    unreferenced = []
+    for name in set(blobs):
+        if not db.execute("SELECT 1 FROM objects WHERE blob = ? LIMIT 1", (name,)).fetchone():
+            db.execute("DELETE FROM small_blobs WHERE name = ?", (name,))
+            unreferenced.append(name)
+    return unreferenced
+
+
+def _take_small(chunks: Iterable[bytes]) -> tuple[bytes | None, Iterable[bytes]]:
+    """The whole body if it is at most :data:`INLINE_BLOB_LIMIT` bytes (else None), and the
+    chunks to write to a file otherwise; reads no more than the limit plus one chunk ahead."""
+    iterator = iter(chunks)
+    head: list[bytes] = []
+    size = 0
+    for chunk in iterator:
+        head.append(chunk)
+        size += len(chunk)
+        if size > INLINE_BLOB_LIMIT:
+            return None, itertools.chain(head, iterator)
+    return b"".join(head), ()
 
 
 def _fsync_dir(path: Path) -> None:

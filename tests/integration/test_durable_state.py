@@ -8,6 +8,7 @@ import hashlib
 import io
 import json
 import os
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -105,10 +106,16 @@ def test_a_damaged_record_is_skipped_and_nothing_else_is_lost(own_service: Local
     s3, bucket = _bucket(own_service)
     s3.put_object(Bucket=bucket, Key="damaged", Body=b"will be damaged on disk")  # type: ignore[attr-defined]
     s3.put_object(Bucket=bucket, Key="intact", Body=b"stays")  # type: ignore[attr-defined]
+    big = os.urandom(1 << 20)  # above the inline limit: its body is a file
+    s3.put_object(Bucket=bucket, Key="damaged-file", Body=big)  # type: ignore[attr-defined]
     own_service.kill()
-    blob = own_service.data_dir / "blobs"
-    damaged = hashlib.sha256(b"will be damaged on disk").hexdigest()
-    (blob / damaged[:2] / damaged).write_bytes(b"bit rot")
+    damaged_file = hashlib.sha256(big).hexdigest()
+    (own_service.data_dir / "blobs" / damaged_file[:2] / damaged_file).write_bytes(b"bit rot")
+    with sqlite3.connect(own_service.data_dir / "state.sqlite3") as db:  # a small body is kept inline
+        db.execute(
+            "UPDATE small_blobs SET data = ? WHERE name = ?",
+            (b"bit rot", hashlib.sha256(b"will be damaged on disk").hexdigest()),
+        )
     # A torn write at the end of SQLite's WAL (a kill or a full disk mid-append): its frame
     # checksum fails, so SQLite ignores it instead of reading it as a record.
     with (own_service.data_dir / "state.sqlite3-wal").open("ab") as wal:
@@ -119,7 +126,9 @@ def test_a_damaged_record_is_skipped_and_nothing_else_is_lost(own_service: Local
     s3 = own_service.client("s3")
     assert s3.get_object(Bucket=bucket, Key="intact")["Body"].read() == b"stays"
     assert [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["intact"]
-    assert "skipped object s3://" in own_service.log_path.read_text()
+    log_text = own_service.log_path.read_text()
+    assert f"skipped object s3://{bucket}/damaged:" in log_text
+    assert f"skipped object s3://{bucket}/damaged-file:" in log_text
 
 
 def test_disk_use_follows_live_data(own_service: LocalServiceProcess) -> None:
@@ -190,8 +199,6 @@ def test_a_journal_of_an_older_version_is_migrated_and_deleted(own_service: Loca
 
 
 def test_a_damaged_job_or_task_record_costs_only_itself(own_service: LocalServiceProcess) -> None:
-    import sqlite3
-
     from helpers import job_request, upload_script, wait_for
 
     own_service.start()
