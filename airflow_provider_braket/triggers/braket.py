@@ -375,7 +375,8 @@ class JobStatusTrigger(BaseTrigger):
         """The task's state as the API server knows it now (None once cleared, or gone).
 
         :data:`UNKNOWN_STATE` when it cannot be asked (no task instance, e.g. under ``dag.test()``,
-        or the call failed): with no proof that the task left DEFERRED, nothing is cancelled.
+        or the call failed) or the answer does not name it: with no proof that the task left
+        DEFERRED, nothing is cancelled.
         """
         ti = self.task_instance
         if ti is None:
@@ -390,8 +391,21 @@ class JobStatusTrigger(BaseTrigger):
         except Exception:
             self.log.exception("Could not read the state of task %s.", ti.task_id)
             return UNKNOWN_STATE
-        state = states.get(ti.run_id, {}).get(ti.task_id)
-        return None if state is None else str(getattr(state, "value", state))
+        return _state_of(states.get(ti.run_id, {}), ti.task_id, ti.map_index)
+
+
+def _state_of(run_states: dict[str, Any], task_id: str, map_index: int) -> str | None:
+    """A task instance's state in the execution API's answer for its run.
+
+    The API keys a mapped task instance ``<task_id>_<map_index>``, an unmapped one ``<task_id>``
+    (Airflow 3.0 to 3.3). Reading a mapped one by its task id alone found nothing, which read as
+    "cleared": a sweep's trigger that moved to another triggerer cancelled its job.
+    """
+    key = task_id if map_index < 0 else f"{task_id}_{map_index}"
+    if key not in run_states:
+        return UNKNOWN_STATE
+    state = run_states[key]
+    return None if state is None else str(getattr(state, "value", state))
 
 
 def _is_user_action(cancelled: asyncio.CancelledError) -> bool:

@@ -285,6 +285,23 @@ def test_on_kill_cancels_only_once_the_task_left_deferred(state: str | None, can
     assert cancelled == ([ARN] if cancels else [])
 
 
+# The execution API's answer to GET /execution/task-instances/states for a run, as Airflow 3.0
+# to 3.3 build it: a mapped task instance is keyed "<task_id>_<map_index>".
+RUN_STATES = {"job": "deferred", "job_0": "deferred", "job_19": "deferred", "job_3": "failed", "job_4": None}
+
+
+@pytest.mark.parametrize(
+    ("map_index", "expected"),
+    [(-1, "deferred"), (19, "deferred"), (3, "failed"), (4, None), (7, "unknown")],
+)
+def test_the_task_state_is_read_under_the_key_of_its_map_index(map_index: int, expected: str | None) -> None:
+    from airflow_provider_braket.triggers.braket import _state_of
+
+    # Map index 19 read as "job" found nothing, taken for cleared: its job was cancelled when its
+    # trigger moved to another triggerer (seen in the production-shaped e2e suite).
+    assert _state_of(RUN_STATES, "job", map_index) == expected
+
+
 def loaded_after(statements: str, watched: set[str]) -> list[str]:
     """Which of ``watched`` (top-level packages or full module names) a fresh process has loaded
     after running ``statements``."""
