@@ -21,7 +21,7 @@ import schemathesis
 from botocore.auth import SigV4Auth
 from botocore.awsrequest import AWSRequest
 from botocore.credentials import Credentials
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, given, settings
 from servers import ACCESS_KEY, REGION, SECRET_KEY, LocalServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -30,10 +30,13 @@ SPEC = Path(__file__).parents[1] / "fuzz" / "braket-hybrid-jobs-openapi.yml"
 FUZZ_EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "60"))
 
 schema = schemathesis.openapi.from_path(SPEC)
-schema.config.generation.update(
-    modes=[schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE],
-    max_examples=FUZZ_EXAMPLES,
-)
+# One test per operation and mode, each with its own id: schemathesis's own parametrize gives its
+# items one shared id, which pytest-xdist collapses into one (it ran only CreateJob).
+CASES = [
+    pytest.param(operation.ok(), mode, id=f"{operation.ok().label}-{mode.value}")
+    for operation in schema.get_all_operations()
+    for mode in (schemathesis.GenerationMode.POSITIVE, schemathesis.GenerationMode.NEGATIVE)
+]
 
 
 class SignedForBraket(requests.auth.AuthBase):
@@ -64,13 +67,21 @@ def fuzzed_service(tmp_path_factory: pytest.TempPathFactory) -> Any:
     service.stop()
 
 
-@schema.parametrize()
-@settings(deadline=None, suppress_health_check=list(HealthCheck), derandomize=True)
-def test_no_request_makes_the_service_answer_5xx(case: Any, fuzzed_service: LocalServiceProcess) -> None:
-    response = case.call(base_url=fuzzed_service.endpoint, auth=SignedForBraket(), timeout=30)
-    assert response.status_code < 500, (
-        f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+@pytest.mark.parametrize(("operation", "mode"), CASES)
+def test_no_request_makes_the_service_answer_5xx(
+    operation: Any, mode: schemathesis.GenerationMode, fuzzed_service: LocalServiceProcess
+) -> None:
+    @given(case=operation.as_strategy(generation_mode=mode))
+    @settings(
+        max_examples=FUZZ_EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck), derandomize=True
     )
+    def answered_below_500(case: Any) -> None:
+        response = case.call(base_url=fuzzed_service.endpoint, auth=SignedForBraket(), timeout=30)
+        assert response.status_code < 500, (
+            f"{case.method} {case.formatted_path} -> {response.status_code}: {response.text[:500]}"
+        )
+
+    answered_below_500()
 
 
 def test_the_service_still_serves_after_the_fuzzing(fuzzed_service: LocalServiceProcess) -> None:
