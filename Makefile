@@ -12,7 +12,7 @@ NEWEST_PINS := "apache-airflow>=3.3.2,<3.4"
 # Airflow 3.0's api-server predates fastapi 0.117 and cadwyn 5.5, and does not run with them.
 OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5"
 
-.PHONY: install demo test lint typecheck docs browser unit integration e2e e2e-oldest clean
+.PHONY: install demo test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
 
 # --compile-bytecode: this machine's environment sets PYTHONDONTWRITEBYTECODE, so without .pyc
 # files written at install every process compiles what it imports (braket.circuits alone: 8 s
@@ -51,6 +51,15 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; \
 	fi
 
+# The production-shaped e2e suite starts its own PostgreSQL and Redis from Debian's packages on free
+# ports (tests/production/services.py); installed when missing (as root).
+services:
+	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
+		echo "installing postgresql and redis-server (apt-get)"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server >/dev/null; \
+	fi
+
 unit: install
 	$(PY) -m pytest tests/unit -q
 
@@ -60,8 +69,11 @@ integration: install
 e2e: install browser
 	$(PY) -m pytest tests/e2e -q -ra
 
-e2e-oldest: $(VENV_OLDEST)/.installed browser
-	$(VENV_OLDEST)/bin/python -m pytest tests/e2e -q -ra -m "cancel_on_kill or ui"
+production: install services
+	$(PY) -m pytest tests/production -q -ra
+
+e2e-oldest: $(VENV_OLDEST)/.installed browser services
+	$(VENV_OLDEST)/bin/python -m pytest tests/e2e tests/production -q -ra -m "cancel_on_kill or ui"
 
 # The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
 # local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.

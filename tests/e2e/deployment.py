@@ -1,5 +1,6 @@
 """A real Airflow deployment for the end-to-end tests: api-server, scheduler, dag-processor and
-triggerer as separate processes (LocalExecutor, SQLite, parallelism 4), driven over the REST API.
+triggerer as separate processes (LocalExecutor, SQLite, parallelism 4 by default; the production
+suite adds schedulers, triggerers and Celery workers on PostgreSQL), driven over the REST API.
 
 Each component runs in its own process group, so a test can SIGKILL one with everything it
 started (the triggerer's runner, the scheduler's workers) and start it again, as an operator of a
@@ -28,7 +29,13 @@ import psutil
 
 from airflow_provider_braket.local.process import free_port
 
-COMPONENTS = ("api-server", "scheduler", "dag-processor", "triggerer")
+# Component name -> the ``airflow`` command line that runs it.
+COMPONENTS: dict[str, list[str]] = {
+    "api-server": ["api-server"],
+    "scheduler": ["scheduler"],
+    "dag-processor": ["dag-processor"],
+    "triggerer": ["triggerer"],
+}
 TERMINAL_TI_STATES = ("success", "failed", "skipped", "upstream_failed", "removed")
 
 
@@ -43,11 +50,15 @@ class AirflowDeployment:
     :param home: AIRFLOW_HOME (SQLite DB, logs, airflow.cfg).
     :param bundles: Bundle name -> DAG folder.
     :param environment: More environment variables for every component (connections, config).
+    :param components: Component name -> its ``airflow`` command line.
+    :param component_environment: Component name -> environment variables of that one alone.
     """
 
     home: Path
     bundles: dict[str, Path]
     environment: dict[str, str] = field(default_factory=dict)
+    components: dict[str, list[str]] = field(default_factory=lambda: dict(COMPONENTS))
+    component_environment: dict[str, dict[str, str]] = field(default_factory=dict)
     port: int = field(default_factory=free_port)
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
 
@@ -111,13 +122,12 @@ class AirflowDeployment:
 
     def start(self, timeout: float = 180) -> AirflowDeployment:
         self.home.mkdir(parents=True, exist_ok=True)
-        subprocess.run(
-            [sys.executable, "-m", "airflow", "db", "migrate"],
-            env=self.env(),
-            check=True,
-            capture_output=True,
+        migrated = subprocess.run(
+            [sys.executable, "-m", "airflow", "db", "migrate"], env=self.env(), capture_output=True, text=True
         )
-        for component in COMPONENTS:
+        if migrated.returncode != 0:
+            raise RuntimeError(f"airflow db migrate failed: {(migrated.stdout + migrated.stderr)[-3000:]}")
+        for component in self.components:
             self.start_component(component)
         self.wait(lambda: self._api_ready(), timeout, "the api-server to answer")
         return self
@@ -125,8 +135,8 @@ class AirflowDeployment:
     def start_component(self, component: str) -> None:
         log = (self.home / f"{component}.log").open("ab")
         self.processes[component] = subprocess.Popen(
-            [sys.executable, "-m", "airflow", component],
-            env=self.env(),
+            [sys.executable, "-m", "airflow", *self.components[component]],
+            env={**self.env(), **self.component_environment.get(component, {})},
             stdout=log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -246,12 +256,9 @@ class AirflowDeployment:
         self.wait(reached, timeout, f"task {task_id} of {run_id} to be {'/'.join(states)}")
         return found
 
-    def set_task_state(self, dag_id: str, run_id: str, task_id: str, state: str) -> None:
-        self.api(
-            "PATCH",
-            f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}",
-            {"new_state": state},
-        )
+    def set_task_state(self, dag_id: str, run_id: str, task_id: str, state: str, map_index: int = -1) -> None:
+        path = f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}"
+        self.api("PATCH", path + (f"/{map_index}" if map_index >= 0 else ""), {"new_state": state})
 
     def task_log(self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1) -> str:
         """The task's log as the UI shows it: worker and triggerer parts merged, as plain text."""
@@ -276,6 +283,18 @@ class AirflowDeployment:
                 return
             time.sleep(interval)
         raise TimeoutError(f"waited {timeout:.0f} s for {what}")
+
+
+def jobs_of_run(braket: Any, dag_id: str, run_id: str) -> list[dict[str, Any]]:
+    """Every job the local service holds for one DAG run, found by the task-identity tags."""
+    summaries = [
+        job for page in braket.get_paginator("search_jobs").paginate(filters=[]) for job in page["jobs"]
+    ]
+    return [
+        job
+        for job in summaries
+        if job.get("tags", {}).get("airflow:dag_id") == dag_id and job["tags"].get("airflow:run_id") == run_id
+    ]
 
 
 def _quote(run_id: str) -> str:

@@ -16,7 +16,7 @@ import time
 from typing import Any
 
 import pytest
-from deployment import AirflowDeployment, ApiError
+from deployment import AirflowDeployment, ApiError, jobs_of_run
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -27,18 +27,6 @@ def job_arn_of(log: str) -> str:
     found = re.search(r"(arn:aws:braket:[^:]+:\d{12}:job/[0-9a-f-]{36})", log)
     assert found, log[-3000:]
     return found.group(1)
-
-
-def jobs_of_run(braket: Any, dag_id: str, run_id: str) -> list[dict[str, Any]]:
-    """Every job the local service holds for one DAG run, found by the task-identity tags."""
-    summaries = [
-        job for page in braket.get_paginator("search_jobs").paginate(filters=[]) for job in page["jobs"]
-    ]
-    return [
-        job
-        for job in summaries
-        if job.get("tags", {}).get("airflow:dag_id") == dag_id and job["tags"].get("airflow:run_id") == run_id
-    ]
 
 
 def wait_for_job(braket: Any, dag_id: str, run_id: str, status: str, timeout: float = 60) -> dict[str, Any]:
