@@ -73,12 +73,16 @@ production: install services
 	$(PY) -m pytest tests/production -q -ra
 
 e2e-oldest: $(VENV_OLDEST)/.installed browser services
-	$(VENV_OLDEST)/bin/python -m pytest tests/e2e tests/production -q -ra -m "cancel_on_kill or ui"
+	$(VENV_OLDEST)/bin/python -m pytest tests/e2e tests/production -q -ra -m "cancel_on_kill or ui" $(XDIST)
 
 # The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
 # local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.
-test: lint typecheck docs browser
-	$(PY) -m pytest tests -q -ra
+# Two pytest workers (the machine has 2 cores; most tests wait on services): one test file per
+# worker at a time, so a module's Airflow deployment or local service is started once.
+XDIST := -n 2 --dist loadfile
+
+test: lint typecheck docs browser services
+	$(PY) -m pytest tests -q -ra $(XDIST)
 	$(MAKE) e2e-oldest
 
 demo: install

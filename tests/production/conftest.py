@@ -84,8 +84,8 @@ def production(
             # heartbeat (300 s by default), and the retry starts.
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
-            # Two triggerers share the deferred tasks: at most this many triggers each.
-            "AIRFLOW__TRIGGERER__CAPACITY": "12",
+            # At most this many triggers each: a 20-task sweep and the 10 sleepers need both triggerers.
+            "AIRFLOW__TRIGGERER__CAPACITY": "8",
             # A triggerer silent this long is taken for dead (30 s by default); two CPU cores
             # shared by eight Airflow processes can delay a heartbeat past 10 s.
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "20",

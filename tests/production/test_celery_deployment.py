@@ -22,7 +22,7 @@ from services import PostgresServer
 pytestmark = [pytest.mark.e2e, pytest.mark.production, pytest.mark.timeout(420)]
 
 SWEEP, SYNC, SLEEPERS = "prod_sweep", "prod_sync", "prod_sleepers"
-SWEEP_POINTS, SLEEPER_COUNT, TICKS = 20, 10, 8
+SWEEP_POINTS, SLEEPER_COUNT, TICKS = 20, 10, 5
 
 
 def calls(service: Any) -> dict[str, int]:
@@ -159,8 +159,10 @@ def test_b_a_triggerer_killed_mid_sweep_hands_its_triggers_to_the_other(
         f"\ntriggers held when triggerer {dead} was killed: {held}; moved to {survivor}: {moved}; "
         f"jobs with one batch of log lines repeated: {repeats}"
     )
-    for index in moved:  # the survivor ran each of the dead one's triggers to the end
-        assert {dead, survivor} <= trigger_logs(production, SWEEP, run_id, index), index
+    for index in moved:  # the survivor ran each of the dead one's triggers to the end (some the
+        # dead one had been given but not yet started)
+        assert survivor in trigger_logs(production, SWEEP, run_id, index), index
+    assert any(dead in trigger_logs(production, SWEEP, run_id, index) for index in moved)
     assert all(braket.get_job(jobArn=job["jobArn"])["status"] == "COMPLETED" for job in jobs)
 
 

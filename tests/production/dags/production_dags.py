@@ -17,7 +17,7 @@ COMMON = {"task_id": "job", "device": "local:braket/braket.local.qubit", "source
 
 with DAG("prod_sweep", schedule=None, start_date=START, max_active_tasks=SWEEP_POINTS):
     CreateHybridJobOperator.partial(**COMMON, waiter_delay=1, deferrable=True).expand(
-        hyperparameters=[{"mode": "count", "ticks": 8, "point": point} for point in range(SWEEP_POINTS)],
+        hyperparameters=[{"mode": "count", "ticks": 5, "point": point} for point in range(SWEEP_POINTS)],
     )
 
 with DAG("prod_sync", schedule=None, start_date=START, params={"ticks": 40}):
