@@ -10,7 +10,10 @@ VENV_OLDEST ?= .venv-airflow-$(OLDEST_AIRFLOW)
 # release for newer fastapi/cadwyn (it picked 3.2.2 once the docs and browser tools were added).
 NEWEST_PINS := "apache-airflow>=3.3.2,<3.4"
 # Airflow 3.0's api-server predates fastapi 0.117 and cadwyn 5.5, and does not run with them.
-OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5"
+# The newest Celery provider (3.26) fails in its scheduler ("_process_workloads cannot handle
+# <class 'tuple'>"); 3.12.2 is the one of Airflow 3.0.6's time.
+OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5" \
+	"apache-airflow-providers-celery==3.12.2"
 
 .PHONY: install demo test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
 
