@@ -12,6 +12,7 @@ import json
 import signal
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
@@ -49,10 +50,21 @@ def triggerer_heartbeat_ages(postgres: PostgresServer) -> dict[str, float]:
     return {row[0]: float(row[1]) for row in rows}
 
 
+def task_log_folder(production: AirflowDeployment, dag_id: str, run_id: str, map_index: int) -> Path:
+    """Where Airflow writes a mapped task's logs (the worker's and each triggerer's)."""
+    return (
+        production.home
+        / "logs"
+        / f"dag_id={dag_id}"
+        / f"run_id={run_id}"
+        / "task_id=job"
+        / f"map_index={map_index}"
+    )
+
+
 def trigger_logs(production: AirflowDeployment, dag_id: str, run_id: str, map_index: int) -> set[str]:
     """Ids of the triggerers that ran a trigger of this task (they write attempt=1.log.trigger.<id>.log)."""
-    folder = production.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=job"
-    paths = (folder / f"map_index={map_index}").glob("*.trigger.*.log")
+    paths = task_log_folder(production, dag_id, run_id, map_index).glob("*.trigger.*.log")
     return {path.name.rsplit(".", 2)[-2] for path in paths}
 
 
@@ -61,8 +73,7 @@ def trigger_runs_in(
 ) -> bool:
     """Whether the triggerer's own log of this task's trigger shows it running now: started, its
     job seen, and not stopped since (a triggerer stops a trigger it no longer holds)."""
-    folder = production.home / "logs" / f"dag_id={dag_id}" / f"run_id={run_id}" / "task_id=job"
-    log = folder / f"map_index={map_index}" / f"attempt=1.log.trigger.{triggerer}.log"
+    log = task_log_folder(production, dag_id, run_id, map_index) / f"attempt=1.log.trigger.{triggerer}.log"
     if not log.exists():
         return False
     events = [line for line in log.read_text(errors="replace").splitlines() if '"event":"tick' not in line]
