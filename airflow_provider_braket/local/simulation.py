@@ -8,10 +8,11 @@ the measured execution time, which the SDK's ``Tracker`` bills.
 
 from __future__ import annotations
 
+import copy
 import json
 import time
 from collections.abc import Callable
-from functools import cache
+from functools import cache, cached_property, lru_cache
 from typing import Any
 
 from airflow_provider_braket.local.device_catalog import SIMULATORS
@@ -21,6 +22,11 @@ from airflow_provider_braket.local.store import iso, now_ms
 #: What one task may allocate here: the local simulators' own qubit limits (their published
 #: ``paradigm.qubitCount``): a 26-qubit state vector or a 13-qubit density matrix is 1 GiB.
 LOCAL_QUBIT_LIMITS = {"braket_sv": 26, "braket_dm": 13}
+#: Parse trees kept for programs sent again (a parametric circuit of a VQE loop is the same text
+#: with new inputs): the OpenQASM parser is the largest part of a small task's time. Only short
+#: sources are kept, so the cache stays a few MiB whatever clients send.
+PARSE_CACHE_ENTRIES = 64
+PARSE_CACHE_MAX_SOURCE = 8 * 1024
 
 
 class TaskFailure(Exception):
@@ -112,6 +118,19 @@ def _simulator(backend: str, device_name: str, device_qubits: int) -> Any:
     base = DensityMatrixSimulator if backend == "braket_dm" else StateVectorSimulator
 
     class Bounded(base):  # type: ignore[valid-type,misc]
+        @cached_property
+        def properties(self) -> Any:
+            # The simulator builds (and validates) this document on every run; it never changes.
+            return super().properties
+
+        def parse_program(self, program: Any) -> Any:
+            return _interpret(program, self.create_program_context())
+
+        def _parse_program_with_shots(self, program: Any, shots: int) -> Any:
+            context = self.create_program_context()
+            context._shots = shots  # as the simulator's own method sets it: mid-circuit branching
+            return _interpret(program, context)
+
         # Checked where the simulator allocates, after it parsed the program: one parse, and a
         # program too large for this machine fails instead of taking the service's memory.
         def initialize_simulation(self, **kwargs: Any) -> Any:
@@ -128,3 +147,33 @@ def _simulator(backend: str, device_name: str, device_qubits: int) -> Any:
             return super().initialize_simulation(**kwargs)
 
     return Bounded()
+
+
+def _interpret(program: Any, context: Any) -> Any:
+    """Interpret an OpenQASM program into ``context``, always as program text.
+
+    The simulator's own parser opens a ``source`` ending in ``.qasm`` as a file on this machine;
+    AWS parses the text it was sent, and a request must not read the service's disk.
+    """
+    from braket.default_simulator.openqasm.interpreter import Interpreter
+
+    if program.inputs:
+        context.load_inputs(program.inputs)
+    Interpreter(context, warn_advanced_features=False).visit(_program_tree(program.source))
+    return context
+
+
+def _program_tree(source: str) -> Any:
+    """A parse tree the interpreter may change: a copy of a cached one for short sources."""
+    from braket.default_simulator.openqasm.parser.openqasm_parser import parse
+
+    if len(source) > PARSE_CACHE_MAX_SOURCE:
+        return parse(source)
+    return copy.deepcopy(_cached_tree(source))
+
+
+@lru_cache(maxsize=PARSE_CACHE_ENTRIES)
+def _cached_tree(source: str) -> Any:
+    from braket.default_simulator.openqasm.parser.openqasm_parser import parse
+
+    return parse(source)

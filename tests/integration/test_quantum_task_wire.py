@@ -220,6 +220,24 @@ def test_programs_too_large_for_the_device_or_this_machine_fail_without_taking_m
     assert service.memory_info().rss - before < 100 * 2**20
 
 
+def test_a_program_is_never_read_from_a_file_the_source_names(
+    braket: Any, own_service: LocalServiceProcess, tmp_path: Any
+) -> None:
+    """The default simulator opens a ``source`` ending in ``.qasm`` as a path on its own disk.
+
+    SV1 on AWS parses the text it was sent; a request must not make the service read its files.
+    The file here holds a valid 3-qubit program, so running it would COMPLETE with 3 qubits.
+    """
+    planted = tmp_path / "planted.qasm"
+    planted.write_text("OPENQASM 3.0;\nqubit[3] q;\nh q[0];\nh q[1];\nh q[2];\n")
+    arn = braket.create_quantum_task(**_task(action=_openqasm(str(planted))))["quantumTaskArn"]
+    deadline = time.monotonic() + 30
+    while (task := braket.get_quantum_task(quantumTaskArn=arn))["status"] not in ("COMPLETED", "FAILED"):
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    assert task["status"] == "FAILED", "the service ran a program read from its own disk"
+
+
 def test_throttling_access_denied_and_internal_errors_arrive_as_modeled(
     braket: Any, own_service: LocalServiceProcess, since: dict[str, Any]
 ) -> None:

@@ -214,3 +214,26 @@ def test_braket_local_without_its_extra_names_the_extra(
     message = capsys.readouterr().err
     assert "needs moto[server]" in message
     assert "pip install 'airflow-provider-braket[local]'" in message
+
+
+def test_a_parsed_program_sent_again_with_new_inputs_runs_with_those_inputs() -> None:
+    """Parse trees are cached by source; each run must still see its own inputs."""
+    import math
+
+    from airflow_provider_braket.local.simulation import run_program
+
+    sv1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
+    source = (
+        "OPENQASM 3.0;\ninput float theta;\nqubit[1] q;\nrx(theta) q[0];\n"
+        "#pragma braket result expectation z(q[0])"
+    )
+    for theta in (0.3, 1.2, 0.3, 2.5):
+        action = json.dumps(
+            {
+                "braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"},
+                "source": source,
+                "inputs": {"theta": theta},
+            }
+        )
+        document = json.loads(run_program(sv1, "braket.ir.openqasm.program", action, 0, None, "arn:task"))
+        assert math.isclose(document["resultTypes"][0]["value"], math.cos(theta), abs_tol=1e-9)
