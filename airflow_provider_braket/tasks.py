@@ -172,6 +172,8 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
         "jobArn": job["jobArn"],
         "jobName": job["jobName"],
         "status": job["status"],
+        "device": (job.get("deviceConfig") or {}).get("device"),
+        "mapIndex": _map_index(job),
         "results": None,
         "metrics": {},
         "metricSeries": {},
@@ -179,6 +181,12 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
         "outputS3Path": job["outputDataConfig"]["s3Path"],
         "resultsUri": results_key(job["outputDataConfig"]["s3Path"]),
     }
+
+
+def _map_index(job: dict[str, Any]) -> int | None:
+    """The map index of the Airflow task that created the job (its tag), if one did."""
+    tag = (job.get("tags") or {}).get("airflow:map_index")
+    return int(tag) if tag is not None and tag.lstrip("-").isdigit() else None
 
 
 def completed_job_outcome(

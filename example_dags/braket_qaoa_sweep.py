@@ -1,6 +1,10 @@
 """A scheduled QAOA parameter sweep: one hybrid job per (depth, seed), then pick the best.
 
 make_sweep -> qaoa (CreateHybridJobOperator, mapped with expand) -> pick_best
+                                                                 -> publish_results
+
+``publish_results`` emits one event of the asset ``braket_qaoa_sweep_results`` per run, with
+every point's summary; ``braket_sweep_report`` is scheduled on it (docs/chaining.md).
 
 Every mapped job takes a slot of the ``braket_jobs`` pool; give the pool as many slots as your
 account's concurrent hybrid job quota (``airflow pools set braket_jobs 3 "Braket job quota"``), so
@@ -16,13 +20,15 @@ import itertools
 import json
 from datetime import datetime
 
-from airflow.sdk import Param, dag, task
+from airflow.sdk import Asset, Param, dag, task
 
 from airflow_provider_braket.operators.braket import CreateHybridJobOperator
+from airflow_provider_braket.operators.publish import PublishJobResultsOperator
 
 # A 6-node graph: a ring with two chords (bipartite, so its maximum cut is all 8 edges).
 GRAPH = [[0, 1], [1, 2], [2, 3], [3, 4], [4, 5], [5, 0], [0, 3], [1, 4]]
 POOL = "braket_jobs"
+SWEEP_RESULTS = Asset(name="braket_qaoa_sweep_results")
 
 
 @dag(
@@ -82,6 +88,9 @@ def braket_qaoa_sweep():
         }
 
     pick_best(qaoa.output)
+    # --8<-- [start:publish]
+    PublishJobResultsOperator(task_id="publish_results", results=qaoa.output, outlets=[SWEEP_RESULTS])
+    # --8<-- [end:publish]
 
 
 braket_qaoa_sweep()

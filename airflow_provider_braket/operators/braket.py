@@ -23,8 +23,9 @@ from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLin
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
+from airflow_provider_braket.publishing import JobPublisherMixin
 from airflow_provider_braket.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
-from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome, job_summary, report_cost
+from airflow_provider_braket.tasks import BraketTaskMixin, job_summary, report_cost
 from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
 from airflow_provider_braket.waiting import wait_in_worker
@@ -35,7 +36,7 @@ if TYPE_CHECKING:
     from airflow_provider_braket.operators.caps import CapEnforcer
 
 
-class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
+class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
     """
     Create an Amazon Braket Hybrid Job, wait for it, and return what it produced.
 
@@ -56,6 +57,13 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
     another. The client token is derived from that identity and the try number. While Braket
     refuses the job for now (concurrent-job quota, throttling) the task keeps submitting, up to
     ``submit_timeout``. See docs/reliability.md.
+
+    Given ``outlets=[Asset(...)]``, the task's asset event carries the job's summary in its extra
+    (``{"braket": {"jobArn", "status", "device", "metrics", "outputS3Path", "cost", ...}}``); a
+    mapped sweep publishes once per run through
+    :class:`~airflow_provider_braket.operators.publish.PublishJobResultsOperator`. With
+    apache-airflow-providers-openlineage installed, the task reports the job's S3 inputs, source
+    and outputs, and a ``braketHybridJob`` run facet. See docs/chaining.md.
 
     :param device: Device ARN the job gets priority access to, or ``local:<provider>/<simulator>``.
     :param source_module: The job's code: a local ``.py`` file or package folder (a relative path is
@@ -191,6 +199,12 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        if not wait_for_completion and self.outlets:
+            # Airflow emits the asset event when the task succeeds: here, before the job's output exists.
+            raise ValueError(
+                "outlets: a task with wait_for_completion=False ends before its job's output exists; "
+                "put the asset on the HybridJobSensor that waits for the job"
+            )
         self.init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.device = device
         self.source_module = source_module
@@ -251,7 +265,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             self.job_arn_to_cancel = None
             report_cost(self.hook, self.hook.get_job(job_arn), self.log)
             raise AirflowException(event.get("message"))
-        return self._finish(self.hook.get_job(job_arn))
+        return self._finish(context, self.hook.get_job(job_arn))
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
         # A deferral that runs past execution_timeout comes back here, with neither on_kill nor
@@ -293,7 +307,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
         # that a refused-looking CreateJob did create.
         earlier = None if submit.refusals else submitter.job_of_earlier_try(identity)
         if earlier is not None and earlier["status"] == "COMPLETED":
-            return self._finish(self.hook.get_job(earlier["jobArn"]))
+            return self._finish(context, self.hook.get_job(earlier["jobArn"]))
         if earlier is not None:
             return self._watch(context, earlier["jobArn"], earlier["jobName"], caps)
         caps.before_submit(job.spec)
@@ -337,7 +351,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             if not is_terminal(job):
                 self.start_log_cursor(context, job_arn)
                 self._defer(job, self.limits.deferral(self.limits.execution_deadline(context)), caps)
-            return self._finish(job)
+            return self._finish(context, job)
         job = wait_in_worker(
             self.hook,
             job_arn,
@@ -349,7 +363,7 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             on_deadline=lambda arn: self.limits.cancel_after_attempts(self.hook, arn),
             on_poll=caps.on_poll,
         )
-        return self._finish(job)
+        return self._finish(context, job)
 
     def _defer(self, job: dict[str, Any], deferral: Deferral, caps: CapEnforcer) -> None:
         self.defer(
@@ -366,9 +380,9 @@ class CreateHybridJobOperator(BraketTaskMixin, BaseOperator):
             method_name="execute_complete",
         )
 
-    def _finish(self, job: dict[str, Any]) -> dict[str, Any]:
+    def _finish(self, context: Context, job: dict[str, Any]) -> dict[str, Any]:
         self.job_arn_to_cancel = None
-        return completed_job_outcome(self.hook, job, self.log, self.allow_pickle, self.max_results_bytes)
+        return self.conclude(context, job, self.allow_pickle, self.max_results_bytes)
 
 
 # Defined in its own module; importable from here as the design card names it.

@@ -13,14 +13,15 @@ from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_err
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
-from airflow_provider_braket.tasks import BraketTaskMixin, completed_job_outcome
+from airflow_provider_braket.publishing import JobPublisherMixin
+from airflow_provider_braket.tasks import BraketTaskMixin
 from airflow_provider_braket.triggers.braket import read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, PokeReturnValue
 
 
-class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
+class HybridJobSensor(JobPublisherMixin, BraketTaskMixin, BaseSensorOperator):
     """
     Wait until a hybrid job ends; succeed if it COMPLETED, fail with its failureReason otherwise.
 
@@ -28,7 +29,9 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
     metrics, metricSeries, ...), so fire-and-forget then sense loses nothing.
     Throttling and lost connections only delay a poke. When the task is killed (in a worker, or
     by a user while deferred) the job is cancelled unless ``cancel_on_kill`` is False; a sensor
-    timeout fails the task and leaves the job alone.
+    timeout fails the task and leaves the job alone. Asset events and OpenLineage as for
+    :class:`~airflow_provider_braket.operators.braket.CreateHybridJobOperator`: the sensor is where
+    to put ``outlets`` for a job created with ``wait_for_completion=False``.
 
     :param job_arn: The job to wait for (templated).
     :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
@@ -81,7 +84,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
             return super().execute(context)
         job = self.hook.get_job(self.job_arn)
         if is_terminal(job):
-            return self._outcome(job)
+            return self._outcome(context, job)
         timeout = self.timeout.total_seconds() if isinstance(self.timeout, timedelta) else self.timeout
         self.start_log_cursor(context, self.job_arn)
         self.defer(
@@ -114,7 +117,7 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
             self.log.info(message)
         if not is_terminal(job):
             return False
-        return PokeReturnValue(is_done=True, xcom_value=self._outcome(job))
+        return PokeReturnValue(is_done=True, xcom_value=self._outcome(context, job))
 
     def execute_complete(self, context: Context, event: dict[str, Any]) -> dict[str, Any]:
         status = read_status_event(event)["status"]
@@ -126,8 +129,8 @@ class HybridJobSensor(BraketTaskMixin, BaseSensorOperator):
             )
         if status == "error":
             raise AirflowException(f"Could not watch hybrid job {self.job_arn}: {event.get('message')}")
-        return self._outcome(self.hook.get_job(self.job_arn))
+        return self._outcome(context, self.hook.get_job(self.job_arn))
 
-    def _outcome(self, job: dict[str, Any]) -> dict[str, Any]:
+    def _outcome(self, context: Context, job: dict[str, Any]) -> dict[str, Any]:
         self.job_arn_to_cancel = None
-        return completed_job_outcome(self.hook, job, self.log, self.allow_pickle, self.max_results_bytes)
+        return self.conclude(context, job, self.allow_pickle, self.max_results_bytes)

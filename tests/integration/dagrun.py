@@ -54,3 +54,18 @@ def forwarded(output: str, message: str) -> int:
     """How many task-log rows carry ``message`` as a whole word (rows read ``<time> [info ] <message>``)."""
     pattern = re.compile(rf"\] {re.escape(message)}(\s|$)")
     return sum(1 for row in output.splitlines() if pattern.search(row))
+
+
+def asset_events(dag_run: Any) -> list[tuple[str, dict[str, Any]]]:
+    """``[(asset name, extra)]`` of the asset events the run's tasks emitted, oldest first."""
+    from airflow.models.asset import AssetEvent, AssetModel
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(
+            select(AssetModel.name, AssetEvent.extra)
+            .join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+            .where(AssetEvent.source_dag_id == dag_run.dag_id, AssetEvent.source_run_id == dag_run.run_id)
+            .order_by(AssetEvent.id)
+        ).all()
+        return [(name, dict(extra or {})) for name, extra in rows]

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagrun import load, run, states, xcoms
+from dagrun import asset_events, load, run, states, xcoms
 
 from airflow_provider_braket.hooks.braket import BraketHook
 
@@ -33,6 +33,8 @@ def check_job_xcom(job: dict[str, Any]) -> None:
         "jobArn",
         "jobName",
         "status",
+        "device",
+        "mapIndex",
         "results",
         "metrics",
         "metricSeries",
@@ -97,6 +99,29 @@ def test_braket_qaoa_sweep_maps_one_job_per_point_and_picks_the_best(deferrable:
     assert best["expected_cut"] == max(job["results"]["expected_cut"] for job in jobs)
     assert best["best_cut"] == QAOA_MAX_CUT  # sampling the best angles finds a maximum cut
     check_sweep_view(dag_run, jobs)
+    check_sweep_asset_event(dag_run, jobs, values[("publish_results", -1)])
+
+
+def check_sweep_asset_event(dag_run: Any, jobs: list[dict[str, Any]], published: dict[str, Any]) -> None:
+    """One event of the sweep's asset for the whole run (not one per point), every point in it."""
+    (event,) = asset_events(dag_run)
+    name, extra = event
+    assert name == "braket_qaoa_sweep_results"
+    assert extra == published
+    sweep = extra["braketSweep"]
+    assert (sweep["count"], sweep["completed"]) == (4, 4)
+    assert [point["mapIndex"] for point in sweep["points"]] == [0, 1, 2, 3]
+    by_arn = {job["jobArn"]: job for job in jobs}
+    for point in sweep["points"]:
+        job = by_arn[point["jobArn"]]
+        assert set(point) == {
+            "jobArn", "jobName", "status", "device", "mapIndex", "metrics", "outputS3Path",
+            "billableDuration", "cost",
+        }  # fmt: skip
+        assert point["device"] == "local:braket/braket.local.qubit"
+        assert point["metrics"] == job["metrics"]
+        assert point["cost"] == job["cost"]
+        assert point["outputS3Path"] == job["outputS3Path"]
 
 
 def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
