@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
-from airflow_provider_braket.tasks import completed_job_outcome
+from airflow_provider_braket.tasks import JobDidNotComplete, completed_job_outcome
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -37,7 +37,11 @@ class JobPublisherMixin:
         """The task's XCom for an ended job; a FAILED or CANCELLED job raises (see
         :func:`~airflow_provider_braket.tasks.completed_job_outcome`)."""
         self.ended_job = job
-        outcome = completed_job_outcome(self.hook, job, self.log, allow_pickle, max_results_bytes)
+        try:
+            outcome = completed_job_outcome(self.hook, job, self.log, allow_pickle, max_results_bytes)
+        except JobDidNotComplete as ended:
+            self.ended_outcome = {"cost": ended.cost}
+            raise
         self.ended_outcome = outcome
         if context is not None and self.outlets:
             from airflow_provider_braket.assets import job_event_extra, publish_to_outlets
@@ -59,7 +63,7 @@ class JobPublisherMixin:
         """Lineage of a task that failed: its job if it had one (FAILED, CANCELLED, or cut off)."""
         from airflow_provider_braket.lineage import operator_lineage
 
-        return operator_lineage(self.ended_job, None)
+        return operator_lineage(self.ended_job, self.ended_outcome)
 
 
 def _is_mapped(context: Context) -> bool:

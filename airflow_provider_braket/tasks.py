@@ -183,6 +183,14 @@ def job_summary(job: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+class JobDidNotComplete(AirflowException):
+    """The job ended FAILED or CANCELLED; ``cost`` is what it cost all the same (None if unknown)."""
+
+    def __init__(self, message: str, cost: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.cost = cost
+
+
 def _map_index(job: dict[str, Any]) -> int | None:
     """The map index of the Airflow task that created the job (its tag), if one did."""
     tag = (job.get("tags") or {}).get("airflow:map_index")
@@ -200,8 +208,9 @@ def completed_job_outcome(
     metrics and metricSeries; a FAILED or CANCELLED job raises with its failureReason."""
     cost = report_cost(hook, job, log)
     if job["status"] != "COMPLETED":
-        raise AirflowException(
-            f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}"
+        raise JobDidNotComplete(
+            f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}",
+            cost,
         )
     summary = job_summary(job)
     summary["cost"] = cost

@@ -14,8 +14,10 @@ import subprocess
 import sys
 import tarfile
 from pathlib import Path
+from typing import Any
 
 import pytest
+from airflow.providers.common.compat.sdk import AirflowFailException
 
 from airflow_provider_braket.jobs.logs import LogCursor, StreamReader, format_log_line, log_stream_prefix
 from airflow_provider_braket.jobs.metrics import latest_values, parse_metric_line, parse_metrics
@@ -383,3 +385,66 @@ def test_resume_events_are_checked_before_a_task_acts_on_them() -> None:
     assert read_resubmit_event({"submit": {"timestamp": "1"}}) == {"timestamp": "1"}
     with pytest.raises(AirflowException, match="not a resubmit event"):
         read_resubmit_event(good)
+
+
+def test_lineage_names_s3_locations_by_openlineages_convention() -> None:
+    from airflow_provider_braket.lineage import job_locations, run_facet_fields, s3_dataset_name
+
+    assert s3_dataset_name("s3://bucket/jobs/a/data/") == ("s3://bucket", "jobs/a/data")
+    assert s3_dataset_name("s3://bucket") == ("s3://bucket", "/")
+    assert s3_dataset_name("s3://bucket/") == ("s3://bucket", "/")
+    job = {
+        "jobArn": "arn:aws:braket:us-east-1:123456789012:job/a",
+        "inputDataConfig": [
+            {"channelName": "points", "dataSource": {"s3DataSource": {"s3Uri": "s3://in/points/"}}},
+            {"channelName": "dup", "dataSource": {"s3DataSource": {"s3Uri": "s3://in/points"}}},
+        ],
+        "algorithmSpecification": {"scriptModeConfig": {"s3Uri": "s3://b/jobs/a/script/source.tar.gz"}},
+        "outputDataConfig": {"s3Path": "s3://b/jobs/a/data"},
+        "checkpointConfig": {"s3Uri": "s3://b/jobs/a/checkpoints", "localPath": "/opt/jobs/checkpoints"},
+        "hyperParameters": {"seed": "1", "db_password": "hunter2"},
+        "instanceConfig": {"instanceType": "ml.m5.large", "instanceCount": 1, "volumeSizeInGb": 30},
+        "deviceConfig": {"device": "arn:aws:braket:::device/quantum-simulator/amazon/sv1"},
+    }
+    inputs, outputs = job_locations(job)
+    assert inputs == ["s3://in/points", "s3://b/jobs/a/script/source.tar.gz"]
+    assert outputs == ["s3://b/jobs/a/data", "s3://b/jobs/a/checkpoints"]
+    fields = run_facet_fields(job, {"metrics": {"energy": -1.85}, "cost": None})
+    assert fields["hyperparameterNames"] == ["db_password", "seed"]
+    assert "hunter2" not in repr(fields)
+    assert fields["device"] == job["deviceConfig"]["device"]
+    assert fields["metrics"] == {"energy": -1.85}
+
+
+def test_a_sweeps_asset_event_lists_each_point_once_in_map_index_order() -> None:
+    from airflow_provider_braket.assets import POINT_KEYS, job_event_extra, sweep_event_extra
+
+    outcomes = [
+        {"jobArn": f"arn:{n}", "status": status, "mapIndex": n, "results": {"big": "x"}, "metricSeries": {}}
+        for n, status in ((2, "COMPLETED"), (0, "COMPLETED"), (1, "FAILED"))
+    ]
+    sweep = sweep_event_extra([*outcomes, None])["braketSweep"]
+    assert [point["mapIndex"] for point in sweep["points"]] == [0, 1, 2]
+    assert (sweep["count"], sweep["completed"]) == (3, 2)
+    assert all(set(point) == set(POINT_KEYS) for point in sweep["points"])  # no results, no series
+    assert set(job_event_extra(outcomes[0])["braket"]) == set(POINT_KEYS)
+
+
+def test_asset_publishing_refuses_what_would_publish_the_wrong_thing() -> None:
+    from airflow.sdk import Asset
+
+    from airflow_provider_braket.operators.braket import CreateHybridJobOperator
+    from airflow_provider_braket.operators.publish import PublishJobResultsOperator
+
+    with pytest.raises(ValueError, match="outlets: a task with wait_for_completion=False"):
+        CreateHybridJobOperator(
+            task_id="t", device="local:braket/braket.local.qubit", source_module="x.py",
+            wait_for_completion=False, outlets=[Asset(name="results")],
+        )  # fmt: skip
+    context: dict[str, Any] = {"outlet_events": {}}
+    with pytest.raises(AirflowFailException, match="outlets must name at least one Asset"):
+        PublishJobResultsOperator(task_id="p", results=[]).execute(context)  # type: ignore[arg-type]
+    with pytest.raises(AirflowFailException, match="results: must be the XCom of a Braket job task"):
+        PublishJobResultsOperator(task_id="p", results=["arn"], outlets=[Asset(name="r")]).execute(
+            context  # type: ignore[arg-type]
+        )

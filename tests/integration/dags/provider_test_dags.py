@@ -148,3 +148,13 @@ with DAG("test_monthly_budget", schedule=None, start_date=START):
     # USD 0.00005 is under 2 s of ml.m5.large: the first run's job exceeds it and is cancelled; a
     # later run of this DAG in the same month finds it spent and creates no job.
     job_task(hyperparameters={"mode": "sleep"}, monthly_budget=0.00005)
+
+with DAG("test_lineage", schedule=None, start_date=START, params={"mode": "metrics", "password": ""}):
+    # A job with an input channel and a secret-looking hyperparameter, then a sensor on the same job:
+    # both report it to OpenLineage (tests/integration/test_lineage.py).
+    job_task(
+        input_data={"points": str(JOBS / "points.txt")},
+        hyperparameters={"mode": "{{ params.mode }}", "db_password": "{{ params.password }}"},
+    ) >> HybridJobSensor(
+        task_id="sensor", job_arn="{{ ti.xcom_pull(task_ids='job')['jobArn'] }}", poke_interval=0.5
+    )
