@@ -48,7 +48,7 @@ class PublishJobResultsOperator(BaseOperator):
             raise AirflowFailException(
                 f"{self.task_id}: outlets must name at least one Asset to publish the sweep's results to"
             )
-        outcomes = [self.results] if isinstance(self.results, Mapping) else list(self.results or [])
+        outcomes = _items(self.results)
         unreadable = [
             type(item).__name__ for item in outcomes if item is not None and not isinstance(item, Mapping)
         ]
@@ -66,3 +66,18 @@ class PublishJobResultsOperator(BaseOperator):
             published,
         )
         return extra
+
+
+def _items(results: Any) -> list[Any]:
+    """The job summaries in ``results``: one, or each of a sequence.
+
+    A mapped task's XCom is read by index up to its length: iterating it instead reads one past
+    the end, which Airflow's task log reports as an error ("XCom not found").
+    """
+    if results is None:
+        return []
+    if isinstance(results, Mapping):
+        return [results]
+    if hasattr(results, "__len__") and hasattr(results, "__getitem__"):
+        return [results[index] for index in range(len(results))]
+    return list(results)
