@@ -10,11 +10,13 @@ from __future__ import annotations
 import contextlib
 import json
 import shutil
+import signal
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from deployment import AirflowDeployment
@@ -208,19 +210,79 @@ def test_the_page_is_in_the_airflow_ui_menu(airflow: AirflowDeployment, browser:
     browser.save_screenshot(str(OUTPUT / "airflow-ui-braket-jobs.png"))
 
 
-def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
-    airflow: AirflowDeployment, browser: Any
-) -> None:
+@pytest.fixture(scope="module")
+def qaoa_sweep(airflow: AirflowDeployment) -> tuple[str, list[dict[str, Any]]]:
+    """One run of the QAOA sweep example (4 points) and its points' XComs."""
     from deployment import ApiError
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
-    OUTPUT.mkdir(parents=True, exist_ok=True)
     with contextlib.suppress(ApiError):  # made by another test already
         airflow.api("POST", "/pools", {"name": "braket_jobs", "slots": 3, "include_deferred": True})
     run_id = airflow.trigger("braket_qaoa_sweep", {"depths": [1, 2], "seeds": [1, 2], "maxiter": 15})
     assert airflow.wait_for_run("braket_qaoa_sweep", run_id, timeout=300) == "success"
-    points = [airflow.xcom("braket_qaoa_sweep", run_id, "qaoa", map_index=index) for index in range(4)]
+    return run_id, [airflow.xcom("braket_qaoa_sweep", run_id, "qaoa", map_index=index) for index in range(4)]
+
+
+@contextlib.contextmanager
+def scheduler_creating_runs(airflow: AirflowDeployment, paused: str) -> Iterator[None]:
+    """The scheduler restarted with ``use_job_schedule`` on, ``paused`` paused meanwhile.
+
+    The suite's scheduler creates no runs of its own (an example DAG's @daily schedule would start
+    a 12-job sweep); that setting also stops asset-triggered runs. Turned on with the timed sweep
+    paused, the only run the scheduler can create is one an asset event asks for.
+    """
+    airflow.api("PATCH", f"/dags/{paused}", {"is_paused": True})
+    airflow.kill_component("scheduler", signal.SIGTERM)
+    airflow.component_environment["scheduler"] = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True"}
+    airflow.start_component("scheduler")
+    try:
+        yield
+    finally:
+        airflow.kill_component("scheduler", signal.SIGTERM)
+        airflow.component_environment.pop("scheduler")
+        airflow.start_component("scheduler")
+        airflow.api("PATCH", f"/dags/{paused}", {"is_paused": False})
+
+
+def test_the_sweeps_asset_event_alone_starts_the_report_on_its_best_point(
+    airflow: AirflowDeployment, qaoa_sweep: tuple[str, list[dict[str, Any]]]
+) -> None:
+    run_id, points = qaoa_sweep
+    reports = "/dags/braket_sweep_report/dagRuns"
+    assert airflow.api("GET", reports)["dag_runs"] == []  # no timer, and nothing else started it
+    runs: list[dict[str, Any]] = []
+
+    def report_ended() -> bool:
+        runs[:] = airflow.api("GET", reports)["dag_runs"]
+        return len(runs) == 1 and runs[0]["state"] in ("success", "failed")
+
+    with scheduler_creating_runs(airflow, paused="braket_qaoa_sweep"):
+        airflow.wait(report_ended, 180, "the asset-scheduled report to run")
+    (report_run,) = runs
+    assert (report_run["run_type"], report_run["state"]) == ("asset_triggered", "success")
+    upstream = airflow.api("GET", f"{reports}/{quote(report_run['dag_run_id'], safe='')}/upstreamAssetEvents")
+    # One event for the whole sweep, not one per point, and it came from the sweep's run.
+    events = upstream["asset_events"]
+    assert [(event["source_dag_id"], event["source_run_id"]) for event in events] == [
+        ("braket_qaoa_sweep", run_id)
+    ]
+    sweep = events[0]["extra"]["braketSweep"]
+    assert [point["jobArn"] for point in sweep["points"]] == [point["jobArn"] for point in points]
+    best = max(points, key=lambda point: point["metrics"]["expected_cut"])
+    report = airflow.xcom("braket_sweep_report", report_run["dag_run_id"], "report")
+    assert (report["jobArn"], report["sweepRunId"], report["points"]) == (best["jobArn"], run_id, 4)
+    assert report["expected_cut"] == best["results"]["expected_cut"]
+    assert 0 < report["approximation_ratio"] <= 1
+    assert report["reportUri"] == f"{best['outputS3Path']}/output/sweep-report.json"
+
+
+def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
+    airflow: AirflowDeployment, browser: Any, qaoa_sweep: tuple[str, list[dict[str, Any]]]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    run_id, points = qaoa_sweep
 
     browser.get(f"{airflow.base_url}/braket/jobs?days=1")
     run_row = browser.find_element(By.CSS_SELECTOR, f'#runs tr[data-run-id="{run_id}"]')
