@@ -85,7 +85,7 @@ e2e-oldest: $(VENV_OLDEST)/.installed browser services
 XDIST := -n 2 --dist loadfile
 
 test: lint typecheck docs browser services
-	$(PY) -m pytest tests -q -ra $(XDIST)
+	$(PY) -m pytest tests -q -ra --durations=25 $(XDIST)
 	$(MAKE) e2e-oldest
 
 demo: install

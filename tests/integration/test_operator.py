@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dagrun import forwarded, load, run, states, xcoms
+from dagrun import asset_events, forwarded, load, run, states, xcoms
 from helpers import ALGORITHMS_DIR, JOBS_DIR, start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
@@ -349,3 +349,19 @@ def test_a_bad_role_found_at_submission_fails_at_once_naming_it(
         operator.execute({})
 
     assert len(BraketHook().search_jobs()) == jobs_before
+
+
+def test_a_job_task_and_a_sensor_put_the_jobs_summary_in_their_asset_events() -> None:
+    dag_run = run(load("test_asset_outlets"))
+
+    job = xcoms(dag_run)[("job", -1)]
+    events = dict(asset_events(dag_run))
+    assert set(events) == {"test_job_results", "test_sensed_results"}
+    for extra in events.values():
+        point = extra["braket"]
+        assert (point["jobArn"], point["status"], point["mapIndex"]) == (job["jobArn"], "COMPLETED", -1)
+        assert point["metrics"] == job["metrics"] == {"loss": pytest.approx(1 / 3)}
+        assert point["cost"] == job["cost"]
+        assert point["outputS3Path"] == job["outputS3Path"]
+        assert "results" not in point
+        assert "metricSeries" not in point

@@ -158,3 +158,14 @@ with DAG("test_lineage", schedule=None, start_date=START, params={"mode": "metri
     ) >> HybridJobSensor(
         task_id="sensor", job_arn="{{ ti.xcom_pull(task_ids='job')['jobArn'] }}", poke_interval=0.5
     )
+
+with DAG("test_asset_outlets", schedule=None, start_date=START, params={"mode": "metrics"}):
+    from airflow.sdk import Asset
+
+    # One job's task and a sensor on the same job, each publishing the job to an asset.
+    job_task(outlets=[Asset(name="test_job_results")]) >> HybridJobSensor(
+        task_id="sensor",
+        job_arn="{{ ti.xcom_pull(task_ids='job')['jobArn'] }}",
+        poke_interval=0.5,
+        outlets=[Asset(name="test_sensed_results")],
+    )
