@@ -1,10 +1,11 @@
 """The OpenLineage run event's rules, as a JSON Schema the tests validate emitted events against.
 
 Written from OpenLineage's specification, https://openlineage.io/spec/2-0-2/OpenLineage.json (the
-version openlineage-python 1.54 stamps on its events; read 2026-11-26 in the OpenLineage/OpenLineage
-repository, spec/OpenLineage.json): the required fields of a run event, its run, job and
-datasets, and of every facet (``_producer`` and ``_schemaURL``, both URIs). The package does not
-ship the file and the tests run offline. ``uri`` is checked by pattern: jsonschema checks that
+version openlineage-python 1.54 stamps on its events), read 2026-11-26: the required fields of a
+base event (eventTime, producer, schemaURL) and of a run event (run with a UUID runId, job with
+namespace and name), its datasets (namespace, name), and of every facet (``_producer`` and
+``_schemaURL``, both URIs). No installed package ships the file and the tests run offline, so the
+rules are restated here rather than loaded. ``uri`` is checked by pattern: jsonschema checks that
 format only with an extra library.
 """
 
