@@ -16,6 +16,7 @@ from airflow_provider_braket.connection import (
     is_loopback_endpoint,
     unreachable_endpoint,
 )
+from airflow_provider_braket.identity import TAG_PREFIX
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
@@ -193,7 +194,7 @@ class JobDidNotComplete(AirflowException):
 
 def _map_index(job: dict[str, Any]) -> int | None:
     """The map index of the Airflow task that created the job (its tag), if one did."""
-    tag = (job.get("tags") or {}).get("airflow:map_index")
+    tag = (job.get("tags") or {}).get(f"{TAG_PREFIX}map_index")
     return int(tag) if tag is not None and tag.lstrip("-").isdigit() else None
 
 
