@@ -98,7 +98,8 @@ def assert_each_line_once(log: str, ticks: int) -> bool:
 
 def sweep_jobs_completed(
     production: AirflowDeployment, braket: Any, run_id: str
-) -> tuple[list[dict[str, Any]], list[str]]:
+) -> tuple[list[dict[str, Any]], dict[int, str]]:
+    """The sweep's 20 COMPLETED jobs, and each task's log by map index."""
     assert production.wait_for_run(SWEEP, run_id, timeout=360) == "success"
     tis = production.task_instances(SWEEP, run_id)
     assert sorted(ti["map_index"] for ti in tis) == list(range(SWEEP_POINTS))
@@ -107,7 +108,10 @@ def sweep_jobs_completed(
     assert len(jobs) == SWEEP_POINTS, [job["jobName"] for job in jobs]
     assert {job["status"] for job in jobs} == {"COMPLETED"}
     assert sorted(int(job["tags"]["airflow:map_index"]) for job in jobs) == list(range(SWEEP_POINTS))
-    logs = [production.task_log(SWEEP, run_id, "job", ti["try_number"], ti["map_index"]) for ti in tis]
+    logs = {
+        ti["map_index"]: production.task_log(SWEEP, run_id, "job", ti["try_number"], ti["map_index"])
+        for ti in tis
+    }
     return jobs, logs
 
 
@@ -129,12 +133,12 @@ def test_a_sweep_of_20_survives_a_killed_triggerer_and_costs_two_pollers_not_one
         # have written a trigger's log.
         held.clear()
         held.update(triggerers_of(postgres, SWEEP, run_id))
-        started = {
+        logged = {
             triggerer
             for index, triggerer in held.items()
             if triggerer in trigger_logs(production, SWEEP, run_id, index)
         }
-        return len(started) == 2 and len(jobs_of_run(braket, SWEEP, run_id)) >= 4
+        return len(logged) == 2 and len(jobs_of_run(braket, SWEEP, run_id)) >= 4
 
     production.wait(both_triggerers_watch, 180, "both triggerers to run triggers of the sweep")
     production.kill_component("triggerer-1", signal.SIGKILL)
@@ -145,8 +149,13 @@ def test_a_sweep_of_20_survives_a_killed_triggerer_and_costs_two_pollers_not_one
     finally:
         production.start_component("triggerer-1")
 
-    repeats = sum(assert_each_line_once(log, TICKS) for log in logs)
     (dead,) = [triggerer for triggerer, age in ages.items() if age > 20]
+    # Only a job whose trigger ran on the killed triggerer may show one batch twice (the batch it
+    # was forwarding before it could save its cursor); every other job's lines appear once.
+    touched = {index for index in logs if dead in trigger_logs(production, SWEEP, run_id, index)}
+    repeats = sum(assert_each_line_once(logs[index], TICKS) for index in touched)
+    for index in set(logs) - touched:
+        assert not assert_each_line_once(logs[index], TICKS), index
     (survivor,) = [triggerer for triggerer, age in ages.items() if age <= 20]
     moved = [index for index, triggerer in held.items() if triggerer == dead]
     counted = calls(production_service)
