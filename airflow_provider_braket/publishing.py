@@ -60,7 +60,7 @@ class JobPublisherMixin:
         return operator_lineage(self.ended_job, self.ended_outcome)
 
     def get_openlineage_facets_on_failure(self, task_instance: Any) -> Any:
-        """Lineage of a task that failed: its job if it had one (FAILED, CANCELLED, or cut off)."""
+        """Lineage of a task that failed: its job if it ended FAILED or CANCELLED (none before that)."""
         from airflow_provider_braket.lineage import operator_lineage
 
         return operator_lineage(self.ended_job, self.ended_outcome)
