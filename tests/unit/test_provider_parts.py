@@ -448,3 +448,36 @@ def test_asset_publishing_refuses_what_would_publish_the_wrong_thing() -> None:
         PublishJobResultsOperator(task_id="p", results=["arn"], outlets=[Asset(name="r")]).execute(
             context  # type: ignore[arg-type]
         )
+
+
+def test_a_supervisor_call_runs_to_its_end_when_its_trigger_is_cancelled_twice() -> None:
+    """Airflow 3.0's triggerer may cancel a trigger again while it cleans up; a call cut between
+    its request and its answer killed the trigger runner on 3.0.6 ("Response read out of order")."""
+    from airflow_provider_braket.triggers.braket import run_to_the_end
+
+    async def scenario() -> list[str]:
+        answers: list[str] = []
+
+        async def supervisor_call() -> str:
+            await asyncio.sleep(0.2)
+            answers.append("answer read")
+            return "state"
+
+        async def trigger() -> None:
+            try:
+                await asyncio.sleep(10)
+            except asyncio.CancelledError:
+                await run_to_the_end(supervisor_call())
+                raise
+
+        task = asyncio.ensure_future(trigger())
+        await asyncio.sleep(0.01)
+        task.cancel()
+        await asyncio.sleep(0.05)
+        task.cancel()  # the second cancel, in the middle of the call
+        with pytest.raises(asyncio.CancelledError):
+            await task
+        await asyncio.sleep(0.3)
+        return answers
+
+    assert asyncio.run(scenario()) == ["answer read"]
