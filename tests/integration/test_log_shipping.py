@@ -1,0 +1,81 @@
+"""The local service's log shipper against real CloudWatch Logs (moto behind the service's endpoint).
+
+Found in CI: three jobs of a sweep started at once, their shippers shared one fresh logs client, and
+one shipper lost its job's first six lines ("count 0" among them) to a CreateLogGroup race.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import uuid
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from airflow_provider_braket.local.logship import LOG_GROUP, LogShipper
+
+pytestmark = pytest.mark.integration
+
+
+def lines_of(logs: Any, stream: str) -> list[str]:
+    events = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True)["events"]
+    return [event["message"] for event in events]
+
+
+def test_shippers_starting_together_on_a_fresh_client_lose_no_line(
+    local_service: Any, tmp_path: Path
+) -> None:
+    # Each round has a client that has never raised anything yet: botocore builds its exception
+    # classes on first use, and two threads doing so at once get different classes. Switching
+    # threads every microsecond makes that interleaving likely, as a loaded machine does.
+    interval = sys.getswitchinterval()
+    sys.setswitchinterval(1e-6)
+    try:
+        ship_in_parallel(local_service, tmp_path)
+    finally:
+        sys.setswitchinterval(interval)
+
+
+def ship_in_parallel(local_service: Any, tmp_path: Path) -> None:
+    for trial in range(20):
+        logs = local_service.client("logs")
+        prefix = f"race-{uuid.uuid4().hex[:8]}"
+        streams = [f"{prefix}/{index}/algo-1" for index in range(8)]
+        shippers = [LogShipper(logs, name, tmp_path / f"{prefix}-{n}.log") for n, name in enumerate(streams)]
+        ready = threading.Barrier(len(shippers))
+
+        def ship(shipper: LogShipper, index: int, ready: threading.Barrier = ready) -> None:
+            shipper.write(f"line of shipper {index}")
+            ready.wait()
+            shipper.close()
+
+        threads = [threading.Thread(target=ship, args=(shipper, n)) for n, shipper in enumerate(shippers)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(timeout=30)
+
+        reader = local_service.client("logs")
+        for index, stream in enumerate(streams):
+            assert lines_of(reader, stream) == [f"line of shipper {index}"], (trial, index)
+
+
+def test_a_batch_that_could_not_be_shipped_is_shipped_with_the_next(
+    local_service: Any, tmp_path: Path
+) -> None:
+    logs = local_service.client("logs")
+    stream = f"deleted-{uuid.uuid4().hex[:8]}/id/algo-1"
+    shipper = LogShipper(logs, stream, tmp_path / "job.log")
+    shipper.write("first")
+    shipper._flush()
+    # Someone deletes the stream while the job runs: the next batch is refused (ResourceNotFound).
+    logs.delete_log_stream(logGroupName=LOG_GROUP, logStreamName=stream)
+    shipper.write("second")
+    shipper._flush()
+    shipper.write("third")
+    shipper.close()
+
+    assert lines_of(logs, stream) == ["second", "third"]
+    assert (tmp_path / "job.log").read_text().splitlines() == ["first", "second", "third"]
