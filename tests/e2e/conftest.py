@@ -6,11 +6,17 @@ this machine); each leaves no job running behind it.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+
+# The integration suite's helpers build jobs the way the SDK lays them out (e2e scenarios create
+# jobs outside Airflow too).
+sys.path.insert(0, str(Path(__file__).parents[1] / "integration"))
+
 from deployment import AirflowDeployment
 from servers import LocalServiceProcess
 

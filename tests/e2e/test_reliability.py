@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 from deployment import AirflowDeployment, ApiError, jobs_of_run
+from helpers import job_request, upload_script
 
 pytestmark = [pytest.mark.e2e, pytest.mark.timeout(240)]
 
@@ -143,12 +144,33 @@ def test_d_worker_killed_in_sync_mode_the_retry_reattaches(airflow: AirflowDeplo
     assert airflow.xcom(SYNC, run_id, "job")["jobArn"] == jobs[0]["jobArn"]
 
 
+def hold_the_quota(service: Any, braket: Any) -> list[str]:
+    """Jobs of the account outside Airflow that take the whole concurrent-job quota."""
+    script = upload_script(service.client("s3"), "behaviours.py")
+    quota = json.loads(service.admin("GET", "/_local/limits"))["concurrentJobQuota"]
+    requests = [job_request(script, "behaviours", hyperParameters={"mode": "sleep"}) for _ in range(quota)]
+    return [braket.create_job(**request)["jobArn"] for request in requests]
+
+
 def test_e_twelve_job_sweep_under_a_quota_of_three_all_succeed(
-    airflow: AirflowDeployment, braket: Any
+    airflow: AirflowDeployment, braket: Any, e2e_service: Any
 ) -> None:
+    # The quota is met for sure, whatever the scheduler's pace (on a loaded machine twelve short
+    # jobs can run without ever four at once): other jobs of the account hold it when the sweep
+    # starts, and go once the service has answered the sweep's first CreateJob.
+    blockers = hold_the_quota(e2e_service, braket)
+    e2e_service.admin("DELETE", "/_local/calls")
     run_id = airflow.trigger("e2e_sweep")
+    airflow.wait(
+        lambda: json.loads(e2e_service.admin("GET", "/_local/calls")).get("braket:CreateJob", 0) >= 1,
+        120,
+        "the sweep's first CreateJob",
+    )
+    for blocker in blockers:
+        braket.cancel_job(jobArn=blocker)
 
     assert airflow.wait_for_run("e2e_sweep", run_id, timeout=200) == "success"
+    assert {braket.get_job(jobArn=blocker)["status"] for blocker in blockers} == {"CANCELLED"}
     tis = airflow.task_instances("e2e_sweep", run_id)
     assert sorted(ti["map_index"] for ti in tis) == list(range(12))
     assert {ti["state"] for ti in tis} == {"success"}

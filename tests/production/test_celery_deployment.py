@@ -250,10 +250,12 @@ def test_d_a_deferred_task_marked_failed_in_either_triggerer_cancels_only_its_jo
     for index in chosen.values():
         production.set_task_state(SLEEPERS, run_id, "job", "failed", map_index=index)
     marked = time.monotonic()
+    # What is checked is that the job is cancelled, not how fast: in CI a loaded triggerer once
+    # took 20 s from starting a trigger to its first line, and 15 s here was not enough.
     for triggerer, index in chosen.items():
         production.wait(
             lambda index=index: braket.get_job(jobArn=jobs[index])["status"] == "CANCELLED",
-            15,
+            90,
             f"the job of task {index} (trigger in triggerer {triggerer}) to be CANCELLED",
         )
     print(f"\nboth jobs CANCELLED {time.monotonic() - marked:.1f} s after their tasks were marked failed")
