@@ -61,12 +61,17 @@ def datasets(event: dict[str, Any], side: str) -> set[tuple[str, str]]:
     return {(dataset["namespace"], dataset["name"]) for dataset in event.get(side) or []}
 
 
+@pytest.fixture(scope="module")
+def lineage_events(local_service: Any, tmp_path_factory: pytest.TempPathFactory) -> list[dict[str, Any]]:
+    """The events of one run of test_lineage: a job that completes (and its sensor), one that fails."""
+    folder = tmp_path_factory.mktemp("lineage")
+    return lineage_of_run("test_lineage", {"password": SECRET}, local_service.connection_uri(), folder)
+
+
 def test_a_job_and_its_sensor_report_inputs_outputs_and_the_run_facet(
-    local_service: Any, braket: Any, tmp_path: Path
+    lineage_events: list[dict[str, Any]], braket: Any
 ) -> None:
-    events = lineage_of_run(
-        "test_lineage", {"mode": "metrics", "password": SECRET}, local_service.connection_uri(), tmp_path
-    )
+    events = json.loads(json.dumps(lineage_events))  # a copy: the conf is taken out below
     for event in events:
         assert schema_errors(event) == [], event
     # Hyperparameters by name only. (The OpenLineage provider's own "airflow" facet copies the DAG
@@ -106,13 +111,9 @@ def test_a_job_and_its_sensor_report_inputs_outputs_and_the_run_facet(
 
 
 def test_a_failed_job_reports_its_failure_and_what_it_read(
-    local_service: Any, braket: Any, tmp_path: Path
+    lineage_events: list[dict[str, Any]], braket: Any
 ) -> None:
-    conf = {"mode": "fail", "password": SECRET}
-    events = lineage_of_run("test_lineage", conf, local_service.connection_uri(), tmp_path)
-    for event in events:
-        assert schema_errors(event) == [], event
-    failed = task_event(events, "job", "FAIL")
+    failed = task_event(lineage_events, "failing_job", "FAIL")
     facet = failed["run"]["facets"]["braketHybridJob"]
     assert facet["status"] == "FAILED"
     assert "the algorithm diverged" in facet["failureReason"]

@@ -136,8 +136,12 @@ def test_the_installed_wheel_runs_the_example_dags(dist: Path, tmp_path: Path) -
     )
     shutil.copytree(REPO / "example_dags", tmp_path / "example_dags")
     (tmp_path / "driver.py").write_text(DRIVER)
+    # Bytecode is written (if the environment says not to): without it every process of the run
+    # (the service, each CLI call, each job) compiles Airflow and the Braket SDK again.
     env = {
-        name: value for name, value in os.environ.items() if not name.startswith(("AIRFLOW", "PYTHONPATH"))
+        name: value
+        for name, value in os.environ.items()
+        if not name.startswith(("AIRFLOW", "PYTHONPATH", "PYTHONDONTWRITEBYTECODE"))
     }
 
     run = subprocess.run(

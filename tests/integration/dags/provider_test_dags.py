@@ -149,15 +149,16 @@ with DAG("test_monthly_budget", schedule=None, start_date=START):
     # later run of this DAG in the same month finds it spent and creates no job.
     job_task(hyperparameters={"mode": "sleep"}, monthly_budget=0.00005)
 
-with DAG("test_lineage", schedule=None, start_date=START, params={"mode": "metrics", "password": ""}):
+with DAG("test_lineage", schedule=None, start_date=START, params={"password": ""}):
     # A job with an input channel and a secret-looking hyperparameter, then a sensor on the same job:
-    # both report it to OpenLineage (tests/integration/test_lineage.py).
-    job_task(
-        input_data={"points": str(JOBS / "points.txt")},
-        hyperparameters={"mode": "{{ params.mode }}", "db_password": "{{ params.password }}"},
-    ) >> HybridJobSensor(
+    # both report it to OpenLineage; beside them a job that fails (tests/integration/test_lineage.py).
+    # One run for both: most of an `airflow dags test` run's time is its start.
+    lineage_job = {"input_data": {"points": str(JOBS / "points.txt")}}
+    secret = {"db_password": "{{ params.password }}"}
+    job_task(**lineage_job, hyperparameters={"mode": "metrics", **secret}) >> HybridJobSensor(
         task_id="sensor", job_arn="{{ ti.xcom_pull(task_ids='job')['jobArn'] }}", poke_interval=0.5
     )
+    job_task(task_id="failing_job", **lineage_job, hyperparameters={"mode": "fail", **secret})
 
 with DAG("test_asset_outlets", schedule=None, start_date=START, params={"mode": "metrics"}):
     from airflow.sdk import Asset
