@@ -17,19 +17,23 @@ OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" 
 
 .PHONY: install demo test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
 
-# --compile-bytecode: this machine's environment sets PYTHONDONTWRITEBYTECODE, so without .pyc
-# files written at install every process compiles what it imports (braket.circuits alone: 8 s
-# instead of 3 s), and every job, trigger and Airflow process of the tests pays it.
+# Bytecode is written as modules are first imported. Some environments (this machine's) set
+# PYTHONDONTWRITEBYTECODE, and then every process compiles what it imports again (braket.circuits
+# alone: 8 s instead of 3 s), which every job, trigger and Airflow process of the tests pays.
+# Compiling whole virtualenvs at install instead (uv's --compile-bytecode) cost 49 s of wall time
+# per virtualenv on this 2-core machine, mostly for modules no test imports.
+unexport PYTHONDONTWRITEBYTECODE
+
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --compile-bytecode --python $(PY) -e ".[dev,local]" $(NEWEST_PINS)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[dev,local]" $(NEWEST_PINS)
 	touch $@
 
 $(VENV_OLDEST)/.installed: pyproject.toml
 	python3 -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check uv
-	$(VENV_OLDEST)/bin/uv pip install --quiet --compile-bytecode --python $(VENV_OLDEST)/bin/python -e ".[dev,local]" $(OLDEST_PINS)
+	$(VENV_OLDEST)/bin/uv pip install --quiet --python $(VENV_OLDEST)/bin/python -e ".[dev,local]" $(OLDEST_PINS)
 	touch $@
 
 install: $(VENV)/.installed

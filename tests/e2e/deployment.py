@@ -96,6 +96,9 @@ class AirflowDeployment:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._port("worker-log")),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self._port("trigger-log")),
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
+            # The DAG files do not change while a deployment runs: parsed once at start, not every
+            # 30 s (each parse of the example DAGs is seconds of CPU the tests share).
+            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
             # Runs only when a test asks for one: no scheduled run of an example DAG on its own.
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "2",
@@ -150,6 +153,7 @@ class AirflowDeployment:
         process.wait(timeout=60)
 
     def stop(self) -> None:
+        self._write_cpu_seconds()
         for component in list(self.processes):
             process = self.processes[component]
             try:
@@ -160,6 +164,21 @@ class AirflowDeployment:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(process.pid, signal.SIGKILL)
             self.processes.pop(component)
+
+    def _write_cpu_seconds(self) -> None:
+        """CPU seconds each running component used, its ended children (task processes) included,
+        into ``cpu-seconds.json``: where a deployment's share of the suite's CPU goes."""
+        used: dict[str, float] = {}
+        for component, process in self.processes.items():
+            with contextlib.suppress(psutil.Error):
+                root = psutil.Process(process.pid)
+                total = 0.0
+                for member in [root, *root.children(recursive=True)]:
+                    with contextlib.suppress(psutil.Error):
+                        times = member.cpu_times()
+                        total += times.user + times.system + times.children_user + times.children_system
+                used[component] = round(total, 1)
+        (self.home / "cpu-seconds.json").write_text(json.dumps(used, indent=1))
 
     def component_log(self, component: str) -> str:
         return (self.home / f"{component}.log").read_text(errors="replace")
@@ -231,6 +250,7 @@ class AirflowDeployment:
             lambda: self.run_state(dag_id, run_id) in ("success", "failed"),
             timeout,
             f"run {run_id} of {dag_id} to end",
+            interval=2,  # runs take minutes; each look costs the api-server CPU the run needs
         )
         return self.run_state(dag_id, run_id)
 
