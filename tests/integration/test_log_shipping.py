@@ -6,6 +6,7 @@ one shipper lost its job's first six lines ("count 0" among them) to a CreateLog
 
 from __future__ import annotations
 
+import io
 import sys
 import threading
 import uuid
@@ -14,7 +15,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_braket.local.logship import LOG_GROUP, LogShipper
+from airflow_provider_braket.local.logship import LOG_GROUP, MAX_MESSAGE_BYTES, LogShipper, batches
 
 pytestmark = pytest.mark.integration
 
@@ -79,3 +80,50 @@ def test_a_batch_that_could_not_be_shipped_is_shipped_with_the_next(
 
     assert lines_of(logs, stream) == ["second", "third"]
     assert (tmp_path / "job.log").read_text().splitlines() == ["first", "second", "third"]
+
+
+def test_a_batch_cloudwatch_can_never_take_is_dropped_and_later_lines_still_go(
+    local_service: Any, tmp_path: Path
+) -> None:
+    logs = local_service.client("logs")
+    stream = f"refused-{uuid.uuid4().hex[:8]}/id/algo-1"
+    shipper = LogShipper(logs, stream, tmp_path / "job.log")
+    shipper.write("first")
+    shipper._flush()
+    shipper.write("")  # an empty message: botocore refuses to send it, now and always
+    shipper._flush()
+    shipper.write("after")
+    shipper.close()
+
+    assert lines_of(logs, stream) == ["first", "after"]
+
+
+def test_a_line_longer_than_an_event_goes_as_events_within_cloudwatchs_limits(
+    local_service: Any, tmp_path: Path
+) -> None:
+    # A job that prints a 1.2 MB line of 3-byte characters (no read of it may hold more than one
+    # event's worth, and no character may be cut in two), then a short line.
+    long_line = "€" * 400_000
+    output = io.BytesIO(long_line.encode() + b"\nshort\n")
+    logs = local_service.client("logs")
+    stream = f"long-{uuid.uuid4().hex[:8]}/id/algo-1"
+    shipper = LogShipper(logs, stream, tmp_path / "job.log")
+    shipper.start(output).join(timeout=60)
+    shipper.close()
+
+    messages = lines_of(logs, stream)
+    assert max(len(message.encode()) for message in messages) <= MAX_MESSAGE_BYTES
+    assert "".join(messages[:-1]) == long_line
+    assert messages[-1] == "short"
+    assert (tmp_path / "job.log").read_text() == long_line + "\nshort\n"
+
+
+def test_batches_stay_within_cloudwatchs_count_and_size() -> None:
+    largest = {"timestamp": 1, "message": "x" * MAX_MESSAGE_BYTES}
+    smallest = {"timestamp": 1, "message": "y"}
+    events = [largest] * 9 + [smallest] * 1200
+    sent = list(batches(events))
+    assert [event for batch in sent for event in batch] == events
+    for batch in sent:
+        assert len(batch) <= 10_000
+        assert sum(len(event["message"].encode()) + 26 for event in batch) <= 1_048_576
