@@ -21,7 +21,10 @@ OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" 
 # PYTHONDONTWRITEBYTECODE, and then every process compiles what it imports again (braket.circuits
 # alone: 8 s instead of 3 s), which every job, trigger and Airflow process of the tests pays.
 # Compiling whole virtualenvs at install instead (uv's --compile-bytecode) cost 49 s of wall time
-# per virtualenv on this 2-core machine, mostly for modules no test imports.
+# per virtualenv on this 2-core machine, mostly for modules no test imports. The oldest Airflow's
+# virtualenv is still compiled at install: its first use starts two deployments at once (a dozen
+# Airflow processes), and each of them compiling Airflow alone starved the api-server (in CI, its
+# Celery workers' calls timed out).
 unexport PYTHONDONTWRITEBYTECODE
 
 $(VENV)/.installed: pyproject.toml
@@ -33,7 +36,7 @@ $(VENV)/.installed: pyproject.toml
 $(VENV_OLDEST)/.installed: pyproject.toml
 	python3 -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check uv
-	$(VENV_OLDEST)/bin/uv pip install --quiet --python $(VENV_OLDEST)/bin/python -e ".[dev,local]" $(OLDEST_PINS)
+	$(VENV_OLDEST)/bin/uv pip install --quiet --compile-bytecode --python $(VENV_OLDEST)/bin/python -e ".[dev,local]" $(OLDEST_PINS)
 	touch $@
 
 install: $(VENV)/.installed

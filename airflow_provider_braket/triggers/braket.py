@@ -321,7 +321,8 @@ class JobStatusTrigger(BaseTrigger):
         except Exception as error:
             self.log.warning("Could not read where log forwarding stopped (%s); starting over.", error)
             return None
-        if isinstance(saved, dict) and saved.get("jobArn") == self.job_arn:
+        # The task saves an empty cursor when it creates the job: that is no earlier run.
+        if isinstance(saved, dict) and saved.get("jobArn") == self.job_arn and saved.get("positions"):
             self.log.info("Forwarding the job's log lines from where an earlier trigger run stopped.")
             return dict(saved["positions"])
         return None

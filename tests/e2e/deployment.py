@@ -96,9 +96,6 @@ class AirflowDeployment:
             "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(self._port("worker-log")),
             "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(self._port("trigger-log")),
             "AIRFLOW__DAG_PROCESSOR__DAG_BUNDLE_CONFIG_LIST": json.dumps(bundles),
-            # The DAG files do not change while a deployment runs: parsed once at start, not every
-            # 30 s (each parse of the example DAGs is seconds of CPU the tests share).
-            "AIRFLOW__DAG_PROCESSOR__MIN_FILE_PROCESS_INTERVAL": "3600",
             # Runs only when a test asks for one: no scheduled run of an example DAG on its own.
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",
             "AIRFLOW__SCHEDULER__TRIGGER_TIMEOUT_CHECK_INTERVAL": "2",

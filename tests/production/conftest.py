@@ -82,13 +82,16 @@ def production(
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(WORKER_CONCURRENCY),
             # A worker killed mid-task: the scheduler fails its try this long after the last
             # heartbeat (300 s by default), and the retry starts.
-            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "20",
+            "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT": "30",
             "AIRFLOW__SCHEDULER__TASK_INSTANCE_HEARTBEAT_TIMEOUT_DETECTION_INTERVAL": "2",
             # At most this many triggers each: a 20-task sweep and the 10 sleepers need both triggerers.
             "AIRFLOW__TRIGGERER__CAPACITY": "8",
             # A triggerer silent this long is taken for dead (30 s by default); two CPU cores
             # shared by eight Airflow processes can delay a heartbeat past 10 s.
             "AIRFLOW__TRIGGERER__TRIGGERER_HEALTH_CHECK_THRESHOLD": "20",
+            # Twenty tasks starting at once on two cores: a worker's first calls to the api-server
+            # can time out (5 attempts by default were used up in CI, and the tasks failed).
+            "AIRFLOW__WORKERS__EXECUTION_API_RETRIES": "10",
             "AIRFLOW_CONN_BRAKET_DEFAULT": production_service.connection_uri(),
             "AIRFLOW__BRAKET__WAITER_DELAY": "1",
         },
