@@ -20,6 +20,13 @@ from airflow_provider_braket.local.logship import LOG_GROUP, MAX_MESSAGE_BYTES, 
 pytestmark = pytest.mark.integration
 
 
+def one_shipper(local_service: Any, tmp_path: Path, kind: str) -> tuple[Any, str, LogShipper]:
+    """A logs client, a new stream's name, and a shipper to it whose local file is job.log."""
+    logs = local_service.client("logs")
+    stream = f"{kind}-{uuid.uuid4().hex[:8]}/id/algo-1"
+    return logs, stream, LogShipper(logs, stream, tmp_path / "job.log")
+
+
 def lines_of(logs: Any, stream: str) -> list[str]:
     events = logs.get_log_events(logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=True)["events"]
     return [event["message"] for event in events]
@@ -66,9 +73,7 @@ def ship_in_parallel(local_service: Any, tmp_path: Path) -> None:
 def test_a_batch_that_could_not_be_shipped_is_shipped_with_the_next(
     local_service: Any, tmp_path: Path
 ) -> None:
-    logs = local_service.client("logs")
-    stream = f"deleted-{uuid.uuid4().hex[:8]}/id/algo-1"
-    shipper = LogShipper(logs, stream, tmp_path / "job.log")
+    logs, stream, shipper = one_shipper(local_service, tmp_path, "deleted")
     shipper.write("first")
     shipper._flush()
     # Someone deletes the stream while the job runs: the next batch is refused (ResourceNotFound).
@@ -85,9 +90,7 @@ def test_a_batch_that_could_not_be_shipped_is_shipped_with_the_next(
 def test_a_batch_cloudwatch_can_never_take_is_dropped_and_later_lines_still_go(
     local_service: Any, tmp_path: Path
 ) -> None:
-    logs = local_service.client("logs")
-    stream = f"refused-{uuid.uuid4().hex[:8]}/id/algo-1"
-    shipper = LogShipper(logs, stream, tmp_path / "job.log")
+    logs, stream, shipper = one_shipper(local_service, tmp_path, "refused")
     shipper.write("first")
     shipper._flush()
     shipper.write("")  # an empty message: botocore refuses to send it, now and always
@@ -105,9 +108,7 @@ def test_a_line_longer_than_an_event_goes_as_events_within_cloudwatchs_limits(
     # event's worth, and no character may be cut in two), then a short line.
     long_line = "€" * 400_000
     output = io.BytesIO(long_line.encode() + b"\nshort\n")
-    logs = local_service.client("logs")
-    stream = f"long-{uuid.uuid4().hex[:8]}/id/algo-1"
-    shipper = LogShipper(logs, stream, tmp_path / "job.log")
+    logs, stream, shipper = one_shipper(local_service, tmp_path, "long")
     shipper.start(output).join(timeout=60)
     shipper.close()
 
