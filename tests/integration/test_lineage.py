@@ -113,6 +113,8 @@ def test_a_job_and_its_sensor_report_inputs_outputs_and_the_run_facet(
 def test_a_failed_job_reports_its_failure_and_what_it_read(
     lineage_events: list[dict[str, Any]], braket: Any
 ) -> None:
+    for event in lineage_events:
+        assert schema_errors(event) == [], event
     failed = task_event(lineage_events, "failing_job", "FAIL")
     facet = failed["run"]["facets"]["braketHybridJob"]
     assert facet["status"] == "FAILED"
