@@ -35,6 +35,7 @@ from airflow_provider_braket.pricing.job_cost import JobCost, job_cost
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
 from airflow_provider_braket.pricing.usage import TaskUsageReader
 from airflow_provider_braket.settings import braket_str
+from airflow_provider_braket.shielding import run_to_the_end
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
@@ -97,6 +98,14 @@ class BraketHook(AwsBaseHook):
         if config.retries is None:
             config = config.merge(Config(retries=DEFAULT_RETRIES))
         return config
+
+    async def get_async_conn(self) -> Any:
+        """An aiobotocore ``braket`` client context manager on this connection.
+
+        The base hook reads the connection through asgiref's ``sync_to_async``, which would strip
+        a trigger's cancel of its message (see :func:`~airflow_provider_braket.shielding.in_thread`).
+        """
+        return await run_to_the_end(super().get_async_conn())
 
     def get_client_type(
         self, region_name: str | None = None, config: Config | None = None, deferrable: bool = False

@@ -5,9 +5,9 @@ from __future__ import annotations
 import asyncio
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable
+from collections.abc import AsyncIterator
 from functools import cached_property
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
@@ -17,6 +17,7 @@ from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
 from airflow_provider_braket.masking import mask_secret_hyperparameters
+from airflow_provider_braket.shielding import in_thread, run_to_the_end
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
@@ -25,7 +26,6 @@ if TYPE_CHECKING:
     from airflow_provider_braket.triggers.poller import JobPoller
 
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
-T = TypeVar("T")
 USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
 UNKNOWN_STATE = "unknown"
 # The task instance's XCom that remembers how far log forwarding got, so that a trigger started
@@ -254,12 +254,10 @@ class JobStatusTrigger(BaseTrigger):
                     self.forward_logs = False
                     return
                 await asyncio.sleep(attempt)
-        from asgiref.sync import sync_to_async
-
         try:
             # In a thread: on Airflow 3.0 mask_secret tells the triggerer's supervisor synchronously,
             # which may not run on the event loop.
-            await sync_to_async(mask_secret_hyperparameters)(job.get("hyperParameters") or {})
+            await in_thread(mask_secret_hyperparameters, job.get("hyperParameters") or {})
         except Exception as error:
             self.log.warning(
                 "Could not register the job's secrets (%s); its log lines are not forwarded.", error
@@ -340,17 +338,15 @@ class JobStatusTrigger(BaseTrigger):
         if ti is None:
             return None
         from airflow.providers.common.compat.sdk import XCom
-        from asgiref.sync import sync_to_async
 
-        return await run_to_the_end(
-            sync_to_async(getattr(XCom, method))(
-                key=LOG_CURSOR_XCOM_KEY,
-                dag_id=ti.dag_id,
-                task_id=ti.task_id,
-                run_id=ti.run_id,
-                map_index=ti.map_index,
-                **value,
-            )
+        return await in_thread(
+            getattr(XCom, method),
+            key=LOG_CURSOR_XCOM_KEY,
+            dag_id=ti.dag_id,
+            task_id=ti.task_id,
+            run_id=ti.run_id,
+            map_index=ti.map_index,
+            **value,
         )
 
     async def on_kill(self) -> None:
@@ -386,13 +382,14 @@ class JobStatusTrigger(BaseTrigger):
         if ti is None:
             return UNKNOWN_STATE
         from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-        from asgiref.sync import sync_to_async
 
         try:
-            states = await run_to_the_end(
-                sync_to_async(RuntimeTaskInstance.get_task_states)(
-                    dag_id=ti.dag_id, task_ids=[ti.task_id], run_ids=[ti.run_id], map_index=ti.map_index
-                )
+            states = await in_thread(
+                RuntimeTaskInstance.get_task_states,
+                dag_id=ti.dag_id,
+                task_ids=[ti.task_id],
+                run_ids=[ti.run_id],
+                map_index=ti.map_index,
             )
         except Exception:
             self.log.exception("Could not read the state of task %s.", ti.task_id)
@@ -412,25 +409,6 @@ def _state_of(run_states: dict[str, Any], task_id: str, map_index: int) -> str |
         return UNKNOWN_STATE
     state = run_states[key]
     return None if state is None else str(getattr(state, "value", state))
-
-
-#: Calls still running after the trigger that made them was cancelled (kept referenced until done).
-_RUNNING_ON: set[asyncio.Future[Any]] = set()
-
-
-async def run_to_the_end(call: Awaitable[T]) -> T:
-    """Await ``call``; if this trigger is cancelled meanwhile, ``call`` still runs to its end.
-
-    A call to the triggerer's supervisor (a task's state, an XCom) writes a request and then reads
-    its answer. Airflow 3.0's triggerer cancels a trigger, and may cancel it again while it cleans
-    up; a cancel landing between the write and the read leaves that answer unread, the next call
-    of any trigger reads it as its own, and the whole trigger runner dies ("Response read out of
-    order"), stopping every trigger it ran. Seen on 3.0.6 when a deferred task was marked failed.
-    """
-    future = asyncio.ensure_future(call)
-    _RUNNING_ON.add(future)
-    future.add_done_callback(_RUNNING_ON.discard)
-    return await asyncio.shield(future)
 
 
 def _is_user_action(cancelled: asyncio.CancelledError) -> bool:

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
+import threading
 import time
 import uuid
+from typing import Any
 
 import pytest
 from dagrun import forwarded, load, run, states, xcoms
@@ -13,6 +16,7 @@ from helpers import start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("braket_connection")]
 
@@ -151,3 +155,71 @@ def test_the_sensor_returns_what_the_operator_returns_for_the_same_job(deferrabl
 
     assert states(sensed) == {("sensor", -1): "success"}
     assert xcoms(sensed)[("sensor", -1)] == from_operator
+
+
+class _TaskMarkedFailed(JobStatusTrigger):
+    """The trigger as it runs in a triggerer whose task a user has just marked failed. The task's
+    state is read from the triggerer's supervisor, which does not exist outside a triggerer; that
+    read is covered end to end by tests/e2e and tests/production."""
+
+    async def _task_state(self) -> str | None:
+        return "failed"
+
+
+def _hold_in_thread(
+    monkeypatch: pytest.MonkeyPatch, owner: object, name: str, call: int = 1
+) -> tuple[threading.Event, threading.Event]:
+    """Make the ``call``-th call of ``owner.name`` (a function the trigger runs in a worker thread)
+    wait until released: the user's action then lands exactly while the trigger waits for it."""
+    entered, release = threading.Event(), threading.Event()
+    original = getattr(owner, name)
+    calls = itertools.count(1)
+
+    def held(*args: Any, **kwargs: Any) -> Any:
+        if next(calls) == call:
+            entered.set()
+            release.wait(30)
+        return original(*args, **kwargs)
+
+    monkeypatch.setattr(owner, name, held)
+    return entered, release
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="Airflow < 3.3 has no on_kill for triggers")
+@pytest.mark.parametrize("waiting_in", ["connection read", "secret registration"])
+def test_a_task_marked_failed_while_its_trigger_waits_on_a_thread_cancels_the_job(
+    waiting_in: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Airflow 3.3 calls on_kill only if the trigger's CancelledError still carries its message.
+    asgiref's sync_to_async, which the Amazon provider uses to read the connection, replaced it by
+    a bare CancelledError: in CI a sleeper's task was marked failed and its job ran on."""
+    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG, TriggerRunner
+
+    import airflow_provider_braket.triggers.braket as trigger_module
+
+    monkeypatch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
+    job = start("sleep")
+    wait_for(BraketHook().conn, job["jobArn"], ("RUNNING",))
+    if waiting_in == "connection read":
+        # The poller's own client is the first; the second is the trigger's GetJob before it
+        # registers the job's secrets (the read that CI caught).
+        entered, release = _hold_in_thread(monkeypatch, BraketHook, "_get_async_conn", call=2)
+    else:
+        entered, release = _hold_in_thread(monkeypatch, trigger_module, "mask_secret_hyperparameters")
+    trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2)
+
+    async def user_marks_the_task_failed() -> None:
+        runner = TriggerRunner()
+        runner.triggers = {1: {"task": None, "is_watcher": False, "name": "sleeper", "events": 0}}  # type: ignore[typeddict-item]
+        running = asyncio.ensure_future(runner.run_trigger(1, trigger))
+        assert await asyncio.to_thread(entered.wait, 60), f"the trigger never reached the {waiting_in}"
+        running.cancel(_USER_ACTION_CANCEL_MSG)  # what the triggerer does when the task leaves DEFERRED
+        release.set()
+        with pytest.raises(asyncio.CancelledError):
+            await running
+
+    try:
+        asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 90))
+        assert wait_for(BraketHook().conn, job["jobArn"], timeout=60)["status"] == "CANCELLED"
+    finally:
+        BraketHook().cancel_job(job["jobArn"])
