@@ -40,3 +40,18 @@ async def in_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     from asgiref.sync import sync_to_async
 
     return await run_to_the_end(sync_to_async(func)(*args, **kwargs))
+
+
+async def set_within(event: asyncio.Event, timeout: float | None) -> bool:
+    """Whether ``event`` is set within ``timeout`` seconds (None: no limit).
+
+    Not ``asyncio.wait_for``: before Python 3.12 it returns the result, and drops the cancel, when
+    the caller is cancelled in the same loop step as the event is set (python/cpython#86296). A
+    trigger woken by its poller at the moment Airflow cancelled it ran on, and its on_kill never came.
+    """
+    waiting = asyncio.ensure_future(event.wait())
+    try:
+        done, _ = await asyncio.wait([waiting], timeout=timeout)
+    finally:
+        waiting.cancel()
+    return bool(done)

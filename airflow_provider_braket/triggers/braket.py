@@ -350,8 +350,13 @@ class JobStatusTrigger(BaseTrigger):
         )
 
     async def on_kill(self) -> None:
-        """Cancel the job when a user kills the deferred task (Airflow >= 3.3 calls this)."""
-        await self._cancel_job_if_task_left_deferred()
+        """Cancel the job when a user kills the deferred task (Airflow >= 3.3 calls this).
+
+        The work runs to its end even when ``on_kill`` is cancelled: Airflow 3.3.2's triggerer
+        sends a trigger's cancel again with each sync until the trigger has ended (about once a
+        second), each one lands in the running ``on_kill``, and Airflow then abandons it.
+        """
+        await run_to_the_end(self._cancel_job_if_task_left_deferred())
 
     async def _cancel_job_if_task_left_deferred(self) -> None:
         if not self.cancel_on_kill:

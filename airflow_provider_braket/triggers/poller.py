@@ -27,7 +27,7 @@ import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager, suppress
+from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
@@ -37,6 +37,7 @@ from airflow_provider_braket.jobs.logs import LogCursor
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
 from airflow_provider_braket.jobs.progress import Backoff, created_epoch
 from airflow_provider_braket.settings import braket_float
+from airflow_provider_braket.shielding import set_within
 
 if TYPE_CHECKING:
     pass
@@ -107,9 +108,7 @@ class JobWatch:
 
     async def changed(self, timeout: float | None = None) -> bool:
         """Wait until the poller has news for this job; False if ``timeout`` passed first."""
-        try:
-            await asyncio.wait_for(self._changed.wait(), timeout)
-        except asyncio.TimeoutError:
+        if not await set_within(self._changed, timeout):
             return False
         self._changed.clear()
         return True
@@ -311,8 +310,7 @@ class JobPoller:
         return min(intervals, default=30.0)
 
     async def _sleep(self, seconds: float) -> None:
-        with suppress(asyncio.TimeoutError):
-            await asyncio.wait_for(self._wakeup.wait(), seconds)
+        await set_within(self._wakeup, seconds)
         self._wakeup.clear()
 
     async def poll_once(self, braket: Any) -> None:

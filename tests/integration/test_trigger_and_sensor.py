@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 from dagrun import forwarded, load, run, states, xcoms
-from helpers import start_job, wait_for
+from helpers import TERMINAL, start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
@@ -162,7 +162,11 @@ class _TaskMarkedFailed(JobStatusTrigger):
     state is read from the triggerer's supervisor, which does not exist outside a triggerer; that
     read is covered end to end by tests/e2e and tests/production."""
 
+    #: Seconds the state read takes (a supervisor call, and the api-server behind it).
+    state_read_seconds = 0.0
+
     async def _task_state(self) -> str | None:
+        await asyncio.sleep(self.state_read_seconds)
         return "failed"
 
 
@@ -221,5 +225,42 @@ def test_a_task_marked_failed_while_its_trigger_waits_on_a_thread_cancels_the_jo
     try:
         asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 90))
         assert wait_for(BraketHook().conn, job["jobArn"], timeout=60)["status"] == "CANCELLED"
+    finally:
+        BraketHook().cancel_job(job["jobArn"])
+
+
+@pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="Airflow < 3.3 has no on_kill for triggers")
+def test_on_kill_outlasts_the_cancel_airflow_sends_again_each_loop() -> None:
+    """Airflow 3.3.2's triggerer sends a trigger's cancel again with every sync until the trigger
+    has ended (``TriggerStateSync.to_cancel``, about once a second), and each one lands in the
+    running on_kill, which Airflow then abandons without a word. In CI a state read and a CancelJob
+    under load took longer than that; the CancelJob was cut short and the job of a task marked
+    failed ran on."""
+    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG, TriggerRunner
+
+    job = start("sleep")
+    wait_for(BraketHook().conn, job["jobArn"], ("RUNNING",))
+    trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2)
+    trigger.state_read_seconds = 1.5
+
+    async def user_marks_the_task_failed() -> None:
+        runner = TriggerRunner()
+        runner.triggers = {1: {"task": None, "is_watcher": False, "name": "sleeper", "events": 0}}  # type: ignore[typeddict-item]
+        running = asyncio.ensure_future(runner.run_trigger(1, trigger))
+        await asyncio.sleep(2)  # it watches the job
+        assert not running.done()
+        while not running.done():  # the triggerer's loop, cancelling again until the trigger ends
+            running.cancel(_USER_ACTION_CANCEL_MSG)
+            await asyncio.sleep(0.3)
+        with pytest.raises(asyncio.CancelledError):
+            await running
+        # The triggerer's event loop runs on after the trigger ended, as it does in a triggerer.
+        ended = await asyncio.to_thread(wait_for, BraketHook().conn, job["jobArn"], TERMINAL, 30)
+        assert ended["status"] == "CANCELLED"
+
+    try:
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
+            asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 90))
     finally:
         BraketHook().cancel_job(job["jobArn"])

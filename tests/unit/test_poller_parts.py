@@ -6,11 +6,13 @@ from __future__ import annotations
 import asyncio
 import time
 from datetime import datetime, timezone
+from typing import Any
 
 from airflow_provider_braket.jobs.models import format_timestamp, validate_search_jobs
 from airflow_provider_braket.jobs.progress import created_epoch
+from airflow_provider_braket.shielding import set_within
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
-from airflow_provider_braket.triggers.poller import PollerKey, RateBudget, _Tracked
+from airflow_provider_braket.triggers.poller import JobWatch, PollerKey, RateBudget, _Tracked
 
 
 def test_rate_budget_spaces_all_callers_together() -> None:
@@ -98,3 +100,38 @@ def test_a_job_that_never_started_has_no_log_lines_to_read() -> None:
     assert not wants_logs({"status": "QUEUED"})
     assert wants_logs({"status": "RUNNING"})
     assert wants_logs({"status": "COMPLETED", "startedAt": "2026-11-25T06:00:00Z"})
+
+
+def test_a_trigger_cancelled_as_its_poller_wakes_it_is_cancelled_with_the_message() -> None:
+    """Before Python 3.12, ``asyncio.wait_for`` returned the result and dropped a cancel that came
+    in the same loop step as the result: a trigger woken by its poller at the moment Airflow 3.3
+    cancelled it for a user's action ran on, and its job was never cancelled."""
+
+    async def scenario() -> tuple[Any, ...]:
+        watch = JobWatch("arn:job", 1.0, None)  # type: ignore[arg-type]
+        waiting = asyncio.ensure_future(watch.changed(timeout=10))
+        for _ in range(3):
+            await asyncio.sleep(0)
+        watch._changed.set()  # the poller's news ...
+        waiting.cancel("__airflow_user_action__")  # ... and the user's action, in one loop step
+        try:
+            await waiting
+        except asyncio.CancelledError as cancelled:
+            return cancelled.args
+        raise AssertionError("the cancel was dropped: the trigger would run on")
+
+    assert asyncio.run(scenario()) == ("__airflow_user_action__",)
+
+
+def test_set_within_reports_the_event_or_the_timeout() -> None:
+    async def scenario() -> tuple[bool, bool, float]:
+        event = asyncio.Event()
+        started = time.monotonic()
+        timed_out = await set_within(event, 0.05)
+        waited = time.monotonic() - started
+        asyncio.get_running_loop().call_later(0.01, event.set)
+        return timed_out, await set_within(event, 5), waited
+
+    timed_out, woken, waited = asyncio.run(scenario())
+    assert (timed_out, woken) == (False, True)
+    assert waited >= 0.05
