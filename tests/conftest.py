@@ -7,6 +7,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -86,3 +87,18 @@ def sdk(local_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch) -> 
 
     ensure_bucket(local_service.client("s3"))
     return local_service
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    from scheduling import slowest_first
+
+    slowest_first(items)
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    if config.getoption("dist") != "loadfile":
+        return None
+    from scheduling import longest_first_scheduler
+
+    return longest_first_scheduler(config, log)
