@@ -20,6 +20,11 @@ def mask_secret_hyperparameters(hyperparameters: Mapping[str, str]) -> None:
 
 def looks_secret(name: str) -> bool:
     """Whether Airflow would hide a value of this name (its ``sensitive_var_conn_names`` rule)."""
-    from airflow.sdk.execution_time.secrets_masker import should_hide_value_for_key
+    try:  # where Airflow >= 3.3 keeps it (the old path warns there), as common.compat looks first
+        from airflow.sdk._shared.secrets_masker import should_hide_value_for_key
+    except ImportError:
+        from airflow.sdk.execution_time.secrets_masker import (  # type: ignore[no-redef]
+            should_hide_value_for_key,
+        )
 
     return bool(should_hide_value_for_key(name))

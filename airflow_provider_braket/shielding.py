@@ -22,10 +22,16 @@ async def run_to_the_end(call: Awaitable[T]) -> T:
     of any trigger reads it as its own, and the whole trigger runner dies ("Response read out of
     order"), stopping every trigger it ran. Seen on 3.0.6 when a deferred task was marked failed.
     """
+    return await asyncio.shield(in_background(call))
+
+
+def in_background(call: Awaitable[T]) -> asyncio.Future[T]:
+    """Run ``call`` as a future of its own, kept referenced until it is done (the event loop holds
+    only weak references to its tasks)."""
     future = asyncio.ensure_future(call)
     _RUNNING_ON.add(future)
     future.add_done_callback(_RUNNING_ON.discard)
-    return await asyncio.shield(future)
+    return future
 
 
 async def in_thread(func: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -6,6 +6,8 @@ Point the connection's ``endpoint_url`` extra at the local Braket service and ev
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import os
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
@@ -35,7 +37,7 @@ from airflow_provider_braket.pricing.job_cost import JobCost, job_cost
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
 from airflow_provider_braket.pricing.usage import TaskUsageReader
 from airflow_provider_braket.settings import braket_str
-from airflow_provider_braket.shielding import run_to_the_end
+from airflow_provider_braket.shielding import in_background, run_to_the_end
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
@@ -105,7 +107,12 @@ class BraketHook(AwsBaseHook):
         The base hook reads the connection through asgiref's ``sync_to_async``, which would strip
         a trigger's cancel of its message (see :func:`~airflow_provider_braket.shielding.in_thread`).
         """
-        return await run_to_the_end(super().get_async_conn())
+        creating = in_background(super().get_async_conn())
+        try:
+            return await run_to_the_end(creating)
+        except asyncio.CancelledError:
+            creating.add_done_callback(_close_unused_client)
+            raise
 
     def get_client_type(
         self, region_name: str | None = None, config: Config | None = None, deferrable: bool = False
@@ -455,6 +462,20 @@ class BraketHook(AwsBaseHook):
     def get_metrics(self, job_name: str, job_arn: str) -> list[dict[str, float]]:
         """Every ``log_metric`` record the job logged, in order (read from its log streams)."""
         return parse_metrics(event["message"] for _, event in self.iter_log_events(job_name, job_arn))
+
+
+def _close_unused_client(creating: asyncio.Future[Any]) -> None:
+    """Open and close the client context made for a caller that was cancelled meanwhile: left
+    unentered, its coroutine is never awaited and Python warns about it."""
+    if creating.cancelled() or creating.exception() is not None:
+        return
+
+    async def open_and_close() -> None:
+        with contextlib.suppress(Exception):
+            async with creating.result():
+                pass
+
+    in_background(open_and_close())
 
 
 def _may_have_ended(cancel_error: ClientError) -> bool:
