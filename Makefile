@@ -91,7 +91,10 @@ e2e-oldest: $(VENV_OLDEST)/.installed browser services
 # worker at a time, so a module's Airflow deployment or local service is started once.
 XDIST := -n 2 --dist loadfile
 
-test: lint typecheck docs browser services
+# The checks and both virtualenvs are made two at a time first: installing the oldest Airflow
+# (about a minute, bytecode compiled) overlaps the type check and the docs build.
+test:
+	$(MAKE) -j2 --output-sync=target lint typecheck docs browser services $(VENV_OLDEST)/.installed
 	$(PY) -m pytest tests -q -ra --durations=25 $(XDIST)
 	$(MAKE) e2e-oldest
 
