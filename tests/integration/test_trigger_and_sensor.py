@@ -8,6 +8,7 @@ import json
 import threading
 import time
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -189,64 +190,81 @@ def _hold_in_thread(
     return entered, release
 
 
+@pytest.fixture
+def running_sleeper(monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    """A RUNNING job that sleeps until cancelled, and Airflow's trigger runner ready to run here
+    (greenback's portal is what a real triggerer sets up for sync calls; these triggers make none)."""
+    monkeypatch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
+    job = start("sleep")
+    wait_for(BraketHook().conn, job["jobArn"], ("RUNNING",))
+    yield job
+    BraketHook().cancel_job(job["jobArn"])
+
+
+def _run_by_airflow(trigger: JobStatusTrigger) -> asyncio.Future[None]:
+    """The trigger run by Airflow's own ``TriggerRunner.run_trigger``, as a triggerer runs it."""
+    from airflow.jobs.triggerer_job_runner import TriggerRunner
+
+    runner = TriggerRunner()
+    runner.triggers = {1: {"task": None, "is_watcher": False, "name": "sleeper", "events": 0}}  # type: ignore[typeddict-item]
+    return asyncio.ensure_future(runner.run_trigger(1, trigger))
+
+
+async def _ends_cancelled(job_arn: str) -> None:
+    """The job ends CANCELLED while the event loop runs on, as a triggerer's does after a trigger
+    ended (work a trigger left running finishes there)."""
+    ended = await asyncio.to_thread(wait_for, BraketHook().conn, job_arn, TERMINAL, 60)
+    assert ended["status"] == "CANCELLED"
+
+
 @pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="Airflow < 3.3 has no on_kill for triggers")
 @pytest.mark.parametrize("waiting_in", ["connection read", "secret registration"])
 def test_a_task_marked_failed_while_its_trigger_waits_on_a_thread_cancels_the_job(
-    waiting_in: str, monkeypatch: pytest.MonkeyPatch
+    waiting_in: str, running_sleeper: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Airflow 3.3 calls on_kill only if the trigger's CancelledError still carries its message.
     asgiref's sync_to_async, which the Amazon provider uses to read the connection, replaced it by
     a bare CancelledError: in CI a sleeper's task was marked failed and its job ran on."""
-    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG, TriggerRunner
+    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG
 
     import airflow_provider_braket.triggers.braket as trigger_module
 
-    monkeypatch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
-    job = start("sleep")
-    wait_for(BraketHook().conn, job["jobArn"], ("RUNNING",))
     if waiting_in == "connection read":
         # The poller's own client is the first; the second is the trigger's GetJob before it
         # registers the job's secrets (the read that CI caught).
         entered, release = _hold_in_thread(monkeypatch, BraketHook, "_get_async_conn", call=2)
     else:
         entered, release = _hold_in_thread(monkeypatch, trigger_module, "mask_secret_hyperparameters")
+    job = running_sleeper
     trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2)
 
     async def user_marks_the_task_failed() -> None:
-        runner = TriggerRunner()
-        runner.triggers = {1: {"task": None, "is_watcher": False, "name": "sleeper", "events": 0}}  # type: ignore[typeddict-item]
-        running = asyncio.ensure_future(runner.run_trigger(1, trigger))
+        running = _run_by_airflow(trigger)
         assert await asyncio.to_thread(entered.wait, 60), f"the trigger never reached the {waiting_in}"
         running.cancel(_USER_ACTION_CANCEL_MSG)  # what the triggerer does when the task leaves DEFERRED
         release.set()
         with pytest.raises(asyncio.CancelledError):
             await running
+        await _ends_cancelled(job["jobArn"])
 
-    try:
-        asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 90))
-        assert wait_for(BraketHook().conn, job["jobArn"], timeout=60)["status"] == "CANCELLED"
-    finally:
-        BraketHook().cancel_job(job["jobArn"])
+    asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 120))
 
 
 @pytest.mark.skipif(not AIRFLOW_V_3_3_PLUS, reason="Airflow < 3.3 has no on_kill for triggers")
-def test_on_kill_outlasts_the_cancel_airflow_sends_again_each_loop() -> None:
+def test_on_kill_outlasts_the_cancel_airflow_sends_again_each_loop(running_sleeper: dict[str, Any]) -> None:
     """Airflow 3.3.2's triggerer sends a trigger's cancel again with every sync until the trigger
     has ended (``TriggerStateSync.to_cancel``, about once a second), and each one lands in the
     running on_kill, which Airflow then abandons without a word. In CI a state read and a CancelJob
     under load took longer than that; the CancelJob was cut short and the job of a task marked
     failed ran on."""
-    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG, TriggerRunner
+    from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG
 
-    job = start("sleep")
-    wait_for(BraketHook().conn, job["jobArn"], ("RUNNING",))
+    job = running_sleeper
     trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2)
     trigger.state_read_seconds = 1.5
 
     async def user_marks_the_task_failed() -> None:
-        runner = TriggerRunner()
-        runner.triggers = {1: {"task": None, "is_watcher": False, "name": "sleeper", "events": 0}}  # type: ignore[typeddict-item]
-        running = asyncio.ensure_future(runner.run_trigger(1, trigger))
+        running = _run_by_airflow(trigger)
         await asyncio.sleep(2)  # it watches the job
         assert not running.done()
         while not running.done():  # the triggerer's loop, cancelling again until the trigger ends
@@ -254,13 +272,6 @@ def test_on_kill_outlasts_the_cancel_airflow_sends_again_each_loop() -> None:
             await asyncio.sleep(0.3)
         with pytest.raises(asyncio.CancelledError):
             await running
-        # The triggerer's event loop runs on after the trigger ended, as it does in a triggerer.
-        ended = await asyncio.to_thread(wait_for, BraketHook().conn, job["jobArn"], TERMINAL, 30)
-        assert ended["status"] == "CANCELLED"
+        await _ends_cancelled(job["jobArn"])
 
-    try:
-        with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("AIRFLOW_DISABLE_GREENBACK_PORTAL", "true")
-            asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 90))
-    finally:
-        BraketHook().cancel_job(job["jobArn"])
+    asyncio.run(asyncio.wait_for(user_marks_the_task_failed(), 120))
