@@ -49,6 +49,7 @@ from airflow_provider_braket.local.sigv4 import SignatureError, check_headers, c
 from airflow_provider_braket.local.state_store import StateStore
 from airflow_provider_braket.local.store import JobStore
 from airflow_provider_braket.local.task_api import QuantumTasks
+from airflow_provider_braket.local.task_processes import WorkerPool
 from airflow_provider_braket.local.task_runner import QuantumTaskRunner
 from airflow_provider_braket.local.task_store import TaskStore
 
@@ -79,11 +80,20 @@ class LocalService:
         self.devices = DeviceTable(config.data_dir / "devices.json")
         self.clients = SelfClients(config)
         self.task_store = TaskStore(config.data_dir / "tasks.sqlite3")
-        self.task_runner = QuantumTaskRunner(self.task_store, self._write_result, workers=config.task_workers)
+        self.task_runner = QuantumTaskRunner(
+            self.task_store, self._write_result, workers=config.task_workers, limits=config.task_limits
+        )
+        self.task_checkers = WorkerPool(config.task_limits.checkers, "checker")
         self.runner = JobRunner(config, self.store, self.clients)
         self.sweeper = FolderSweeper(config.data_dir / "jobs", self.store, config.job_retention_seconds)
         tasks = QuantumTasks(
-            config.region, config.account_id, self.task_store, self.task_runner, self.devices, self.store
+            config.region,
+            config.account_id,
+            self.task_store,
+            self.task_runner,
+            self.devices,
+            self.store,
+            self.task_checkers,
         )
         self.faults = FaultInjector()
         # Requests served, by "<service>:<operation>": what a client's polling really costs.
@@ -198,6 +208,7 @@ class LocalService:
                     await asyncio.to_thread(self._restore_state)
                     self.runner.recover()
                     self.task_runner.recover()
+                    self.task_checkers.start()
                     threading.Thread(
                         target=self._bootstrap, name="braket-local-bootstrap", daemon=True
                     ).start()
@@ -209,7 +220,8 @@ class LocalService:
             elif message["type"] == "lifespan.shutdown":
                 self.sweeper.stop()
                 await asyncio.to_thread(self.runner.stop)
-                self.task_runner.stop()
+                await asyncio.to_thread(self.task_runner.stop)
+                self.task_checkers.stop()
                 self.store.close()
                 self.task_store.close()
                 self.state_store.close()

@@ -15,6 +15,7 @@ from airflow_provider_braket.local.config import (
     LocalServiceConfig,
     default_data_dir,
 )
+from airflow_provider_braket.local.task_limits import TaskLimits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -54,7 +55,37 @@ def _parser() -> argparse.ArgumentParser:
         "--task-workers",
         type=int,
         default=int(env("BRAKET_LOCAL_TASK_WORKERS", 2)),
-        help="quantum tasks simulated at once",
+        help="quantum tasks simulated at once, each in a worker process of its own",
+    )
+    serve.add_argument(
+        "--task-memory-mib",
+        type=int,
+        default=int(env("BRAKET_LOCAL_TASK_MEMORY_MIB", 0)),
+        help="memory running quantum tasks may take together (default: half the machine's memory)",
+    )
+    serve.add_argument(
+        "--task-timeout",
+        type=float,
+        default=float(env("BRAKET_LOCAL_TASK_TIMEOUT", 600)),
+        help="seconds one quantum task may simulate before it fails",
+    )
+    serve.add_argument(
+        "--task-max-statements",
+        type=int,
+        default=int(env("BRAKET_LOCAL_TASK_MAX_STATEMENTS", 100_000)),
+        help="OpenQASM statements one program may interpret, loops unrolled",
+    )
+    serve.add_argument(
+        "--task-max-program-kib",
+        type=int,
+        default=int(env("BRAKET_LOCAL_TASK_MAX_PROGRAM_KIB", 1024)),
+        help="largest quantum task program (the action) accepted",
+    )
+    serve.add_argument(
+        "--task-check-timeout",
+        type=float,
+        default=float(env("BRAKET_LOCAL_TASK_CHECK_TIMEOUT", 30)),
+        help="seconds CreateQuantumTask may spend checking a program",
     )
     serve.add_argument("--cancel-grace", type=float, default=3.0, help="seconds between SIGTERM and SIGKILL")
     serve.add_argument(
@@ -143,6 +174,13 @@ def main(argv: list[str] | None = None) -> int:
         job_slots=args.job_slots,
         concurrent_job_quota=args.job_quota,
         task_workers=args.task_workers,
+        task_limits=TaskLimits(
+            memory_bytes=args.task_memory_mib << 20,
+            timeout_seconds=args.task_timeout,
+            max_statements=args.task_max_statements,
+            max_program_bytes=args.task_max_program_kib << 10,
+            check_seconds=args.task_check_timeout,
+        ),
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,
         max_request_bytes=args.max_request_mb << 20,

@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airflow_provider_braket.connection import is_loopback
+from airflow_provider_braket.local.task_limits import TaskLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8975
@@ -38,7 +39,9 @@ class LocalServiceConfig:
     :param job_slots: jobs that run at once; the rest wait in a FIFO queue.
     :param concurrent_job_quota: QUEUED + RUNNING jobs allowed; CreateJob beyond it is
         ServiceQuotaExceededException, as on AWS (default 3).
-    :param task_workers: quantum tasks simulated at once; the rest wait in the device queue.
+    :param task_workers: quantum tasks simulated at once, each in a worker process of its own;
+        the rest wait in the device queue.
+    :param task_limits: memory, time and program-size limits of a quantum task.
     :param cancel_grace_seconds: time between SIGTERM and SIGKILL when a job is cancelled.
     :param verify_signatures: check SigV4 signatures (on by default).
     :param max_request_bytes: largest request body accepted; larger ones are refused before
@@ -63,6 +66,7 @@ class LocalServiceConfig:
     job_slots: int = 2
     concurrent_job_quota: int = 3
     task_workers: int = 2
+    task_limits: TaskLimits = field(default_factory=TaskLimits)
     cancel_grace_seconds: float = 3.0
     verify_signatures: bool = True
     price_list: Path | None = None

@@ -1,15 +1,20 @@
-"""Run one quantum task's program on the local simulator that stands in for its managed device.
+"""Check and run one quantum task's program: what a task worker process does (never the service).
 
-SV1 and TN1 run on amazon-braket-default-simulator's state-vector simulator, DM1 on its
-density-matrix simulator (noise instructions honoured). The result is the
-``GateModelTaskResult`` document AWS writes to ``results.json``, with the task's ARN, device and
-the measured execution time, which the SDK's ``Tracker`` bills.
+SV1 runs on amazon-braket-default-simulator's state-vector simulator, DM1 on its density-matrix
+simulator (noise instructions honoured), an emulated QPU on the density-matrix simulator with the
+device's noise (:mod:`qpu_emulation`). :func:`check_program` is what CreateQuantumTask asks before
+it makes a record (AWS refuses such a program at once); :func:`run_program` returns the
+``GateModelTaskResult`` document AWS writes to ``results.json`` (:mod:`task_results`).
+
+Both run only inside a task worker process (:mod:`task_worker`), which the service kills when a
+program runs too long, is cancelled, or takes more memory than its budget.
 """
 
 from __future__ import annotations
 
 import copy
 import json
+import re
 import time
 from collections.abc import Callable
 from functools import cache, cached_property, lru_cache
@@ -17,20 +22,73 @@ from typing import Any
 
 from airflow_provider_braket.local.device_catalog import SIMULATORS
 from airflow_provider_braket.local.qpu_catalog import QPUS, EmulatedQpu
-from airflow_provider_braket.local.store import iso, now_ms
+from airflow_provider_braket.local.store import now_ms
+from airflow_provider_braket.local.task_results import (
+    adjoint_gradient_request,
+    result_document,
+    run_adjoint_gradient,
+)
 
-#: What one task may allocate here: the local simulators' own qubit limits (their published
-#: ``paradigm.qubitCount``): a 26-qubit state vector or a 13-qubit density matrix is 1 GiB.
-LOCAL_QUBIT_LIMITS = {"braket_sv": 26, "braket_dm": 13}
 #: Parse trees kept for programs sent again (a parametric circuit of a VQE loop is the same text
 #: with new inputs): the OpenQASM parser is the largest part of a small task's time. Only short
 #: sources are kept, so the cache stays a few MiB whatever clients send.
 PARSE_CACHE_ENTRIES = 64
 PARSE_CACHE_MAX_SOURCE = 8 * 1024
+OPENQASM = "braket.ir.openqasm.program"
+JAQCD = "braket.ir.jaqcd.program"
+_MEASURE = re.compile(r"\bmeasure\b")
 
 
 class TaskFailure(Exception):
     """The program cannot run; the message becomes the task's failureReason."""
+
+
+class ProgramRefused(Exception):
+    """The device would refuse the program at CreateQuantumTask; the message names why."""
+
+
+def check_program(
+    device_arn: str,
+    action_type: str,
+    action: str,
+    shots: int,
+    device_parameters: str | None,
+    max_statements: int,
+) -> dict[str, Any]:
+    """What CreateQuantumTask learns from the program: ``{"qubits": n, "method": ...}``.
+
+    :raises ProgramRefused: for a program the device refuses (too many qubits, a gate it does not
+        support, qubits left unmeasured, a program longer than ``max_statements`` to interpret).
+    """
+    if device_arn in QPUS:
+        from airflow_provider_braket.local.qpu_emulation import check_program as check_on_qpu
+
+        circuit = check_on_qpu(QPUS[device_arn], action)
+        return {"qubits": _qubits_to_simulate(circuit), "method": "density_matrix"}
+    device = SIMULATORS[device_arn]
+    method = "density_matrix" if device.backend == "braket_dm" else "state_vector"
+    if action_type == JAQCD:
+        qubits = _jaqcd_qubits(device_parameters, ProgramRefused)
+        _check_qubits(qubits, device.name, device.qubits)
+        return {"qubits": qubits, "method": method}
+    program = _openqasm(action, ProgramRefused)
+    try:
+        context = _interpret(program, _simulator(device.backend).create_program_context(), max_statements)
+    except ProgramRefused:
+        raise
+    except Exception as error:
+        raise ProgramRefused(f"action: the OpenQASM program cannot be run: {_describe(error)}") from None
+    circuit = context.circuit
+    qubits = int(circuit.num_qubits)
+    _check_qubits(qubits, device.name, device.qubits)
+    measured = set(getattr(circuit, "measured_qubits", []) or [])
+    if measured and len(measured) < qubits:
+        raise ProgramRefused(
+            "Device requires all qubits in the program to be measured. This may be caused by declaring "
+            f"non-contiguous qubits or measuring partial qubits (the program uses {qubits} qubits and "
+            f"measures {len(measured)})"
+        )
+    return {"qubits": qubits, "method": method}
 
 
 def run_program(
@@ -40,17 +98,30 @@ def run_program(
     shots: int,
     device_parameters: str | None,
     task_arn: str,
+    max_statements: int = 100_000,
 ) -> bytes:
     """Simulate a task and return its ``results.json``; raise :class:`TaskFailure` if it cannot run."""
     if device_arn in QPUS:
         return _run_on_emulated_qpu(QPUS[device_arn], action, shots, task_arn)
     device = SIMULATORS[device_arn]
-    simulator = _simulator(device.backend, device.name, device.qubits)
+    simulator = _simulator(device.backend, max_statements)
     created = now_ms()
     started = time.perf_counter()
-    result = _guarded(lambda: _run(simulator, action_type, action, shots, device_parameters))
+    if action_type == JAQCD:
+        from braket.ir.jaqcd import Program as JaqcdProgram
+
+        qubits = _jaqcd_qubits(device_parameters, TaskFailure)
+        result = _guarded(lambda: simulator.run(JaqcdProgram.parse_raw(action), qubits, shots=shots))
+        gradient = None
+    else:
+        program = _openqasm(action, TaskFailure)
+        gradient = adjoint_gradient_request(program.source) if shots == 0 else None
+        if gradient is not None:
+            result = _guarded(lambda: run_adjoint_gradient(simulator, program, gradient))
+        else:
+            result = _guarded(lambda: simulator.run(program, shots=shots))
     elapsed_ms = max(1, round((time.perf_counter() - started) * 1000))
-    document = _result_document(result, device_arn, shots, task_arn, created)
+    document = _guarded(lambda: result_document(result, device_arn, shots, task_arn, created, gradient))
     document.setdefault("additionalMetadata", {})["simulatorMetadata"] = {
         "braketSchemaHeader": {"name": "braket.task_result.simulator_metadata", "version": "1"},
         "executionDuration": elapsed_ms,
@@ -60,19 +131,51 @@ def run_program(
 
 def _run_on_emulated_qpu(qpu: EmulatedQpu, action: str, shots: int, task_arn: str) -> bytes:
     """A QPU's result: no simulator metadata (a QPU is billed per shot, not per millisecond)."""
-    from airflow_provider_braket.local.qpu_emulation import check_program, noisy_program
+    from airflow_provider_braket.local.qpu_emulation import check_program as check_on_qpu
+    from airflow_provider_braket.local.qpu_emulation import noisy_program
 
     created = now_ms()
-    qubits = int(qpu.capabilities()["paradigm"]["qubitCount"])
-    simulator = _simulator("braket_dm", qpu.name, qubits)
+    simulator = _simulator("braket_dm")
 
     def run() -> Any:
-        program = noisy_program(qpu, check_program(qpu, action))
-        return simulator.run(program, shots=shots)
+        return simulator.run(noisy_program(qpu, check_on_qpu(qpu, action)), shots=shots)
 
-    document = _result_document(_guarded(run), qpu.arn, shots, task_arn, created)
+    result = _guarded(run)
+    document = _guarded(lambda: result_document(result, qpu.arn, shots, task_arn, created, None))
     document["additionalMetadata"] = {"action": json.loads(action)}
     return json.dumps(document).encode()
+
+
+def _check_qubits(qubits: int, device_name: str, device_qubits: int) -> None:
+    if qubits > device_qubits:
+        raise ProgramRefused(
+            f"action: the program uses {qubits} qubits; {device_name} supports at most {device_qubits}"
+        )
+
+
+def _qubits_to_simulate(circuit: Any) -> int:
+    """Qubits the density matrix spans: a verbatim program on ``$50`` simulates 51 of them."""
+    qubits = [int(qubit) for qubit in circuit.qubits]
+    return max(qubits) + 1 if qubits else 0
+
+
+def _jaqcd_qubits(device_parameters: str | None, error: type[Exception]) -> int:
+    try:
+        qubits = json.loads(device_parameters or "{}").get("paradigmParameters", {}).get("qubitCount")
+    except (ValueError, AttributeError):
+        qubits = None
+    if not isinstance(qubits, int) or qubits < 1:
+        raise error("deviceParameters: a JAQCD program needs paradigmParameters.qubitCount, an integer >= 1")
+    return qubits
+
+
+def _openqasm(action: str, error: type[Exception]) -> Any:
+    from braket.ir.openqasm import Program as OpenQasmProgram
+
+    try:
+        return OpenQasmProgram.parse_raw(action)
+    except Exception as invalid:
+        raise error(f"action: not an OpenQASM program: {_describe(invalid)}") from None
 
 
 def _guarded(run: Callable[[], Any]) -> Any:
@@ -80,39 +183,21 @@ def _guarded(run: Callable[[], Any]) -> Any:
         return run()
     except TaskFailure:
         raise
-    except MemoryError:
-        raise TaskFailure("the local simulator ran out of memory for this program") from None
+    except (MemoryError, ProgramRefused) as error:
+        if isinstance(error, ProgramRefused):
+            raise TaskFailure(str(error)) from None
+        raise TaskFailure("the program ran out of its memory budget in the local simulator") from None
     except Exception as error:
-        raise TaskFailure(f"{type(error).__name__}: {error}"[:1024]) from None
+        raise TaskFailure(_describe(error)) from None
 
 
-def _result_document(result: Any, device_arn: str, shots: int, task_arn: str, created: int) -> dict[str, Any]:
-    document: dict[str, Any] = json.loads(result.json(exclude_none=True))
-    # An exact (shots = 0) run has no measurements; the schema forbids an empty list there.
-    for empty in [name for name in ("measurements", "measuredQubits") if document.get(name) == []]:
-        del document[empty]
-    document["taskMetadata"].update(
-        id=task_arn, deviceId=device_arn, shots=shots, createdAt=iso(created), endedAt=iso(now_ms())
-    )
-    return document
-
-
-def _run(simulator: Any, action_type: str, action: str, shots: int, device_parameters: str | None) -> Any:
-    if action_type == "braket.ir.jaqcd.program":
-        from braket.ir.jaqcd import Program as JaqcdProgram
-
-        qubits = json.loads(device_parameters or "{}").get("paradigmParameters", {}).get("qubitCount")
-        if not isinstance(qubits, int) or qubits < 1:
-            raise TaskFailure("a JAQCD program needs deviceParameters.paradigmParameters.qubitCount")
-        return simulator.run(JaqcdProgram.parse_raw(action), qubits, shots=shots)
-    from braket.ir.openqasm import Program as OpenQasmProgram
-
-    return simulator.run(OpenQasmProgram.parse_raw(action), shots=shots)
+def _describe(error: BaseException) -> str:
+    return f"{type(error).__name__}: {error}"[:1024]
 
 
 @cache
-def _simulator(backend: str, device_name: str, device_qubits: int) -> Any:
-    """One simulator per backend: they keep no state between runs."""
+def _simulator(backend: str, max_statements: int = 100_000) -> Any:
+    """One simulator per backend and bound: they keep no state between runs."""
     from braket.default_simulator import DensityMatrixSimulator, StateVectorSimulator
 
     base = DensityMatrixSimulator if backend == "braket_dm" else StateVectorSimulator
@@ -124,43 +209,51 @@ def _simulator(backend: str, device_name: str, device_qubits: int) -> Any:
             return super().properties
 
         def parse_program(self, program: Any) -> Any:
-            return _interpret(program, self.create_program_context())
+            return _interpret(program, self.create_program_context(), max_statements)
 
         def _parse_program_with_shots(self, program: Any, shots: int) -> Any:
             context = self.create_program_context()
             context._shots = shots  # as the simulator's own method sets it: mid-circuit branching
-            return _interpret(program, context)
-
-        # Checked where the simulator allocates, after it parsed the program: one parse, and a
-        # program too large for this machine fails instead of taking the service's memory.
-        def initialize_simulation(self, **kwargs: Any) -> Any:
-            qubits = kwargs["qubit_count"]
-            if qubits > device_qubits:
-                raise TaskFailure(
-                    f"the program uses {qubits} qubits; {device_name} supports at most {device_qubits}"
-                )
-            if qubits > LOCAL_QUBIT_LIMITS[backend]:
-                raise TaskFailure(
-                    f"the program uses {qubits} qubits; {device_name} takes {device_qubits} on AWS, but the "
-                    f"local {backend} simulator runs at most {LOCAL_QUBIT_LIMITS[backend]} on this machine"
-                )
-            return super().initialize_simulation(**kwargs)
+            return _interpret(program, context, max_statements)
 
     return Bounded()
 
 
-def _interpret(program: Any, context: Any) -> Any:
-    """Interpret an OpenQASM program into ``context``, always as program text.
+def _interpret(program: Any, context: Any, max_statements: int) -> Any:
+    """Interpret an OpenQASM program into ``context``, always as program text, within a bound.
 
     The simulator's own parser opens a ``source`` ending in ``.qasm`` as a file on this machine;
-    AWS parses the text it was sent, and a request must not read the service's disk.
+    AWS parses the text it was sent, and a request must not read the service's disk. Loops are
+    unrolled as they are interpreted, so a short program can ask for a billion steps: the
+    statements interpreted are counted, and a program past ``max_statements`` is refused.
     """
-    from braket.default_simulator.openqasm.interpreter import Interpreter
-
     if program.inputs:
         context.load_inputs(program.inputs)
-    Interpreter(context, warn_advanced_features=False).visit(_program_tree(program.source))
+    _bounded_interpreter(max_statements)(context, warn_advanced_features=False).visit(
+        _program_tree(program.source)
+    )
     return context
+
+
+@cache
+def _bounded_interpreter(max_statements: int) -> Any:
+    from braket.default_simulator.openqasm.interpreter import Interpreter
+    from braket.default_simulator.openqasm.parser.openqasm_ast import Statement
+
+    class BoundedInterpreter(Interpreter):  # type: ignore[misc]
+        statements = 0
+
+        def visit(self, node: Any) -> Any:
+            if isinstance(node, Statement):
+                self.statements += 1
+                if self.statements > max_statements:
+                    raise ProgramRefused(
+                        f"action: the program interprets more than {max_statements} statements (loops "
+                        "unrolled); the local service's limit is --task-max-statements"
+                    )
+            return super().visit(node)
+
+    return BoundedInterpreter
 
 
 def _program_tree(source: str) -> Any:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import re
+import sqlite3
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -24,9 +25,9 @@ from airflow_provider_braket.local.errors import (
     ValidationException,
 )
 from airflow_provider_braket.local.qpu_catalog import QPUS
-from airflow_provider_braket.local.qpu_emulation import check_program
 from airflow_provider_braket.local.records import request_fingerprint
 from airflow_provider_braket.local.store import JobStore, now_ms
+from airflow_provider_braket.local.task_limits import describe_bytes, task_memory_bytes
 from airflow_provider_braket.local.task_models import (
     RUNNABLE_ACTIONS,
     TASK_ARN_PATTERN,
@@ -34,6 +35,7 @@ from airflow_provider_braket.local.task_models import (
     validate_create_quantum_task,
     validate_search_quantum_tasks,
 )
+from airflow_provider_braket.local.task_processes import WorkerLost, WorkerPool
 from airflow_provider_braket.local.task_runner import QuantumTaskRunner
 from airflow_provider_braket.local.task_store import TaskRecord, TaskStore
 
@@ -50,6 +52,7 @@ class QuantumTasks:
     :param runner: the task queue.
     :param devices: device table (status overrides).
     :param jobs: job records, to tie a task to the job whose token it carries.
+    :param checkers: worker processes that check programs (never this process).
     """
 
     def __init__(
@@ -60,6 +63,7 @@ class QuantumTasks:
         runner: QuantumTaskRunner,
         devices: DeviceTable,
         jobs: JobStore,
+        checkers: WorkerPool,
     ) -> None:
         self.region = region
         self.account_id = account_id
@@ -67,8 +71,11 @@ class QuantumTasks:
         self.runner = runner
         self.devices = devices
         self.jobs = jobs
+        self.checkers = checkers
+        self.limits = runner.limits
 
     def create(self, body: dict[str, Any]) -> TaskRecord:
+        """CreateQuantumTask; blocks while a worker checks the program (call it off the event loop)."""
         request = validate_create_quantum_task(body)
         wire = request.model_dump(exclude_none=True)
         token = wire.pop("clientToken")
@@ -80,9 +87,10 @@ class QuantumTasks:
                     f"clientToken: already used for quantum task {existing.task_arn} with a different request"
                 )
             return existing
-        self._check_program(request)
+        self._check_request(request)
         job_arn = self._job_of(request.jobToken)
         self._check_bucket(request.outputS3Bucket)
+        facts = self._check_program(request)
         task_id = str(uuid.uuid4())
         record = TaskRecord(
             # A QPU's tasks are made in its region, as on AWS (the SDK's Tracker prices them by it).
@@ -103,8 +111,14 @@ class QuantumTasks:
             tags=request.tags or {},
             job_arn=job_arn,
             associations=wire.get("associations"),
+            qubit_count=facts["qubits"],
+            method=facts["method"],
         )
-        self.store.insert(record)
+        try:
+            self.store.insert(record)
+        except sqlite3.IntegrityError:
+            # The same clientToken sent twice at once: the first insert won; answer as a retry.
+            return self.create(body)
         self.runner.submit(record)
         return self.store.get(record.task_arn) or record
 
@@ -135,7 +149,12 @@ class QuantumTasks:
             {"queue": "JOBS_QUEUE", "queueSize": str(jobs_waiting)},
         ]
 
-    def _check_program(self, request: CreateQuantumTaskRequest) -> None:
+    def _check_request(self, request: CreateQuantumTaskRequest) -> None:
+        if len(request.action) > self.limits.max_program_bytes:
+            raise ValidationException(
+                f"action: {len(request.action)} bytes is over the local service's limit of "
+                f"{self.limits.max_program_bytes} bytes (braket-local serve --task-max-program-kib)"
+            )
         action_type = request.action_type
         if action_type not in RUNNABLE_ACTIONS:
             raise ValidationException(
@@ -159,8 +178,38 @@ class QuantumTasks:
                 "shots: a program run with shots = 0 must ask for result types "
                 "(e.g. expectation, probability)"
             )
-        if request.deviceArn in QPUS:
-            check_program(QPUS[request.deviceArn], request.action)
+
+    def _check_program(self, request: CreateQuantumTaskRequest) -> dict[str, Any]:
+        """Parse and check the program in a worker process: its qubits and how it is simulated."""
+        try:
+            answer = self.checkers.call(
+                {
+                    "op": "check",
+                    "device_arn": request.deviceArn,
+                    "action_type": request.action_type,
+                    "action": request.action,
+                    "shots": request.shots,
+                    "device_parameters": request.deviceParameters,
+                    "max_statements": self.limits.max_statements,
+                    "memory_bytes": self.limits.check_memory_bytes,
+                },
+                self.limits.check_seconds,
+            )
+        except WorkerLost as lost:
+            setting = " (braket-local serve --task-check-timeout)" if lost.timed_out else ""
+            raise ValidationException(f"action: the program could not be checked: {lost}{setting}") from None
+        if not answer.get("ok"):
+            reason = str(answer.get("reason"))
+            raise ValidationException(reason if answer.get("kind") == "refused" else f"action: {reason}")
+        facts: dict[str, Any] = answer["value"]
+        need = task_memory_bytes(facts["method"], facts["qubits"], request.shots)
+        if need > self.limits.memory_bytes:
+            raise ValidationException(
+                f"action: the program uses {facts['qubits']} qubits; its {facts['method'].replace('_', ' ')} "
+                f"simulation needs about {describe_bytes(need)}, more than the {describe_bytes(self.limits.memory_bytes)} "
+                "the local Braket service gives quantum tasks (braket-local serve --task-memory-mib)"
+            )
+        return facts
 
     def _job_of(self, job_token: str | None) -> str | None:
         if job_token is None:
@@ -199,7 +248,7 @@ def task_routes(tasks: QuantumTasks, read_json: Callable[[Request], Awaitable[di
 
     @router.post("/quantum-task", status_code=201)
     async def create_quantum_task(request: Request) -> Response:
-        record = tasks.create(await read_json(request))
+        record = await asyncio.to_thread(tasks.create, await read_json(request))
         await asyncio.to_thread(tasks.runner.wait_until_ended, record.task_arn, CREATE_WAIT_SECONDS)
         return JSONResponse({"quantumTaskArn": record.task_arn}, status_code=201)
 

@@ -44,7 +44,10 @@ CREATE TABLE IF NOT EXISTS quantum_tasks (
     job_arn TEXT,
     associations TEXT,
     failure_reason TEXT,
-    successful_shots INTEGER
+    successful_shots INTEGER,
+    qubit_count INTEGER,
+    method TEXT,
+    attempts INTEGER NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS tasks_created ON quantum_tasks (created_at, task_arn);
 CREATE INDEX IF NOT EXISTS tasks_job ON quantum_tasks (job_arn, created_at);
@@ -83,6 +86,11 @@ class TaskRecord:
     ended_at: int | None = None
     failure_reason: str | None = None
     successful_shots: int | None = None
+    #: What the program check found (a record from before checks were kept has neither).
+    qubit_count: int | None = None
+    method: str | None = None
+    #: Runs started: a task the service died under is run once more, never a third time.
+    attempts: int = 0
 
     @property
     def priority(self) -> str:
@@ -128,6 +136,7 @@ class TaskStore:
     def __init__(self, path: Path) -> None:
         self._lock = threading.RLock()
         self._db = open_database(path, _SCHEMA)
+        _add_missing_columns(self._db)
 
     def close(self) -> None:
         with self._lock:
@@ -178,6 +187,8 @@ class TaskStore:
             "tags": json.dumps(record.tags),
             "job_arn": record.job_arn,
             "associations": json.dumps(record.associations) if record.associations else None,
+            "qubit_count": record.qubit_count,
+            "method": record.method,
         }
         marks = ",".join("?" * len(values))
         with self._lock:
@@ -218,4 +229,19 @@ def _record(row: sqlite3.Row) -> TaskRecord:
         ended_at=row["ended_at"],
         failure_reason=row["failure_reason"],
         successful_shots=row["successful_shots"],
+        qubit_count=row["qubit_count"],
+        method=row["method"],
+        attempts=row["attempts"],
     )
+
+
+#: Columns added since the first data dirs were written: ``CREATE TABLE IF NOT EXISTS`` leaves an
+#: existing table as it was.
+_ADDED_COLUMNS = {"qubit_count": "INTEGER", "method": "TEXT", "attempts": "INTEGER NOT NULL DEFAULT 0"}
+
+
+def _add_missing_columns(database: sqlite3.Connection) -> None:
+    present = {row["name"] for row in database.execute("PRAGMA table_info(quantum_tasks)")}
+    for name, declaration in _ADDED_COLUMNS.items():
+        if name not in present:
+            database.execute(f"ALTER TABLE quantum_tasks ADD COLUMN {name} {declaration}")
