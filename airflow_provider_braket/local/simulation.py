@@ -72,6 +72,9 @@ def check_program(
         _check_qubits(qubits, device.name, device.qubits)
         return {"qubits": qubits, "method": method}
     program = _openqasm(action, ProgramRefused)
+    gradient = adjoint_gradient_request(program.source)
+    if gradient is not None:
+        program = program.copy(update={"source": gradient.source})
     try:
         context = _interpret(program, _simulator(device.backend).create_program_context(), max_statements)
     except ProgramRefused:
@@ -79,8 +82,13 @@ def check_program(
     except Exception as error:
         raise ProgramRefused(f"action: the OpenQASM program cannot be run: {_describe(error)}") from None
     circuit = context.circuit
-    qubits = int(circuit.num_qubits)
+    qubits = max(int(circuit.num_qubits), max(circuit.qubit_set, default=-1) + 1)
     _check_qubits(qubits, device.name, device.qubits)
+    asked = [_RESULT_NAMES.get(str(item.type.value), str(item.type.value)) for item in circuit.results]
+    if gradient is not None:
+        asked = [name for name in asked if name != "Expectation"] + ["AdjointGradient"]
+    _check_result_types(asked, shots, device.capabilities()["action"][OPENQASM], device.name)
+    _check_result_sizes(circuit.results, qubits)
     measured = set(getattr(circuit, "measured_qubits", []) or [])
     if measured and len(measured) < qubits:
         raise ProgramRefused(
@@ -144,6 +152,53 @@ def _run_on_emulated_qpu(qpu: EmulatedQpu, action: str, shots: int, task_arn: st
     document = _guarded(lambda: result_document(result, qpu.arn, shots, task_arn, created, None))
     document["additionalMetadata"] = {"action": json.loads(action)}
     return json.dumps(document).encode()
+
+
+#: Result type names in programs -> in device capabilities.
+_RESULT_NAMES = {
+    "expectation": "Expectation",
+    "variance": "Variance",
+    "sample": "Sample",
+    "probability": "Probability",
+    "amplitude": "Amplitude",
+    "statevector": "StateVector",
+    "densitymatrix": "DensityMatrix",
+    "adjoint_gradient": "AdjointGradient",
+}
+
+
+def _check_result_types(asked: list[str], shots: int, action: dict[str, Any], device_name: str) -> None:
+    """Each result type must be one the device lists, with shots in its range."""
+    supported = {item["name"]: item for item in action.get("supportedResultTypes") or []}
+    for name in asked:
+        if name not in supported:
+            raise ProgramRefused(
+                f"action: {device_name} does not support the result type {name} "
+                f"(it supports {', '.join(sorted(supported))})"
+            )
+        low, high = supported[name]["minShots"], supported[name]["maxShots"]
+        if not low <= shots <= high:
+            raise ProgramRefused(
+                f"action: the result type {name} on {device_name} takes {low} to {high} shots, got {shots}"
+            )
+
+
+#: Qubits a result type may span on AWS's managed simulators (developer guide, "List of result
+#: types", read 2026-12-04): Probability at most 15, a reduced density matrix at most 8 targets.
+_RESULT_QUBIT_LIMITS = {"probability": ("Probability", 15), "densitymatrix": ("DensityMatrix", 8)}
+
+
+def _check_result_sizes(results: list[Any], qubits: int) -> None:
+    for item in results:
+        kind = str(item.type.value)
+        if kind not in _RESULT_QUBIT_LIMITS:
+            continue
+        name, limit = _RESULT_QUBIT_LIMITS[kind]
+        spanned = len(item.targets) if item.targets else qubits
+        if spanned > limit and not (kind == "densitymatrix" and not item.targets):
+            raise ProgramRefused(
+                f"action: a result type {name} of {spanned} qubits; AWS's managed simulators return {limit} at most"
+            )
 
 
 def _check_qubits(qubits: int, device_name: str, device_qubits: int) -> None:

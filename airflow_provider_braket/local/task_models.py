@@ -52,7 +52,8 @@ class CreateQuantumTaskRequest(_WireModel):
     @classmethod
     def _action_is_a_program(cls, value: str) -> str:
         program = _json_object(value, "action")
-        name = program.get("braketSchemaHeader", {}).get("name") if isinstance(program, dict) else None
+        header = program.get("braketSchemaHeader") if isinstance(program, dict) else None
+        name = header.get("name") if isinstance(header, dict) else None
         if not isinstance(name, str):
             raise ValueError("must be a Braket program with a braketSchemaHeader.name")
         return value

@@ -131,9 +131,8 @@ class QuantumTaskRunner:
     def cancel(self, record: TaskRecord) -> str:
         """CancelQuantumTask: a waiting task ends at once, a running one when its run returns."""
         if record.status in TASK_TERMINAL:
-            raise ConflictException(
-                f"Quantum task {record.task_arn} is already {record.status} and cannot be cancelled"
-            )
+            # AWS's own words for it.
+            raise ConflictException(f"Amazon Braket cannot cancel a quantum task in the {record.status} status")
         if self._end(record.task_arn, "CANCELLED", only_if=_WAITING):
             self._forget(record.task_arn)
             return "CANCELLED"
