@@ -208,7 +208,6 @@ class LocalService:
                     await asyncio.to_thread(self._restore_state)
                     self.runner.recover()
                     self.task_runner.recover()
-                    self.task_checkers.start()
                     threading.Thread(
                         target=self._bootstrap, name="braket-local-bootstrap", daemon=True
                     ).start()

@@ -79,6 +79,10 @@ def check_program(
         context = _interpret(program, _simulator(device.backend).create_program_context(), max_statements)
     except ProgramRefused:
         raise
+    except MemoryError:
+        raise ProgramRefused(
+            "action: the program needs more memory to interpret than the local service's check allows"
+        ) from None
     except Exception as error:
         raise ProgramRefused(f"action: the OpenQASM program cannot be run: {_describe(error)}") from None
     circuit = context.circuit
@@ -197,7 +201,8 @@ def _check_result_sizes(results: list[Any], qubits: int) -> None:
         spanned = len(item.targets) if item.targets else qubits
         if spanned > limit and not (kind == "densitymatrix" and not item.targets):
             raise ProgramRefused(
-                f"action: a result type {name} of {spanned} qubits; AWS's managed simulators return {limit} at most"
+                f"action: a result type {name} of {spanned} qubits; "
+                f"AWS's managed simulators return {limit} at most"
             )
 
 
@@ -292,21 +297,28 @@ def _interpret(program: Any, context: Any, max_statements: int) -> Any:
 
 @cache
 def _bounded_interpreter(max_statements: int) -> Any:
+    from braket.default_simulator.openqasm._helpers.arrays import convert_range_def_to_range
     from braket.default_simulator.openqasm.interpreter import Interpreter
-    from braket.default_simulator.openqasm.parser.openqasm_ast import Statement
+    from braket.default_simulator.openqasm.parser.openqasm_ast import ForInLoop, RangeDefinition, Statement
 
-    class BoundedInterpreter(Interpreter):  # type: ignore[misc]
+    class BoundedInterpreter(Interpreter):
         statements = 0
 
         def visit(self, node: Any) -> Any:
             if isinstance(node, Statement):
-                self.statements += 1
-                if self.statements > max_statements:
-                    raise ProgramRefused(
-                        f"action: the program interprets more than {max_statements} statements (loops "
-                        "unrolled); the local service's limit is --task-max-statements"
-                    )
+                self._count(1)
+            if isinstance(node, ForInLoop) and isinstance(node.set_declaration, RangeDefinition):
+                # The interpreter lists a range's values before its first iteration: count them first.
+                self._count(len(convert_range_def_to_range(super().visit(node.set_declaration))) - 1)
             return super().visit(node)
+
+        def _count(self, statements: int) -> None:
+            self.statements += statements
+            if self.statements > max_statements:
+                raise ProgramRefused(
+                    f"action: the program interprets more than {max_statements} statements (loops "
+                    "unrolled); the local service's limit is --task-max-statements"
+                )
 
     return BoundedInterpreter
 

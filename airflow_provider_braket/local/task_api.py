@@ -206,7 +206,8 @@ class QuantumTasks:
         if need > self.limits.memory_bytes:
             raise ValidationException(
                 f"action: the program uses {facts['qubits']} qubits; its {facts['method'].replace('_', ' ')} "
-                f"simulation needs about {describe_bytes(need)}, more than the {describe_bytes(self.limits.memory_bytes)} "
+                f"simulation needs about {describe_bytes(need)}, more than the "
+                f"{describe_bytes(self.limits.memory_bytes)} "
                 "the local Braket service gives quantum tasks (braket-local serve --task-memory-mib)"
             )
         return facts

@@ -47,11 +47,13 @@ class WorkerProcess:
 
     :param name: for logs.
     :param python: interpreter to run it with.
+    :param role: ``simulator`` (warms the simulators' kernels at start) or ``checker`` (imports only).
     """
 
-    def __init__(self, name: str, python: str = sys.executable) -> None:
+    def __init__(self, name: str, python: str = sys.executable, role: str = "simulator") -> None:
         self.name = name
         self.python = python
+        self.role = role
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
@@ -64,18 +66,18 @@ class WorkerProcess:
         with self._lock:
             self._ensure_started()
 
-    def _ensure_started(self) -> None:
+    def _ensure_started(self, should_stop: Callable[[], str | None] | None = None) -> None:
         if self._process is not None and self._process.poll() is None:
             return
         process = subprocess.Popen(
-            [self.python, "-m", "airflow_provider_braket.local.task_worker"],
+            [self.python, "-m", "airflow_provider_braket.local.task_worker", self.role],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             env={**os.environ, "PYTHONUNBUFFERED": "1"},
         )
         self._process = process
         try:
-            self._receive(process, START_TIMEOUT_SECONDS, None)
+            self._receive(process, START_TIMEOUT_SECONDS, should_stop)
         except WorkerLost:
             self.kill()
             raise
@@ -91,9 +93,10 @@ class WorkerProcess:
         :raises WorkerLost: the worker was killed or died before it answered.
         """
         with self._lock:
-            self._ensure_started()
+            self._ensure_started(should_stop)
             process = self._process
-            assert process is not None and process.stdin is not None
+            assert process is not None
+            assert process.stdin is not None
             try:
                 write_frame(process.stdin, request)
             except (BrokenPipeError, OSError):
@@ -149,20 +152,17 @@ class WorkerProcess:
 class WorkerPool:
     """A few workers handed out one request at a time (CreateQuantumTask's program checks).
 
+    Each starts with the first request it gets: a service that runs no quantum task starts none.
+
     :param size: workers, hence checks at once.
     :param python: interpreter of the workers.
     """
 
     def __init__(self, size: int, name: str, python: str = sys.executable) -> None:
-        self._workers = [WorkerProcess(f"{name}-{n}", python) for n in range(size)]
+        self._workers = [WorkerProcess(f"{name}-{n}", python, role="checker") for n in range(size)]
         self._idle: queue.Queue[WorkerProcess] = queue.Queue()
         for worker in self._workers:
             self._idle.put(worker)
-
-    def start(self) -> None:
-        """Warm every worker, in the background: the service answers meanwhile."""
-        for worker in self._workers:
-            threading.Thread(target=_start_quietly, args=(worker,), daemon=True).start()
 
     def call(self, request: dict[str, Any], timeout: float) -> dict[str, Any]:
         with self._worker() as worker:
@@ -183,10 +183,3 @@ class WorkerPool:
             yield worker
         finally:
             self._idle.put(worker)
-
-
-def _start_quietly(worker: WorkerProcess) -> None:
-    try:
-        worker.start()
-    except Exception:  # started again by its first request, which then reports why
-        log.exception("task worker %s did not start", worker.name)

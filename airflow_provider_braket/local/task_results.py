@@ -79,7 +79,10 @@ def run_adjoint_gradient(simulator: Any, program: Any, request: GradientRequest)
     def expectation(values: dict[str, Any], result: Any = None) -> float:
         result = result or simulator.run(shifted.copy(update={"inputs": values}), shots=0)
         return float(
-            sum(c * float(rt.value) for c, rt in zip(request.coefficients, result.resultTypes[terms]))
+            sum(
+                c * float(rt.value)
+                for c, rt in zip(request.coefficients, result.resultTypes[terms], strict=True)
+            )
         )
 
     gradient = {}
@@ -200,7 +203,7 @@ def _hamiltonian(coefficients: tuple[float, ...], term_types: list[Any]) -> str:
     import numpy as np
 
     parts = []
-    for coefficient, term in zip(coefficients, term_types):
+    for coefficient, term in zip(coefficients, term_types, strict=True):
         factors = term.observable
         if not all(isinstance(factor, str) for factor in factors):
             raise ValueError("adjoint_gradient with a hermitian observable is not run by the local simulator")

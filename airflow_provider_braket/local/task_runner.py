@@ -132,7 +132,9 @@ class QuantumTaskRunner:
         """CancelQuantumTask: a waiting task ends at once, a running one when its run returns."""
         if record.status in TASK_TERMINAL:
             # AWS's own words for it.
-            raise ConflictException(f"Amazon Braket cannot cancel a quantum task in the {record.status} status")
+            raise ConflictException(
+                f"Amazon Braket cannot cancel a quantum task in the {record.status} status"
+            )
         if self._end(record.task_arn, "CANCELLED", only_if=_WAITING):
             self._forget(record.task_arn)
             return "CANCELLED"
@@ -209,7 +211,7 @@ class QuantumTaskRunner:
         return self._busy == 0 or self._reserved + self._heap[0].memory <= self.limits.memory_bytes
 
     def _work(self, process: WorkerProcess) -> None:
-        self._warm(process)
+        # The worker starts with the first task: a service that runs no quantum task starts none.
         while True:
             with self._wake:
                 while not self._stopping and not self._can_start():
@@ -232,8 +234,8 @@ class QuantumTaskRunner:
                     self._reserved -= waiting.memory
                     self._cancelled.discard(waiting.task_arn)
                     self._wake.notify_all()
-            if not self._stopping:
-                self._warm(process)
+            if process.pid is None and not self._stopping:
+                self._warm(process)  # killed with its task: ready again before the next one
 
     def _warm(self, process: WorkerProcess) -> None:
         """Start the worker (again, after a kill) before taking a task, not within one."""
@@ -244,6 +246,7 @@ class QuantumTaskRunner:
 
     def _run(self, waiting: _Waiting, process: WorkerProcess) -> None:
         task_arn = waiting.task_arn
+        self._warm(process)  # RUNNING means simulating, not a worker starting
         record = self.store.get(task_arn)
         if record is None or not self.store.update(
             task_arn, only_if=["QUEUED"], status="RUNNING", attempts=record.attempts + 1

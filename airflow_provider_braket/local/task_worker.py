@@ -20,6 +20,7 @@ import struct
 import sys
 import threading
 import time
+import warnings
 from typing import IO, Any
 
 _HEADER = struct.Struct(">I")
@@ -64,7 +65,11 @@ def main() -> int:
     os.dup2(2, 1)
     requests = sys.stdin.buffer
     _exit_with_parent()
-    _warm_up()
+    warnings.filterwarnings("ignore", module="braket")  # advice to users of LocalSimulator, not ours
+    if (sys.argv[1] if len(sys.argv) > 1 else "simulator") == "simulator":
+        _warm_up()
+    else:
+        import braket.default_simulator.openqasm.interpreter  # noqa: F401
     write_frame(channel, {"ok": True, "value": {"ready": True, "pid": os.getpid()}})
     while True:
         try:

@@ -35,7 +35,9 @@ def _within_sigma(measured: float, exact: float, variance: float, shots: int) ->
 
 
 @pytest.mark.parametrize("device_arn", [SV1, DM1])
-def test_result_types_with_shots_are_computed_from_the_shots(sdk: LocalServiceProcess, device_arn: str) -> None:
+def test_result_types_with_shots_are_computed_from_the_shots(
+    sdk: LocalServiceProcess, device_arn: str
+) -> None:
     theta = 1.1
     circuit = (
         _ry_pair(theta)
@@ -75,15 +77,25 @@ def test_exact_result_types_with_zero_shots_on_sv1(sdk: LocalServiceProcess) -> 
     assert variance == pytest.approx(1.0)
 
 
-def test_result_types_a_device_does_not_list_or_not_at_those_shots_are_refused(sdk: LocalServiceProcess) -> None:
+def test_result_types_a_device_does_not_list_or_not_at_those_shots_are_refused(
+    sdk: LocalServiceProcess,
+) -> None:
     """SV1's capabilities (AWS's developer guide): no StateVector, Sample only with shots,
     Probability on at most 15 qubits on the managed simulators."""
     from botocore.exceptions import ClientError
 
     cases = [
         (Circuit().h(0).state_vector(), 0, "SV1 does not support the result type StateVector"),
-        (Circuit().h(0).sample(Observable.Z(), 0), 0, "the result type Sample on SV1 takes 1 to 100000 shots, got 0"),
-        (Circuit().h(range(16)).probability(), 100, "Probability of 16 qubits; AWS's managed simulators return 15"),
+        (
+            Circuit().h(0).sample(Observable.Z(), 0),
+            0,
+            "the result type Sample on SV1 takes 1 to 100000 shots, got 0",
+        ),
+        (
+            Circuit().h(range(16)).probability(),
+            100,
+            "Probability of 16 qubits; AWS's managed simulators return 15",
+        ),
     ]
     for circuit, shots, message in cases:
         with pytest.raises(ClientError, match=message) as raised:
@@ -92,7 +104,9 @@ def test_result_types_a_device_does_not_list_or_not_at_those_shots_are_refused(s
 
 
 def test_density_matrix_with_zero_shots_on_dm1(sdk: LocalServiceProcess) -> None:
-    circuit = Circuit().h(0).depolarizing(0, 0.3).density_matrix(target=[0]).expectation(Observable.X(), target=[0])
+    circuit = (
+        Circuit().h(0).depolarizing(0, 0.3).density_matrix(target=[0]).expectation(Observable.X(), target=[0])
+    )
     task = AwsDevice(DM1).run(circuit, FOLDER, shots=0)
     matrix, x = task.result().values
     assert task.state() == "COMPLETED"
@@ -116,7 +130,9 @@ def test_adjoint_gradient_on_sv1_matches_the_analytic_gradient(sdk: LocalService
     expectation = 2 * math.cos(a) * math.cos(b) - 0.5 * math.sin(b)
     assert value["expectation"] == pytest.approx(expectation, abs=1e-9)
     assert value["gradient"]["alpha"] == pytest.approx(-2 * math.sin(a) * math.cos(b), abs=1e-7)
-    assert value["gradient"]["beta"] == pytest.approx(-2 * math.cos(a) * math.sin(b) - 0.5 * math.cos(b), abs=1e-7)
+    assert value["gradient"]["beta"] == pytest.approx(
+        -2 * math.cos(a) * math.sin(b) - 0.5 * math.cos(b), abs=1e-7
+    )
 
 
 def test_adjoint_gradient_of_all_parameters(sdk: LocalServiceProcess) -> None:

@@ -213,7 +213,9 @@ def test_programs_too_large_for_the_device_or_this_machine_are_refused_without_t
         "instructions": [{"type": "h", "target": n} for n in range(1000)],
     }
     huge = json.dumps({"paradigmParameters": {"qubitCount": 1000}})
-    with pytest.raises(braket.exceptions.ValidationException, match="uses 1000 qubits; SV1 supports at most 34"):
+    with pytest.raises(
+        braket.exceptions.ValidationException, match="uses 1000 qubits; SV1 supports at most 34"
+    ):
         braket.create_quantum_task(**_task(action=json.dumps(jaqcd), deviceParameters=huge))
     assert service.memory_info().rss - before < 100 * 2**20
 
