@@ -53,12 +53,14 @@ typecheck: install
 docs: install
 	NO_MKDOCS_2_WARNING=1 $(VENV)/bin/mkdocs build --strict --quiet
 
+# apt-get runs one at a time (`make test` makes browser and services in parallel; on a fresh machine
+# the second apt-get found dpkg's lock held and failed).
 # The UI e2e test drives Debian's Chromium through chromedriver; installed when missing (as root).
 browser:
 	@if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then \
 		echo "installing chromium and chromium-driver (apt-get)"; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null; \
+		flock /tmp/airflow-provider-braket-apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium chromium-driver >/dev/null'; \
 	fi
 
 # The production-shaped e2e suite starts its own PostgreSQL and Redis from Debian's packages on free
@@ -66,8 +68,8 @@ browser:
 services:
 	@if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v redis-server >/dev/null; then \
 		echo "installing postgresql and redis-server (apt-get)"; \
-		DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server >/dev/null; \
+		flock /tmp/airflow-provider-braket-apt.lock sh -c 'DEBIAN_FRONTEND=noninteractive apt-get update -q >/dev/null && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql redis-server >/dev/null'; \
 	fi
 
 unit: install
