@@ -39,7 +39,16 @@ class EmulatedQpu:
         return self.arn.split(":")[3]
 
     def capabilities(self) -> dict[str, Any]:
+        """The snapshot as GetDevice serves it: without ``pulse.nativeGateCalibrationsRef``.
+
+        That URL points at AWS's calibration files on the internet; the SDK fetches it when a
+        program asks for the device's gate calibrations. Nothing the SDK does against this
+        service may leave the machine, and the emulation does not use pulse calibrations, so the
+        reference is dropped (``AwsDevice.gate_calibrations`` is then None).
+        """
         document: dict[str, Any] = json.loads(_snapshot_text(self.snapshot))
+        if isinstance(document.get("pulse"), dict):
+            document["pulse"].pop("nativeGateCalibrationsRef", None)
         return document
 
 

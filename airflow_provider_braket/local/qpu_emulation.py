@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import statistics
 from functools import cache
 from typing import TYPE_CHECKING, Any
@@ -26,6 +27,9 @@ if TYPE_CHECKING:
     from braket.emulation.local_emulator import LocalEmulator
 
 OPENQASM = "braket.ir.openqasm.program"
+_REGISTER = re.compile(r"\bqubit\s*\[\s*(\d+)\s*\]")
+_PHYSICAL = re.compile(r"\$(\d+)")
+_RESET = re.compile(r"(?:^|[;{}])\s*reset\b", re.MULTILINE)
 
 
 class NoiseRates:
@@ -50,11 +54,8 @@ def check_program(qpu: EmulatedQpu, action: str) -> Circuit:
         return circuit
     capabilities = qpu.capabilities()
     program_action = capabilities["action"][OPENQASM]
-    qubits = int(capabilities["paradigm"]["qubitCount"])
-    if circuit.qubit_count > qubits:
-        raise ValidationException(
-            f"action: the program uses {circuit.qubit_count} qubits; {qpu.name} has {qubits}"
-        )
+    _check_qubits(qpu, capabilities, json.loads(action)["source"], circuit)
+    _check_statements(qpu, program_action, json.loads(action)["source"], circuit)
     from braket.circuits import Gate, Noise
 
     if any(isinstance(item.operator, Noise) for item in circuit.instructions):
@@ -74,6 +75,51 @@ def check_program(qpu: EmulatedQpu, action: str) -> Circuit:
     if asked:
         raise ValidationException(f"action: {qpu.name} does not return result types {', '.join(asked)}")
     return circuit
+
+
+def _check_qubits(qpu: EmulatedQpu, capabilities: dict[str, Any], source: str, circuit: Circuit) -> None:
+    """Qubits the device has: a register no larger than its qubit count, physical qubits it names.
+
+    The SDK's parser keeps only the qubits a gate touches, so the declarations are read from the text.
+    """
+    qubits = int(capabilities["paradigm"]["qubitCount"])
+    declared = [int(size) for size in _REGISTER.findall(source)]
+    used = sorted(int(qubit) for qubit in circuit.qubits)
+    if circuit.qubit_count > qubits or any(size > qubits for size in declared):
+        count = max([circuit.qubit_count, *declared])
+        raise ValidationException(f"action: the program uses {count} qubits; {qpu.name} has {qubits}")
+    connectivity = capabilities["paradigm"].get("connectivity") or {}
+    physical = sorted({int(label) for label in _PHYSICAL.findall(source)})
+    if physical and not connectivity.get("fullyConnected", True):
+        known = {int(label) for label in connectivity.get("connectivityGraph", {})}
+        known |= {int(n) for targets in connectivity.get("connectivityGraph", {}).values() for n in targets}
+        missing = [label for label in physical if label not in known]
+        if missing:
+            raise ValidationException(
+                f"action: {qpu.name} has no physical qubit {', '.join(f'${n}' for n in missing)}"
+            )
+    elif used and used[-1] >= qubits:
+        raise ValidationException(
+            f"action: qubit {used[-1]} is out of range: {qpu.name} has qubits 0 to {qubits - 1}"
+        )
+
+
+def _check_statements(
+    qpu: EmulatedQpu, program_action: dict[str, Any], source: str, circuit: Circuit
+) -> None:
+    """Gate modifiers and ``reset`` only where the device lists them (the SDK's parser drops reset)."""
+    modifiers = set(program_action.get("supportedModifiers") or [])
+    for item in circuit.instructions:
+        controlled = bool(list(getattr(item, "control", []) or []))
+        powered = getattr(item, "power", 1) != 1
+        if (controlled and "ctrl" not in modifiers) or (powered and "pow" not in modifiers):
+            raise ValidationException(
+                f"action: {qpu.name} does not support gate modifiers (ctrl @, negctrl @, pow @); "
+                f"it supports {', '.join(sorted(modifiers)) or 'none'}"
+            )
+    operations = {name.lower() for name in program_action["supportedOperations"]}
+    if _RESET.search(source) and "reset" not in operations:
+        raise ValidationException(f"action: {qpu.name} does not support reset")
 
 
 def noisy_program(qpu: EmulatedQpu, circuit: Circuit) -> Any:

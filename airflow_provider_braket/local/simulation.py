@@ -63,7 +63,12 @@ def check_program(
     if device_arn in QPUS:
         from airflow_provider_braket.local.qpu_emulation import check_program as check_on_qpu
 
-        circuit = check_on_qpu(QPUS[device_arn], action)
+        from airflow_provider_braket.local.errors import BraketError
+
+        try:
+            circuit = check_on_qpu(QPUS[device_arn], action)
+        except BraketError as refused:
+            raise ProgramRefused(refused.message) from None
         return {"qubits": _qubits_to_simulate(circuit), "method": "density_matrix"}
     device = SIMULATORS[device_arn]
     method = "density_matrix" if device.backend == "braket_dm" else "state_vector"

@@ -81,7 +81,7 @@ def test_a_verbatim_program_runs_on_the_physical_qubits_it_names(sdk: LocalServi
     [
         (Circuit().add_verbatim_box(Circuit().h(1).cnot(1, 2)), "not a native gate"),
         (Circuit().add_verbatim_box(Circuit().prx(1, math.pi, 0).cz(1, 20)), "not connected"),
-        (Circuit().h(0).cnot(0, 1).bit_flip(0, 0.1), "noise instructions run on simulators only"),
+        (Circuit().h(1).cnot(1, 2).bit_flip(1, 0.1), "noise instructions run on simulators only"),
         (Circuit().h(list(range(21))), "uses 21 qubits; Garnet has 20"),
     ],
     ids=["not-native", "not-connected", "noise", "too-many-qubits"],
@@ -125,3 +125,53 @@ def test_the_trackers_qpu_cost_uses_the_served_price_list(
         AwsDevice(GARNET).run(Circuit().h(0), FOLDER, shots=1000).result()
     # The snapshot's Garnet prices (pricing/SOURCES.md): 0.30 per task + 0.00145 per shot.
     assert float(tracker.qpu_tasks_cost()) == pytest.approx(0.30 + 0.00145 * 1000)
+
+
+def _raw_openqasm(source: str) -> str:
+    import json
+
+    return json.dumps(
+        {"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, "source": source}
+    )
+
+
+@pytest.mark.parametrize(
+    ("source", "message"),
+    [
+        ("qubit[40] q;\nh q[39];", "uses 40 qubits; Forte Enterprise 1 has 36"),
+        ("h $50;", "qubit 50 is out of range: Forte Enterprise 1 has qubits 0 to 35"),
+        (
+            "qubit[3] q;\nctrl @ ctrl @ x q[0], q[1], q[2];",
+            "Forte Enterprise 1 does not support gate modifiers",
+        ),
+        ("qubit[2] q;\nh q[0];\nreset q[0];", "Forte Enterprise 1 does not support reset"),
+    ],
+    ids=["register-over-the-device", "physical-qubit-over-the-device", "ctrl-modifier", "reset"],
+)
+def test_what_forte_enterprise_refuses_is_refused(
+    sdk: LocalServiceProcess, source: str, message: str
+) -> None:
+    """Found: the emulated Forte-Enterprise-1 ran all four; its capabilities list none of them."""
+    braket = sdk.client("braket")
+    with pytest.raises(ClientError, match=message) as raised:
+        braket.create_quantum_task(
+            deviceArn=FORTE, action=_raw_openqasm(f"OPENQASM 3.0;\n{source}"), shots=100,
+            outputS3Bucket=BUCKET, outputS3KeyPrefix="raw",
+        )  # fmt: skip
+    assert raised.value.response["Error"]["Code"] == "ValidationException"
+
+
+def test_a_physical_qubit_garnet_does_not_have_is_refused(sdk: LocalServiceProcess) -> None:
+    with pytest.raises(ClientError, match=r"Garnet has no physical qubit \$0"):
+        sdk.client("braket", region_name="eu-north-1").create_quantum_task(
+            deviceArn=GARNET, action=_raw_openqasm("OPENQASM 3.0;\nh $0;"), shots=100,
+            outputS3Bucket=BUCKET, outputS3KeyPrefix="raw",
+        )  # fmt: skip
+
+
+def test_no_capabilities_document_points_the_sdk_at_the_internet(sdk: LocalServiceProcess) -> None:
+    """AWS's snapshots carry ``nativeGateCalibrationsRef`` (a CloudFront URL); the SDK fetches it."""
+    for arn in QPUS:
+        device = AwsDevice(arn)
+        assert "nativeGateCalibrationsRef" not in device.properties.json(exclude_none=True)
+        assert device.gate_calibrations is None
