@@ -60,6 +60,35 @@ NO_QPU_MESSAGE = (
     + "; see docs/local-service.md)"
 )
 _STATUSES = ("ONLINE", "OFFLINE", "RETIRED")
+#: ``arn:aws:braket:<region>:<account>:reservation/<id>``, as CreateReservation answers (Braket Direct).
+_RESERVATION_ARN = re.compile(
+    r"^arn:aws[a-z\-]*:braket:(?P<region>[a-z0-9\-]+):(?P<account>[0-9]{12}):reservation/[A-Za-z0-9\-]+\Z"
+)
+
+
+def check_reservation(
+    associations: list[dict[str, str]] | None, device: str, account_id: str, field: str
+) -> None:
+    """A Braket Direct reservation ARN: well formed, this account's, in the device's region, on a QPU.
+
+    The local service makes no reservations: a well-formed one of this account on a QPU it emulates
+    is taken, and the task or job runs as without it (docs/local-service.md).
+    """
+    for association in associations or []:
+        arn = association["arn"]
+        match = _RESERVATION_ARN.match(arn)
+        if match is None:
+            raise ValidationException(
+                f"{field}: {arn!r} is not a reservation ARN "
+                "(arn:aws:braket:<region>:<account>:reservation/<id>)"
+            )
+        if not _QPU_ARN.match(device):
+            raise ValidationException(f"Braket Direct is not supported for {device}")
+        device_region = device.split(":")[3]
+        if match["account"] != account_id or (device_region and match["region"] != device_region):
+            raise ValidationException(
+                f"{field}: reservation {arn} is not one of account {account_id} for {device}"
+            )
 
 
 class DeviceTable:

@@ -23,7 +23,7 @@ from airflow_provider_braket.jobs.models import (
     validate_tag_resource,
 )
 from airflow_provider_braket.local.config import LocalServiceConfig
-from airflow_provider_braket.local.devices import DeviceTable
+from airflow_provider_braket.local.devices import DeviceTable, check_reservation
 from airflow_provider_braket.local.errors import (
     ConflictException,
     ResourceNotFoundException,
@@ -66,6 +66,12 @@ class BraketBackend:
             return existing
         check_local_algorithm(request["algorithmSpecification"])
         self.devices.check_runnable(request["deviceConfig"]["device"])
+        check_reservation(
+            request.get("associations"),
+            request["deviceConfig"]["device"],
+            self.config.account_id,
+            "associations",
+        )
         self._check_quota()
         record = self._new_record(request, token, fingerprint)
         self.store.insert(record)

@@ -61,9 +61,8 @@ def check_program(
         support, qubits left unmeasured, a program longer than ``max_statements`` to interpret).
     """
     if device_arn in QPUS:
-        from airflow_provider_braket.local.qpu_emulation import check_program as check_on_qpu
-
         from airflow_provider_braket.local.errors import BraketError
+        from airflow_provider_braket.local.qpu_emulation import check_program as check_on_qpu
 
         try:
             circuit = check_on_qpu(QPUS[device_arn], action)

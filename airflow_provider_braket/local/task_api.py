@@ -19,7 +19,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import JSONResponse, Response
 
 from airflow_provider_braket.local.device_catalog import SIMULATORS
-from airflow_provider_braket.local.devices import DeviceTable
+from airflow_provider_braket.local.devices import DeviceTable, check_reservation
 from airflow_provider_braket.local.errors import (
     ResourceNotFoundException,
     ValidationException,
@@ -167,6 +167,7 @@ class QuantumTasks:
                 "service: its simulators and emulated QPUs take gate-level programs"
             )
         self.devices.check_runnable(request.deviceArn, for_task=True)
+        check_reservation(wire_associations(request), request.deviceArn, self.account_id, "associations")
         name, capabilities = _device(request.deviceArn)
         if action_type not in capabilities["action"]:
             raise ValidationException(f"action: {name} does not support {action_type}")
@@ -291,6 +292,12 @@ def _device(device_arn: str) -> tuple[str, dict[str, Any]]:
     if device_arn in QPUS:
         return QPUS[device_arn].name, QPUS[device_arn].capabilities()
     return SIMULATORS[device_arn].name, SIMULATORS[device_arn].capabilities()
+
+
+def wire_associations(request: CreateQuantumTaskRequest) -> list[dict[str, str]] | None:
+    if not request.associations:
+        return None
+    return [association.model_dump() for association in request.associations]
 
 
 def _task_region(device_arn: str, default: str) -> str:

@@ -259,3 +259,48 @@ def test_throttling_access_denied_and_internal_errors_arrive_as_modeled(
                 call()
     own_service.admin("PUT", "/_local/faults", b'{"operations": {}}')
     assert len(braket.search_quantum_tasks(filters=[since])["quantumTasks"]) == 1
+
+
+def test_reservation_arns_are_checked_as_aws_checks_them(
+    braket: Any, own_service: LocalServiceProcess
+) -> None:
+    """Braket Direct: only on a QPU, only a well-formed reservation ARN of this account (tasks and jobs)."""
+    forte = "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-Enterprise-1"
+    good = "arn:aws:braket:us-east-1:123456789012:reservation/4b2e5b36-4c6b-4a5e-9f0e-3b1c2d3e4f50"
+    cases = [
+        (SV1, good, f"Braket Direct is not supported for {SV1}"),
+        (forte, "arn:aws:braket:us-east-1:123456789012:job/not-a-reservation", "is not a reservation ARN"),
+        (forte, good.replace("123456789012", "210987654321"), "is not one of account 123456789012"),
+    ]
+    for device, arn, message in cases:
+        association = [{"arn": arn, "type": "RESERVATION_TIME_WINDOW_ARN"}]
+        with pytest.raises(braket.exceptions.ValidationException, match=message):
+            braket.create_quantum_task(**_task(deviceArn=device, associations=association, shots=100))
+    program = _openqasm("OPENQASM 3.0;\nqubit[1] q;\nh q[0];\n")
+    accepted = braket.create_quantum_task(
+        **_task(
+            deviceArn=forte,
+            action=program,
+            shots=100,
+            associations=[{"arn": good, "type": "RESERVATION_TIME_WINDOW_ARN"}],
+        )
+    )
+    assert (
+        braket.get_quantum_task(quantumTaskArn=accepted["quantumTaskArn"])["associations"][0]["arn"] == good
+    )
+    job = {
+        "clientToken": "reservation-on-a-simulator",
+        "algorithmSpecification": {
+            "scriptModeConfig": {"entryPoint": "x", "s3Uri": f"s3://{BUCKET}/x.tar.gz"}
+        },
+        "outputDataConfig": {"s3Path": f"s3://{BUCKET}/out"},
+        "jobName": "reservation-on-sv1",
+        "roleArn": "arn:aws:iam::123456789012:role/service-role/AmazonBraketJobsExecutionRole",
+        "instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 1},
+        "deviceConfig": {"device": SV1},
+        "associations": [{"arn": good, "type": "RESERVATION_TIME_WINDOW_ARN"}],
+    }
+    with pytest.raises(
+        braket.exceptions.ValidationException, match=f"Braket Direct is not supported for {SV1}"
+    ):
+        braket.create_job(**job)
