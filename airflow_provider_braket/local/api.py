@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse, Response
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.local.errors import BraketError, ValidationException
 from airflow_provider_braket.local.hybrid_jobs import BraketBackend
+from airflow_provider_braket.local.moto_state import REGION_KEY
 from airflow_provider_braket.local.task_api import task_routes
 
 
@@ -64,7 +65,7 @@ def _routes(backend: BraketBackend) -> APIRouter:
 
     @router.post("/job", status_code=201)
     async def create_job(request: Request) -> Response:
-        record = backend.create_job(await _json(request))
+        record = backend.create_job(await _json(request), request.scope.get(REGION_KEY))
         return JSONResponse({"jobArn": record.job_arn}, status_code=201)
 
     @router.get("/job/{job_arn:path}/cancel")
@@ -85,12 +86,12 @@ def _routes(backend: BraketBackend) -> APIRouter:
         return JSONResponse(backend.search_jobs(await _json(request)))
 
     @router.get("/device/{device_arn:path}")
-    async def get_device(device_arn: str) -> Response:
-        return JSONResponse(backend.get_device(device_arn))
+    async def get_device(device_arn: str, request: Request) -> Response:
+        return JSONResponse(backend.get_device(device_arn, request.scope.get(REGION_KEY)))
 
     @router.post("/devices")
     async def search_devices(request: Request) -> Response:
-        return JSONResponse(backend.search_devices(await _json(request)))
+        return JSONResponse(backend.search_devices(await _json(request), request.scope.get(REGION_KEY)))
 
     @router.post("/tags/{resource_arn:path}")
     async def tag_resource(resource_arn: str, request: Request) -> Response:

@@ -155,6 +155,7 @@ class LocalService:
             return
         self.calls[_call_name(service, scope, headers)] += 1
         if service == "braket":
+            scope[REGION_KEY] = _signed_region(headers)
             await self._braket(scope, replay(body.read_all()), send)
         else:
             scope[SERVICE_KEY] = service

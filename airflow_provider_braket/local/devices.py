@@ -66,6 +66,20 @@ _RESERVATION_ARN = re.compile(
 )
 
 
+def serves_in(device_arn: str, region: str | None) -> bool:
+    """Whether a client in ``region`` sees the device: a QPU only in the region its ARN names.
+
+    The SDK relies on it: ``AwsDevice`` switches its session to a QPU's region, and
+    ``AwsDevice.get_devices`` asks each region and keeps what each answers. The managed
+    simulators (no region in their ARNs) answer in every region.
+    """
+    match = _QPU_ARN.match(device_arn)
+    if region is None or match is None:
+        return True
+    device_region = device_arn.split(":")[3]
+    return not device_region or device_region == region
+
+
 def check_reservation(
     associations: list[dict[str, str]] | None, device: str, account_id: str, field: str
 ) -> None:
@@ -105,8 +119,15 @@ class DeviceTable:
             self._reload_if_changed()
             return dict(self._devices)
 
-    def describe(self, device_arn: str) -> dict[str, Any]:
-        """The GetDevice response (without ``deviceQueueInfo``, which the task queue knows)."""
+    def describe(self, device_arn: str, region: str | None = None) -> dict[str, Any]:
+        """The GetDevice response (without ``deviceQueueInfo``, which the task queue knows).
+
+        :param region: the caller's region: a QPU answers only in its own, as on AWS.
+        """
+        if not serves_in(device_arn, region):
+            raise ResourceNotFoundException(
+                f"Device {device_arn} not found in {region}: a QPU answers in its own region"
+            )
         if device_arn in MANAGED_SIMULATORS:
             capabilities = MANAGED_SIMULATORS[device_arn].capabilities()
         elif device_arn in QPUS:
@@ -118,12 +139,20 @@ class DeviceTable:
         settings = self.all()[device_arn]
         return {"deviceArn": device_arn, **settings, "deviceCapabilities": json.dumps(capabilities)}
 
-    def describable(self) -> dict[str, dict[str, str]]:
-        """The devices SearchDevices lists: those GetDevice can describe."""
-        return {arn: settings for arn, settings in self.all().items() if arn in BUILT_IN}
+    def describable(self, region: str | None = None) -> dict[str, dict[str, str]]:
+        """The devices SearchDevices lists in ``region``: those GetDevice can describe there."""
+        return {
+            arn: settings
+            for arn, settings in self.all().items()
+            if arn in BUILT_IN and serves_in(arn, region)
+        }
 
-    def check_runnable(self, device: str, for_task: bool = False) -> None:
+    def check_runnable(self, device: str, for_task: bool = False, region: str | None = None) -> None:
         """Raise what AWS raises on CreateJob (or CreateQuantumTask) for a device that cannot take it."""
+        if for_task and not serves_in(device, region):
+            raise ResourceNotFoundException(
+                f"Device {device} not found in {region}: a QPU takes quantum tasks in its own region"
+            )
         if _LOCAL_DEVICE.match(device):
             if for_task:
                 raise ValidationException(

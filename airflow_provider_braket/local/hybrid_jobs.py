@@ -51,7 +51,7 @@ class BraketBackend:
 
     # -- jobs ------------------------------------------------------------------------------------
 
-    def create_job(self, body: dict[str, Any]) -> JobRecord:
+    def create_job(self, body: dict[str, Any], region: str | None = None) -> JobRecord:
         """CreateJob: validate, honour the client token, check device and quota, then queue."""
         request = validate_create_job(body).wire()
         token = request.pop("clientToken")
@@ -73,7 +73,7 @@ class BraketBackend:
             "associations",
         )
         self._check_quota()
-        record = self._new_record(request, token, fingerprint)
+        record = self._new_record(request, token, fingerprint, region or self.config.region)
         self.store.insert(record)
         self.store.add_event(
             record.job_arn, "QUEUED_FOR_EXECUTION", "Job queued for execution", record.created_at
@@ -90,10 +90,11 @@ class BraketBackend:
                 f"quota is {quota}"
             )
 
-    def _new_record(self, request: dict[str, Any], token: str, fingerprint: str) -> JobRecord:
+    def _new_record(self, request: dict[str, Any], token: str, fingerprint: str, region: str) -> JobRecord:
         job_id = str(uuid.uuid4())
         return JobRecord(
-            job_arn=f"arn:aws:braket:{self.config.region}:{self.config.account_id}:job/{job_id}",
+            # In the caller's region, as on AWS (the SDK refuses a job ARN of another region).
+            job_arn=f"arn:aws:braket:{region}:{self.config.account_id}:job/{job_id}",
             job_id=job_id,
             job_name=request["jobName"],
             status="QUEUED",
@@ -157,16 +158,17 @@ class BraketBackend:
 
     # -- devices ---------------------------------------------------------------------------------
 
-    def get_device(self, device_arn: str) -> dict[str, Any]:
-        description = self.devices.describe(device_arn)
+    def get_device(self, device_arn: str, region: str | None = None) -> dict[str, Any]:
+        description = self.devices.describe(device_arn, region)
         jobs_waiting = sum(1 for job in self.store.with_status(["QUEUED"]) if job.device == device_arn)
         description["deviceQueueInfo"] = self.tasks.device_queue_info(device_arn, jobs_waiting)
         return description
 
-    def search_devices(self, body: dict[str, Any]) -> dict[str, Any]:
+    def search_devices(self, body: dict[str, Any], region: str | None = None) -> dict[str, Any]:
         query = validate_search_devices(body)
         devices = [
-            {"deviceArn": arn, **settings} for arn, settings in sorted(self.devices.describable().items())
+            {"deviceArn": arn, **settings}
+            for arn, settings in sorted(self.devices.describable(region).items())
         ]
         for item in query.filters:
             devices = [device for device in devices if device.get(item.name) in item.values]

@@ -24,6 +24,7 @@ from airflow_provider_braket.local.errors import (
     ResourceNotFoundException,
     ValidationException,
 )
+from airflow_provider_braket.local.moto_state import REGION_KEY
 from airflow_provider_braket.local.qpu_catalog import QPUS
 from airflow_provider_braket.local.records import request_fingerprint
 from airflow_provider_braket.local.store import JobStore, now_ms
@@ -74,8 +75,11 @@ class QuantumTasks:
         self.checkers = checkers
         self.limits = runner.limits
 
-    def create(self, body: dict[str, Any]) -> TaskRecord:
-        """CreateQuantumTask; blocks while a worker checks the program (call it off the event loop)."""
+    def create(self, body: dict[str, Any], region: str | None = None) -> TaskRecord:
+        """CreateQuantumTask; blocks while a worker checks the program (call it off the event loop).
+
+        :param region: the caller's (signed) region, which the task's ARN carries.
+        """
         request = validate_create_quantum_task(body)
         wire = request.model_dump(exclude_none=True)
         token = wire.pop("clientToken")
@@ -87,15 +91,15 @@ class QuantumTasks:
                     f"clientToken: already used for quantum task {existing.task_arn} with a different request"
                 )
             return existing
-        self._check_request(request)
+        self._check_request(request, region)
         job_arn = self._job_of(request.jobToken)
         self._check_bucket(request.outputS3Bucket)
         facts = self._check_program(request)
         task_id = str(uuid.uuid4())
+        # In the caller's region (a QPU's tasks are made in its own, which the SDK's Tracker prices).
+        task_region = _task_region(request.deviceArn, region or self.region)
         record = TaskRecord(
-            # A QPU's tasks are made in its region, as on AWS (the SDK's Tracker prices them by it).
-            task_arn=f"arn:aws:braket:{_task_region(request.deviceArn, self.region)}:{self.account_id}"
-            f":quantum-task/{task_id}",
+            task_arn=f"arn:aws:braket:{task_region}:{self.account_id}:quantum-task/{task_id}",
             task_id=task_id,
             status="CREATED",
             device_arn=request.deviceArn,
@@ -118,7 +122,7 @@ class QuantumTasks:
             self.store.insert(record)
         except sqlite3.IntegrityError:
             # The same clientToken sent twice at once: the first insert won; answer as a retry.
-            return self.create(body)
+            return self.create(body, region)
         self.runner.submit(record)
         return self.store.get(record.task_arn) or record
 
@@ -149,7 +153,7 @@ class QuantumTasks:
             {"queue": "JOBS_QUEUE", "queueSize": str(jobs_waiting)},
         ]
 
-    def _check_request(self, request: CreateQuantumTaskRequest) -> None:
+    def _check_request(self, request: CreateQuantumTaskRequest, region: str | None) -> None:
         if len(request.action) > self.limits.max_program_bytes:
             raise ValidationException(
                 f"action: {len(request.action)} bytes is over the local service's limit of "
@@ -166,7 +170,7 @@ class QuantumTasks:
                 "action: pulse programs (OpenQASM cal/defcal blocks) are not run by the local Braket "
                 "service: its simulators and emulated QPUs take gate-level programs"
             )
-        self.devices.check_runnable(request.deviceArn, for_task=True)
+        self.devices.check_runnable(request.deviceArn, for_task=True, region=region)
         check_reservation(wire_associations(request), request.deviceArn, self.account_id, "associations")
         name, capabilities = _device(request.deviceArn)
         if action_type not in capabilities["action"]:
@@ -250,7 +254,8 @@ def task_routes(tasks: QuantumTasks, read_json: Callable[[Request], Awaitable[di
 
     @router.post("/quantum-task", status_code=201)
     async def create_quantum_task(request: Request) -> Response:
-        record = await asyncio.to_thread(tasks.create, await read_json(request))
+        region = request.scope.get(REGION_KEY)
+        record = await asyncio.to_thread(tasks.create, await read_json(request), region)
         await asyncio.to_thread(tasks.runner.wait_until_ended, record.task_arn, CREATE_WAIT_SECONDS)
         return JSONResponse({"quantumTaskArn": record.task_arn}, status_code=201)
 
