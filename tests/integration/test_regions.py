@@ -62,7 +62,7 @@ def test_a_task_for_a_qpu_sent_to_another_region_is_refused(sdk: LocalServicePro
 def test_a_job_made_in_eu_north_1_is_an_eu_north_1_job(sdk: LocalServiceProcess) -> None:
     braket = sdk.client("braket", region_name="eu-north-1")
     script = upload_script(sdk.client("s3"), "behaviours.py")
-    arn = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "sleep"}))["jobArn"]
+    arn = braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "ok"}))["jobArn"]
     assert arn.startswith("arn:aws:braket:eu-north-1:123456789012:job/")
     assert braket.get_job(jobArn=arn)["jobArn"] == arn
     braket.cancel_job(jobArn=arn)
