@@ -235,3 +235,71 @@ def test_chaos_every_task_ends_and_none_runs_more_than_twice(own_service: LocalS
     with sqlite3.connect(own_service.data_dir / "tasks.sqlite3") as database:
         attempts = [row[0] for row in database.execute("SELECT attempts FROM quantum_tasks")]
     assert max(attempts) <= 2
+
+
+def test_memory_budget_queues_what_fits_later_and_refuses_what_never_fits(
+    own_service: LocalServiceProcess,
+) -> None:
+    """A 13-qubit DM1 task peaked at 4.6 GB and two workers doubled it; now each task's estimate is
+    admitted against ``--task-memory-mib``: 22 qubits (~288 MiB) twice does not fit in 400 MiB."""
+    own_service.extra_args = ["--task-memory-mib", "400"]
+    own_service.start()
+    ensure_bucket(own_service.client("s3"))
+    braket = own_service.client("braket")
+    first = _create(braket, LONG_RUNNING)
+    _wait(braket, first, ("RUNNING",))
+    second = _create(braket, LONG_RUNNING)
+    time.sleep(2)
+    assert (
+        braket.get_quantum_task(quantumTaskArn=second)["status"] == "QUEUED"
+    )  # a worker is free; memory is not
+    braket.cancel_quantum_task(quantumTaskArn=first, clientToken="free-the-memory")
+    _wait(braket, second, ("RUNNING",), timeout=30)
+    braket.cancel_quantum_task(quantumTaskArn=second, clientToken="done")
+    with pytest.raises(
+        braket.exceptions.ValidationException,
+        match=r"uses 24 qubits; its state vector simulation needs about 864 MiB, more than the 400 MiB",
+    ):
+        _create(braket, "OPENQASM 3.0;\nqubit[24] q;\nh q;\n")
+
+
+def test_a_program_over_the_size_limit_is_refused_before_it_is_parsed(
+    service: LocalServiceProcess, braket: Any
+) -> None:
+    """A 4 MiB program took the service from 214 MB to 1 GB."""
+    assert service.process is not None
+    process = psutil.Process(service.process.pid)
+    _create(braket, "OPENQASM 3.0;\nqubit[1] q;\nh q[0];\n")
+    before = process.memory_info().rss
+    source = "OPENQASM 3.0;\nqubit[2] q;\n" + "h q[0];\n" * (4 * 2**20 // 8)
+    with pytest.raises(
+        braket.exceptions.ValidationException, match=r"over the local service's limit of 1048576 bytes"
+    ):
+        _create(braket, source)
+    assert process.memory_info().rss - before < 150 * 2**20
+
+
+def test_a_task_past_its_memory_budget_fails_and_its_worker_goes_on() -> None:
+    """RLIMIT_AS on the worker: an allocation past the budget is MemoryError in the simulator, not
+    the machine's memory. The worker is driven directly: the service's own estimate never lets a
+    program that small be given a budget that small."""
+    from airflow_provider_braket.local.task_processes import WorkerProcess
+
+    worker = WorkerProcess("budget-test")
+    try:
+        request = {
+            "op": "run", "device_arn": SV1, "action_type": "braket.ir.openqasm.program",
+            "action": _openqasm("OPENQASM 3.0;\nqubit[24] q;\nh q;\n"), "shots": 10, "task_arn": "budget",
+            "max_statements": 100_000, "memory_bytes": 64 * 2**20,
+        }  # fmt: skip
+        answer = worker.call(request, 120)
+        assert answer["ok"] is False
+        assert "memory budget" in answer["reason"]
+        small = {
+            **request,
+            "action": _openqasm("OPENQASM 3.0;\nqubit[2] q;\nh q;\n"),
+            "memory_bytes": 256 * 2**20,
+        }
+        assert worker.call(small, 60)["ok"] is True
+    finally:
+        worker.kill()
