@@ -64,6 +64,7 @@ def check_program(
         from airflow_provider_braket.local.errors import BraketError
         from airflow_provider_braket.local.qpu_emulation import check_program as check_on_qpu
 
+        _bound_statements(action, max_statements)
         try:
             circuit = check_on_qpu(QPUS[device_arn], action)
         except BraketError as refused:
@@ -173,6 +174,22 @@ _RESULT_NAMES = {
     "densitymatrix": "DensityMatrix",
     "adjoint_gradient": "AdjointGradient",
 }
+
+
+def _bound_statements(action: str, max_statements: int) -> None:
+    """Refuse a program past the statement bound before the SDK's own parser unrolls it unbounded.
+
+    Only the bound is taken from this pass: what the simulators' interpreter cannot read (QPU
+    syntax it lacks) is left to the device's own checks.
+    """
+    program = _openqasm(action, ProgramRefused)
+    try:
+        _interpret(program, _simulator("braket_dm").create_program_context(), max_statements)
+    except ProgramRefused as refused:
+        if "statements" in str(refused):
+            raise
+    except Exception:
+        pass
 
 
 def _check_result_types(asked: list[str], shots: int, action: dict[str, Any], device_name: str) -> None:
