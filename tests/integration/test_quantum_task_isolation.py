@@ -141,11 +141,13 @@ def test_loop_bombs_are_refused_at_create_without_stalling_the_service(
     service: LocalServiceProcess, braket: Any
 ) -> None:
     """The 36-byte loop of the issue, and one of 10^9 steps that grew memory without end."""
-    for bound in ("1000000", "1000000000"):
+    for bound, device in (("1000000", SV1), ("1000000000", SV1), ("1000000", IONQ)):
         with pytest.raises(
             braket.exceptions.ValidationException, match="interprets more than 100000 statements"
         ):
-            _create(braket, f"OPENQASM 3.0;\nqubit[1] q;\nfor int i in [0:{bound}] {{ h q[0]; }}")
+            _create(
+                braket, f"OPENQASM 3.0;\nqubit[1] q;\nfor int i in [0:{bound}] {{ h q[0]; }}", 100, device
+            )
     assert _wait(braket, _create(braket, "OPENQASM 3.0;\nqubit[1] q;\nh q[0];\n"))["status"] == "COMPLETED"
 
 
