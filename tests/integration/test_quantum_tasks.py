@@ -137,5 +137,8 @@ def test_cancel_of_a_queued_task_and_queue_position(own_service: LocalServicePro
     own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 2}')
     assert second.result().measurement_counts.keys() <= {"0", "1"}
     braket = own_service.client("braket")
-    with pytest.raises(braket.exceptions.ConflictException, match="already COMPLETED"):
+    with pytest.raises(
+        braket.exceptions.ConflictException,
+        match="Amazon Braket cannot cancel a quantum task in the COMPLETED status",
+    ):
         braket.cancel_quantum_task(quantumTaskArn=second.id)
