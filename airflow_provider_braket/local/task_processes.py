@@ -48,12 +48,16 @@ class WorkerProcess:
     :param name: for logs.
     :param python: interpreter to run it with.
     :param role: ``simulator`` (warms the simulators' kernels at start) or ``checker`` (imports only).
+    :param threads: threads the simulator's parallel kernels may use (numba's ``NUMBA_NUM_THREADS``).
     """
 
-    def __init__(self, name: str, python: str = sys.executable, role: str = "simulator") -> None:
+    def __init__(
+        self, name: str, python: str = sys.executable, role: str = "simulator", threads: int | None = None
+    ) -> None:
         self.name = name
         self.python = python
         self.role = role
+        self.threads = threads
         self._process: subprocess.Popen[bytes] | None = None
         self._lock = threading.Lock()
 
@@ -73,7 +77,7 @@ class WorkerProcess:
             [self.python, "-m", "airflow_provider_braket.local.task_worker", self.role],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
-            env={**os.environ, "PYTHONUNBUFFERED": "1"},
+            env=self._environment(),
         )
         self._process = process
         try:
@@ -82,6 +86,12 @@ class WorkerProcess:
             self.kill()
             raise
         log.debug("task worker %s ready (pid %d)", self.name, process.pid)
+
+    def _environment(self) -> dict[str, str]:
+        environment = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        if self.threads is not None:
+            environment["NUMBA_NUM_THREADS"] = str(self.threads)
+        return environment
 
     def call(
         self, request: dict[str, Any], timeout: float, should_stop: Callable[[], str | None] | None = None
@@ -159,7 +169,7 @@ class WorkerPool:
     """
 
     def __init__(self, size: int, name: str, python: str = sys.executable) -> None:
-        self._workers = [WorkerProcess(f"{name}-{n}", python, role="checker") for n in range(size)]
+        self._workers = [WorkerProcess(f"{name}-{n}", python, role="checker", threads=1) for n in range(size)]
         self._idle: queue.Queue[WorkerProcess] = queue.Queue()
         for worker in self._workers:
             self._idle.put(worker)

@@ -14,6 +14,7 @@ from __future__ import annotations
 import heapq
 import itertools
 import logging
+import os
 import sys
 import threading
 import time
@@ -76,7 +77,10 @@ class QuantumTaskRunner:
         #: Workers allowed to run at once (``PUT /_local/limits {"taskWorkers": n}``); 0 holds
         #: every task in the queue, as a device outside its availability window would.
         self.allowed = workers
-        self.processes = [WorkerProcess(f"simulator-{n}", python) for n in range(workers)]
+        # The simulator's kernels run on every core; workers side by side share the cores, or
+        # they contend for them (2 workers on 2 cores: 42 12-qubit tasks took 11.3 s, 1 took 7.5 s).
+        threads = max(1, (os.cpu_count() or 1) // max(1, workers))
+        self.processes = [WorkerProcess(f"simulator-{n}", python, threads=threads) for n in range(workers)]
         self._threads = [
             threading.Thread(target=self._work, args=(process,), name=f"braket-local-tasks-{n}", daemon=True)
             for n, process in enumerate(self.processes)
