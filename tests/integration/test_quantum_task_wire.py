@@ -304,3 +304,19 @@ def test_reservation_arns_are_checked_as_aws_checks_them(
         braket.exceptions.ValidationException, match=f"Braket Direct is not supported for {SV1}"
     ):
         braket.create_job(**job)
+
+
+def test_a_malformed_schema_header_is_a_validation_error_not_a_500(braket: Any) -> None:
+    for header in ([], "braket.ir.openqasm.program", {"name": 7}, None):
+        action = json.dumps({"braketSchemaHeader": header, "source": "OPENQASM 3.0;"})
+        with pytest.raises(braket.exceptions.ValidationException, match="braketSchemaHeader"):
+            braket.create_quantum_task(**_task(action=action))
+
+
+def test_a_program_measuring_only_some_of_its_qubits_is_refused_on_sv1(braket: Any) -> None:
+    source = "OPENQASM 3.0;\nbit[1] b;\nqubit[2] q;\nh q[0];\ncnot q[0], q[1];\nb[0] = measure q[0];"
+    with pytest.raises(
+        braket.exceptions.ValidationException,
+        match="Device requires all qubits in the program to be measured",
+    ):
+        braket.create_quantum_task(**_task(action=_openqasm(source)))
