@@ -77,7 +77,7 @@ class LocalService:
         self.config = config
         make_private(config.data_dir)
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
-        self.devices = DeviceTable(config.data_dir / "devices.json")
+        self.devices = DeviceTable(config.data_dir / "devices.json", home_region=config.region)
         self.clients = SelfClients(config)
         self.task_store = TaskStore(config.data_dir / "tasks.sqlite3")
         self.task_runner = QuantumTaskRunner(

@@ -66,18 +66,39 @@ _RESERVATION_ARN = re.compile(
 )
 
 
-def serves_in(device_arn: str, region: str | None) -> bool:
+#: The regions Amazon Braket serves, where the managed simulators answer: "Amazon Braket endpoints
+#: and quotas", https://docs.aws.amazon.com/general/latest/gr/braket.html (read 2026-12-04).
+BRAKET_REGIONS = frozenset({"us-east-1", "us-west-1", "us-west-2", "eu-west-2", "eu-north-1"})
+
+
+def serves_in(device_arn: str, region: str | None, home_region: str | None = None) -> bool:
     """Whether a client in ``region`` sees the device: a QPU only in the region its ARN names.
 
     The SDK relies on it: ``AwsDevice`` switches its session to a QPU's region, and
     ``AwsDevice.get_devices`` asks each region and keeps what each answers. The managed
-    simulators (no region in their ARNs) answer in every region.
+    simulators (no region in their ARNs) answer in every Braket region, and in the service's
+    own ``--region`` whatever it is.
     """
-    match = _QPU_ARN.match(device_arn)
-    if region is None or match is None:
+    if region is None:
         return True
-    device_region = device_arn.split(":")[3]
-    return not device_region or device_region == region
+    if _QPU_ARN.match(device_arn):
+        return _arn_region(device_arn) in ("", region)
+    if device_arn in MANAGED_SIMULATORS:
+        return region in BRAKET_REGIONS or region == home_region
+    return True
+
+
+def _not_in_region(device_arn: str, region: str | None) -> str:
+    if _QPU_ARN.match(device_arn):
+        home = _arn_region(device_arn)
+        return f"Device {device_arn} not found in {region}: a QPU answers in its own region, {home}"
+    return (
+        f"Device {device_arn} not found in {region}: Amazon Braket serves {', '.join(sorted(BRAKET_REGIONS))}"
+    )
+
+
+def _arn_region(device_arn: str) -> str:
+    return device_arn.split(":")[3]
 
 
 def check_reservation(
@@ -108,8 +129,9 @@ def check_reservation(
 class DeviceTable:
     """Devices and their status, re-read from ``devices.json`` whenever the file changes."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, home_region: str | None = None) -> None:
         self._path = path
+        self._home_region = home_region
         self._lock = threading.Lock()
         self._mtime: float | None = None
         self._devices: dict[str, dict[str, str]] = dict(BUILT_IN)
@@ -124,10 +146,8 @@ class DeviceTable:
 
         :param region: the caller's region: a QPU answers only in its own, as on AWS.
         """
-        if not serves_in(device_arn, region):
-            raise ResourceNotFoundException(
-                f"Device {device_arn} not found in {region}: a QPU answers in its own region"
-            )
+        if not serves_in(device_arn, region, self._home_region):
+            raise ResourceNotFoundException(_not_in_region(device_arn, region))
         if device_arn in MANAGED_SIMULATORS:
             capabilities = MANAGED_SIMULATORS[device_arn].capabilities()
         elif device_arn in QPUS:
@@ -144,15 +164,13 @@ class DeviceTable:
         return {
             arn: settings
             for arn, settings in self.all().items()
-            if arn in BUILT_IN and serves_in(arn, region)
+            if arn in BUILT_IN and serves_in(arn, region, self._home_region)
         }
 
     def check_runnable(self, device: str, for_task: bool = False, region: str | None = None) -> None:
         """Raise what AWS raises on CreateJob (or CreateQuantumTask) for a device that cannot take it."""
-        if for_task and not serves_in(device, region):
-            raise ResourceNotFoundException(
-                f"Device {device} not found in {region}: a QPU takes quantum tasks in its own region"
-            )
+        if for_task and not serves_in(device, region, self._home_region):
+            raise ResourceNotFoundException(_not_in_region(device, region))
         if _LOCAL_DEVICE.match(device):
             if for_task:
                 raise ValidationException(

@@ -66,3 +66,11 @@ def test_a_job_made_in_eu_north_1_is_an_eu_north_1_job(sdk: LocalServiceProcess)
     assert arn.startswith("arn:aws:braket:eu-north-1:123456789012:job/")
     assert braket.get_job(jobArn=arn)["jobArn"] == arn
     braket.cancel_job(jobArn=arn)
+
+
+def test_the_simulators_answer_in_the_regions_aws_serves_braket_in(sdk: LocalServiceProcess) -> None:
+    """AWS's endpoint list (docs/local-service.md cites it): no Braket in ap-south-1."""
+    assert sdk.client("braket", region_name="us-west-2").get_device(deviceArn=SV1)["deviceName"] == "SV1"
+    with pytest.raises(ClientError) as raised:
+        sdk.client("braket", region_name="ap-south-1").get_device(deviceArn=SV1)
+    assert raised.value.response["Error"]["Code"] == "ResourceNotFoundException"
