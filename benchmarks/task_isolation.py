@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import statistics
 import tempfile
 import threading
@@ -24,26 +23,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from quantum_tasks import percentile, point_sdk_at  # the sibling benchmark (scripts run from here)
+
 from airflow_provider_braket.local.process import LocalServiceProcess
 
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 DM1 = "arn:aws:braket:::device/quantum-simulator/amazon/dm1"
 IONQ = "arn:aws:braket:us-east-1::device/qpu/ionq/Forte-Enterprise-1"
 BUCKET = "amazon-braket-us-east-1-123456789012"
-
-
-def point_sdk_at(service: LocalServiceProcess) -> None:
-    os.environ.update(
-        AWS_ENDPOINT_URL=service.endpoint,
-        AWS_ACCESS_KEY_ID="testing",
-        AWS_SECRET_ACCESS_KEY="testing",
-        AWS_DEFAULT_REGION="us-east-1",
-    )
-
-
-def percentile(values: list[float], fraction: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def start(data_dir: Path, *args: str) -> LocalServiceProcess:
