@@ -91,8 +91,11 @@ def check_program(
     except Exception as error:
         raise ProgramRefused(f"action: the OpenQASM program cannot be run: {_describe(error)}") from None
     circuit = context.circuit
-    qubits = max(int(circuit.num_qubits), max(circuit.qubit_set, default=-1) + 1)
-    _check_qubits(qubits, device.name, device.qubits)
+    # The device counts the qubits a program names; the simulator allocates only those it uses,
+    # mapped to contiguous indices, so the memory estimate takes that count.
+    named = max(int(circuit.num_qubits), max(circuit.qubit_set, default=-1) + 1)
+    _check_qubits(named, device.name, device.qubits)
+    qubits = int(circuit.num_qubits)
     asked = [_RESULT_NAMES.get(str(item.type.value), str(item.type.value)) for item in circuit.results]
     if gradient is not None:
         asked = [name for name in asked if name != "Expectation"] + ["AdjointGradient"]
@@ -235,9 +238,9 @@ def _check_qubits(qubits: int, device_name: str, device_qubits: int) -> None:
 
 
 def _qubits_to_simulate(circuit: Any) -> int:
-    """Qubits the density matrix spans: a verbatim program on ``$50`` simulates 51 of them."""
-    qubits = [int(qubit) for qubit in circuit.qubits]
-    return max(qubits) + 1 if qubits else 0
+    """Qubits the density matrix spans: those the program uses (the simulator maps them to
+    contiguous indices, so a verbatim program on ``$19`` and ``$20`` simulates 2)."""
+    return len(circuit.qubits)
 
 
 def _jaqcd_qubits(device_parameters: str | None, error: type[Exception]) -> int:

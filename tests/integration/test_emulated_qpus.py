@@ -74,6 +74,11 @@ def test_a_verbatim_program_runs_on_the_physical_qubits_it_names(sdk: LocalServi
     result = task.result()
     assert result.measured_qubits == [1, 2]
     assert _fraction(result.measurement_counts, "10") > 0.85
+    # The last pair of the device: the density matrix spans the 2 qubits used, not 21.
+    high = Circuit().add_verbatim_box(Circuit().prx(19, math.pi, 0).cz(19, 20))
+    result = AwsDevice(GARNET).run(high, FOLDER, shots=2000, disable_qubit_rewiring=True).result()
+    assert result.measured_qubits == [19, 20]
+    assert _fraction(result.measurement_counts, "10") > 0.85
 
 
 @pytest.mark.parametrize(
