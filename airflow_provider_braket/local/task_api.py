@@ -91,7 +91,7 @@ class QuantumTasks:
                     f"clientToken: already used for quantum task {existing.task_arn} with a different request"
                 )
             return existing
-        self._check_request(request, region)
+        self._check_request(request, wire, region)
         job_arn = self._job_of(request.jobToken)
         self._check_bucket(request.outputS3Bucket)
         facts = self._check_program(request)
@@ -153,7 +153,9 @@ class QuantumTasks:
             {"queue": "JOBS_QUEUE", "queueSize": str(jobs_waiting)},
         ]
 
-    def _check_request(self, request: CreateQuantumTaskRequest, region: str | None) -> None:
+    def _check_request(
+        self, request: CreateQuantumTaskRequest, wire: dict[str, Any], region: str | None
+    ) -> None:
         if len(request.action) > self.limits.max_program_bytes:
             raise ValidationException(
                 f"action: {len(request.action)} bytes is over the local service's limit of "
@@ -171,7 +173,7 @@ class QuantumTasks:
                 "service: its simulators and emulated QPUs take gate-level programs"
             )
         self.devices.check_runnable(request.deviceArn, for_task=True, region=region)
-        check_reservation(wire_associations(request), request.deviceArn, self.account_id, "associations")
+        check_reservation(wire.get("associations"), request.deviceArn, self.account_id, "associations")
         name, capabilities = _device(request.deviceArn)
         if action_type not in capabilities["action"]:
             raise ValidationException(f"action: {name} does not support {action_type}")
@@ -297,12 +299,6 @@ def _device(device_arn: str) -> tuple[str, dict[str, Any]]:
     if device_arn in QPUS:
         return QPUS[device_arn].name, QPUS[device_arn].capabilities()
     return SIMULATORS[device_arn].name, SIMULATORS[device_arn].capabilities()
-
-
-def wire_associations(request: CreateQuantumTaskRequest) -> list[dict[str, str]] | None:
-    if not request.associations:
-        return None
-    return [association.model_dump() for association in request.associations]
 
 
 def _task_region(device_arn: str, default: str) -> str:

@@ -11,9 +11,10 @@ import os
 from dataclasses import dataclass
 
 MIB = 1 << 20
-#: Peak resident memory of a task over its state's size, measured on amazon-braket-default-simulator
-#: 1.26-1.27 (benchmarks/task_isolation.py, docs/benchmarks.md): the simulator holds the state, a
-#: work copy and the probabilities; the density matrix's superoperators take more.
+#: Peak resident memory of a task over its state's size, rounded up from what
+#: benchmarks/task_isolation.py measured on amazon-braket-default-simulator 1.41.2 (state vector
+#: 2.0-2.7x, density matrix 4.2-4.7x from 10 qubits on; docs/benchmarks.md): the simulator holds
+#: the state, a work copy and the probabilities; the density matrix's superoperators take more.
 PEAK_OVER_STATE = {"state_vector": 3.0, "density_matrix": 5.0}
 #: What a task holds besides its state: parse tree, circuit, the results document.
 TASK_OVERHEAD_BYTES = 96 * MIB
