@@ -75,7 +75,10 @@ class ManagedSimulator:
 
 SIMULATORS: dict[str, ManagedSimulator] = {
     SV1_ARN: ManagedSimulator(SV1_ARN, "SV1", "braket_sv", 34, 0),
-    DM1_ARN: ManagedSimulator(DM1_ARN, "DM1", "braket_dm", 17, 0),
+    # AWS names DM1 "dm1" (lower case) in GetDevice: the SDK's test_device_enum maps "dm1" to
+    # Devices.Amazon.DM1 (amazon-braket-sdk-python 8f95df7, 2023-07-24; today's form upper-cases
+    # Amazon Braket's names before comparing, read 2026-12-05).
+    DM1_ARN: ManagedSimulator(DM1_ARN, "dm1", "braket_dm", 17, 0),
     # AWS retired TN1 in 2026 (GetDevice: RETIRED; "Device is not available because it is retired",
     # NVIDIA/cuda-quantum#4787; the SDK 1.127 lists it as Devices.Amazon._TN1).
     TN1_ARN: ManagedSimulator(TN1_ARN, "TN1", "braket_sv", 50, 1, status="RETIRED"),
@@ -101,7 +104,7 @@ def _result_types(device: ManagedSimulator) -> list[dict[str, Any]]:
         kind("Variance", 0, MAX_SHOTS, True),
         kind("Probability", 1, MAX_SHOTS),
     ]
-    if device.name == "DM1":
+    if device.backend == "braket_dm":
         return [*common, kind("DensityMatrix", 0, 0)]
     return [*common, kind("Amplitude", 0, 0), kind("AdjointGradient", 0, 0, True)]
 
@@ -119,7 +122,7 @@ def _capabilities_json(device: ManagedSimulator) -> str:
     for action_type in (OPENQASM, JAQCD):
         action = document["action"][action_type]
         action["supportedResultTypes"] = _result_types(device)
-        if device.name != "DM1":
+        if device.backend != "braket_dm":
             action["supportedOperations"] = list(
                 SV1_OPENQASM_GATES if action_type == OPENQASM else SV1_JAQCD_GATES
             )

@@ -1,12 +1,13 @@
 """The devices the local service knows, and what CreateJob and CreateQuantumTask say about each.
 
-Built in: the three managed simulators, ONLINE, described by :mod:`device_catalog`, and the QPUs
-emulated from sourced capabilities snapshots (:mod:`qpu_catalog`).
+Built in: the managed simulators, described by :mod:`device_catalog`; the QPUs emulated from
+sourced capabilities snapshots (:mod:`qpu_catalog`); and the QPUs AWS retired, RETIRED
+(:mod:`retired_devices`).
 ``devices.json`` in the data dir overrides a device's status, e.g. to mark SV1 OFFLINE or a QPU
 RETIRED for a test::
 
     {"arn:aws:braket:::device/quantum-simulator/amazon/sv1": {"deviceStatus": "OFFLINE"},
-     "arn:aws:braket:us-east-1::device/qpu/rigetti/Aspen-M-3": {"deviceStatus": "RETIRED"}}
+     "arn:aws:braket:eu-north-1::device/qpu/iqm/Garnet": {"deviceStatus": "RETIRED"}}
 
 Any other QPU ARN (no sourced snapshot): GetDevice answers ResourceNotFoundException saying so,
 CreateJob and CreateQuantumTask DeviceOfflineException (or DeviceRetiredException when
@@ -29,6 +30,7 @@ from airflow_provider_braket.local.errors import (
     ValidationException,
 )
 from airflow_provider_braket.local.qpu_catalog import QPUS
+from airflow_provider_braket.local.retired_devices import RETIRED_QPUS
 
 SIMULATORS: dict[str, dict[str, str]] = {
     arn: {
@@ -48,7 +50,16 @@ EMULATED: dict[str, dict[str, str]] = {
     }
     for arn, qpu in QPUS.items()
 }
-BUILT_IN = {**SIMULATORS, **EMULATED}
+RETIRED: dict[str, dict[str, str]] = {
+    arn: {
+        "deviceName": qpu.name,
+        "providerName": qpu.provider,
+        "deviceType": "QPU",
+        "deviceStatus": "RETIRED",
+    }
+    for arn, qpu in RETIRED_QPUS.items()
+}
+BUILT_IN = {**RETIRED, **SIMULATORS, **EMULATED}
 _QPU_ARN = re.compile(
     r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*::device/qpu/(?P<provider>[^/]+)/(?P<name>[^/]+)\Z"
 )
@@ -146,18 +157,21 @@ class DeviceTable:
 
         :param region: the caller's region: a QPU answers only in its own, as on AWS.
         """
+        capabilities = self._capabilities_json(device_arn, region)
+        return {"deviceArn": device_arn, **self.all()[device_arn], "deviceCapabilities": capabilities}
+
+    def _capabilities_json(self, device_arn: str, region: str | None) -> str:
         if not serves_in(device_arn, region, self._home_region):
             raise ResourceNotFoundException(_not_in_region(device_arn, region))
         if device_arn in MANAGED_SIMULATORS:
-            capabilities = MANAGED_SIMULATORS[device_arn].capabilities()
-        elif device_arn in QPUS:
-            capabilities = QPUS[device_arn].capabilities()
-        elif _QPU_ARN.match(device_arn):
+            return json.dumps(MANAGED_SIMULATORS[device_arn].capabilities())
+        if device_arn in QPUS:
+            return json.dumps(QPUS[device_arn].capabilities())
+        if device_arn in RETIRED_QPUS:
+            return RETIRED_QPUS[device_arn].capabilities_json
+        if _QPU_ARN.match(device_arn):
             raise ResourceNotFoundException(f"Device {device_arn}: {NO_QPU_MESSAGE}")
-        else:
-            raise ResourceNotFoundException(f"Device {device_arn} not found")
-        settings = self.all()[device_arn]
-        return {"deviceArn": device_arn, **settings, "deviceCapabilities": json.dumps(capabilities)}
+        raise ResourceNotFoundException(f"Device {device_arn} not found")
 
     def describable(self, region: str | None = None) -> dict[str, dict[str, str]]:
         """The devices SearchDevices lists in ``region``: those GetDevice can describe there."""
@@ -187,7 +201,8 @@ class DeviceTable:
                 f"{field}: {device!r} is neither a known device ARN nor local:<provider>/<name>"
             )
         status = known["deviceStatus"]
-        if status == "RETIRED":
+        # A retired QPU has nothing to run on here, whatever devices.json says.
+        if status == "RETIRED" or device in RETIRED_QPUS:
             raise DeviceRetiredException(f"Device {device} is retired")
         if status == "OFFLINE":
             raise DeviceOfflineException(f"Device {device} is offline")

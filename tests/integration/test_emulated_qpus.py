@@ -50,8 +50,9 @@ def test_aws_device_reads_each_qpus_snapshot(sdk: LocalServiceProcess) -> None:
     assert AwsDevice(ANKAA).status == "RETIRED"
     listed = {device.arn for device in AwsDevice.get_devices(types=["QPU"])}
     assert {FORTE, GARNET, CEPHEUS} <= listed
-    retired = {device.arn for device in AwsDevice.get_devices(types=["QPU"], statuses=["RETIRED"])}
-    assert retired == {ANKAA}
+    with pytest.warns(UserWarning, match="Unable to determine device capabilities"):
+        retired = {device.arn for device in AwsDevice.get_devices(types=["QPU"], statuses=["RETIRED"])}
+    assert ANKAA in retired
 
 
 @pytest.mark.parametrize("arn", [GARNET, CEPHEUS, FORTE])

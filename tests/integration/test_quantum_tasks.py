@@ -40,7 +40,7 @@ def test_aws_device_reads_real_capabilities_of_the_three_simulators(sdk: LocalSe
     noise = AwsDevice(DM1).properties.action["braket.ir.openqasm.program"].supportedOperations
     assert {"bit_flip", "depolarizing", "amplitude_damping", "kraus"} <= set(noise)
     names = sorted(device.name for device in AwsDevice.get_devices(types=["SIMULATOR"]))
-    assert names == ["DM1", "SV1"]  # the SDK lists ONLINE and OFFLINE devices unless asked
+    assert names == ["SV1", "dm1"]  # the SDK lists ONLINE and OFFLINE devices unless asked
     with pytest.raises(ClientError) as raised:
         AwsDevice(TN1).run(Circuit().h(0), FOLDER, shots=10)
     assert raised.value.response["Error"]["Code"] == "DeviceRetiredException"

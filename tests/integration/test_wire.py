@@ -58,7 +58,7 @@ def test_every_operation_round_trips(local_service: LocalServiceProcess, script:
     assert device["deviceStatus"] == "ONLINE"
     assert json.loads(device["deviceCapabilities"])["braketSchemaHeader"]
     simulators = braket.search_devices(filters=[{"name": "deviceType", "values": ["SIMULATOR"]}])["devices"]
-    assert {item["deviceName"] for item in simulators} >= {"SV1", "DM1", "TN1"}
+    assert {item["deviceName"] for item in simulators} >= {"SV1", "dm1", "TN1"}
 
 
 def test_cancel_of_a_queued_job_and_queue_position(own_service: LocalServiceProcess, tmp_path) -> None:
