@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from airflow_provider_braket.settings import default_text
+from airflow_provider_braket import __version__
+from airflow_provider_braket.utils.settings import default_text
 
 INTEGRATION = "Amazon Braket"
 PACKAGE = "airflow_provider_braket"
@@ -18,7 +19,7 @@ def get_provider_info() -> dict[str, Any]:
         "package-name": "airflow-provider-braket",
         "name": "Amazon Braket",
         "description": "Amazon Braket Hybrid Jobs as Airflow tasks, with a local Braket Hybrid Jobs service.",
-        "versions": [_version()],
+        "versions": [__version__],
         "integrations": [
             {
                 "integration-name": INTEGRATION,
@@ -114,12 +115,3 @@ def get_provider_info() -> dict[str, Any]:
             }
         },
     }
-
-
-def _version() -> str:
-    from importlib.metadata import PackageNotFoundError, version
-
-    try:
-        return version("airflow-provider-braket")
-    except PackageNotFoundError:
-        return "0.0.0"

@@ -26,8 +26,8 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from airflow_provider_braket.local.process import LocalServiceProcess
-from airflow_provider_braket.local.store import JobRecord, JobStore
+from airflow_provider_braket.local.service_process import LocalServiceProcess
+from airflow_provider_braket.local.storage.jobs import JobRecord, JobStore
 
 BUCKET = "bench"
 TRIVIAL = b"print('trivial job')\n"

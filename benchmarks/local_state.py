@@ -23,7 +23,7 @@ import boto3
 import psutil
 from botocore.config import Config
 
-from airflow_provider_braket.local.process import LocalServiceProcess
+from airflow_provider_braket.local.service_process import LocalServiceProcess
 
 BUCKET = "state-bench"
 

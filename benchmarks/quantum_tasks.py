@@ -26,7 +26,7 @@ from pathlib import Path
 
 import psutil
 
-from airflow_provider_braket.local.process import LocalServiceProcess
+from airflow_provider_braket.local.service_process import LocalServiceProcess
 
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 BUCKET = "amazon-braket-us-east-1-123456789012"

@@ -25,7 +25,7 @@ from typing import Any
 
 from quantum_tasks import percentile, point_sdk_at  # the sibling benchmark (scripts run from here)
 
-from airflow_provider_braket.local.process import LocalServiceProcess
+from airflow_provider_braket.local.service_process import LocalServiceProcess
 
 SV1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
 DM1 = "arn:aws:braket:::device/quantum-simulator/amazon/dm1"
@@ -149,7 +149,7 @@ def api_latency_during(load: str, batch: int, root: Path) -> dict[str, Any]:
 
 
 def peak_factors() -> list[dict[str, Any]]:
-    from airflow_provider_braket.local.task_processes import WorkerProcess
+    from airflow_provider_braket.local.execution.quantum_task_processes import WorkerProcess
 
     rows = []
     for method, device, sizes in (("state_vector", SV1, (20, 22, 24)), ("density_matrix", DM1, (9, 10, 11))):

@@ -365,7 +365,7 @@ def main() -> None:
         return
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the baseline holds a socket per job
-    from airflow_provider_braket.local.process import LocalServiceProcess
+    from airflow_provider_braket.local.service_process import LocalServiceProcess
 
     rows = []
     with tempfile.TemporaryDirectory() as scratch_dir:

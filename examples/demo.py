@@ -19,7 +19,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.local.process import LocalServiceProcess, free_port
+from airflow_provider_braket.local.service_process import LocalServiceProcess, free_port
 
 REPO = Path(__file__).resolve().parents[1]
 DEVICE = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"

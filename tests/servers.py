@@ -7,7 +7,7 @@ from typing import Any
 import boto3
 from botocore.config import Config
 
-from airflow_provider_braket.local.process import LocalServiceProcess as _ServiceProcess
+from airflow_provider_braket.local.service_process import LocalServiceProcess as _ServiceProcess
 
 ACCESS_KEY = "testing"
 SECRET_KEY = "testing"

@@ -20,7 +20,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from botocore.config import Config
 from botocore.exceptions import ClientError, NoRegionError
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
 from airflow_provider_braket.jobs.metrics import parse_metrics
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, CreateJobRequest, validate_create_job
@@ -36,8 +36,8 @@ from airflow_provider_braket.jobs.source import pack_source_module
 from airflow_provider_braket.pricing.job_cost import JobCost, job_cost
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
 from airflow_provider_braket.pricing.usage import TaskUsageReader
-from airflow_provider_braket.settings import braket_str
-from airflow_provider_braket.shielding import in_background, run_to_the_end
+from airflow_provider_braket.utils.settings import braket_str
+from airflow_provider_braket.utils.shielding import in_background, run_to_the_end
 
 if TYPE_CHECKING:
     from airflow.providers.amazon.aws.utils.connection_wrapper import AwsConnectionWrapper
@@ -105,7 +105,7 @@ class BraketHook(AwsBaseHook):
         """An aiobotocore ``braket`` client context manager on this connection.
 
         The base hook reads the connection through asgiref's ``sync_to_async``, which would strip
-        a trigger's cancel of its message (see :func:`~airflow_provider_braket.shielding.in_thread`).
+        a trigger's cancel of its message (see :func:`~airflow_provider_braket.utils.shielding.in_thread`).
         """
         creating = in_background(super().get_async_conn())
         try:
@@ -356,7 +356,12 @@ class BraketHook(AwsBaseHook):
         job = self.get_job(job_arn, queue_info=False)
         usage = usage or TaskUsageReader(self.conn, self.s3_client)
         tasks = usage.job_tasks(job_arn)
-        cost = job_cost(prices or configured_price_list(), job, tasks, braket_str("billable_duration_unit"))
+        cost = job_cost(
+            prices or configured_price_list(braket_str("price_list")),
+            job,
+            tasks,
+            braket_str("billable_duration_unit"),
+        )
         cost.unpriced.extend(f"simulator time of task {arn}" for arn in sorted(usage.unreadable))
         return cost
 

@@ -15,7 +15,7 @@ from airflow_provider_braket.local.config import (
     LocalServiceConfig,
     default_data_dir,
 )
-from airflow_provider_braket.local.task_limits import TaskLimits
+from airflow_provider_braket.local.quantum_task_limits import TaskLimits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -159,8 +159,8 @@ def main(argv: list[str] | None = None) -> int:
     os.umask(0o077)
     import uvicorn
 
-    from airflow_provider_braket.local.app import LocalService
-    from airflow_provider_braket.local.faults import FaultSettings, parse_fault_flag
+    from airflow_provider_braket.local.server.app import LocalService
+    from airflow_provider_braket.local.server.faults import FaultSettings, parse_fault_flag
     from airflow_provider_braket.pricing.price_list import PriceListError
 
     config = LocalServiceConfig(

@@ -7,8 +7,8 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from airflow_provider_braket.connection import is_loopback
-from airflow_provider_braket.local.task_limits import TaskLimits
+from airflow_provider_braket.jobs.endpoints import is_loopback
+from airflow_provider_braket.local.quantum_task_limits import TaskLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8975
@@ -48,11 +48,12 @@ class LocalServiceConfig:
         they are read (S3 uploads above it must be sent in parts, as boto3 does above 8 MB).
     :param job_retention_seconds: how long an ended job's folder (unpacked source, input data,
         local log) is kept; its record, outputs and logs are kept regardless.
-    :param admin_token: token the ``/_local/`` admin endpoints require (see :mod:`admin`);
+    :param admin_token: token the ``/_local/`` admin endpoints require (see
+    :mod:`~airflow_provider_braket.local.server.admin`);
         the service refuses to start off loopback without one.
     :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs; None
-        serves the snapshot the package ships
-        (see :mod:`pricing`); without it jobs use AWS's public file.
+        serves the snapshot the package ships (see
+        :mod:`~airflow_provider_braket.local.aws_state.price_list`); without it jobs use AWS's public file.
     """
 
     host: str = DEFAULT_HOST

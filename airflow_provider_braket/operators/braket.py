@@ -14,21 +14,21 @@ from airflow.providers.common.compat.sdk import (
     conf,
 )
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID
-from airflow_provider_braket.identity import TaskIdentity
+from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+from airflow_provider_braket.operators.base import BraketTaskMixin, job_summary, report_cost
+from airflow_provider_braket.operators.outcome import JobPublisherMixin
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
+from airflow_provider_braket.operators.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
-from airflow_provider_braket.publishing import JobPublisherMixin
-from airflow_provider_braket.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
-from airflow_provider_braket.tasks import BraketTaskMixin, job_summary, report_cost
+from airflow_provider_braket.operators.waiting import wait_in_worker
 from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
+from airflow_provider_braket.utils.identity import TaskIdentity
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
-from airflow_provider_braket.waiting import wait_in_worker
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
-from airflow_provider_braket.tasks import BraketTaskMixin
+from airflow_provider_braket.operators.base import BraketTaskMixin
 from airflow_provider_braket.triggers.braket import read_status_event
 
 if TYPE_CHECKING:

@@ -17,12 +17,12 @@ from airflow_provider_braket.jobs.request import DEFAULT_INSTANCE_CONFIG
 from airflow_provider_braket.pricing.caps import BudgetScope, CostCapReached, CostLimits, CostWatch
 from airflow_provider_braket.pricing.job_cost import qpu_price_name
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
-from airflow_provider_braket.settings import braket_str
+from airflow_provider_braket.utils.settings import braket_str
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
-    from airflow_provider_braket.identity import TaskIdentity
     from airflow_provider_braket.jobs.request import HybridJobSpec
+    from airflow_provider_braket.utils.identity import TaskIdentity
 
 
 class CapEnforcer:
@@ -42,7 +42,7 @@ class CapEnforcer:
 
     @cached_property
     def prices(self) -> PriceList:
-        return configured_price_list()
+        return configured_price_list(braket_str("price_list"))
 
     @cached_property
     def watch(self) -> CostWatch:

@@ -21,14 +21,14 @@ from airflow_provider_braket.jobs.request import (
 )
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
-from airflow_provider_braket.masking import mask_secret_hyperparameters
+from airflow_provider_braket.utils.masking import mask_secret_hyperparameters
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_braket.identity import TaskIdentity
     from airflow_provider_braket.operators.braket import CreateHybridJobOperator
     from airflow_provider_braket.pricing.caps import CostLimits
+    from airflow_provider_braket.utils.identity import TaskIdentity
 
 
 @dataclass(frozen=True)

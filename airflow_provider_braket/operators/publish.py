@@ -42,7 +42,7 @@ class PublishJobResultsOperator(BaseOperator):
     def execute(self, context: Context) -> dict[str, Any]:
         from airflow.sdk import Asset
 
-        from airflow_provider_braket.assets import publish_to_outlets, sweep_event_extra
+        from airflow_provider_braket.lineage.assets import publish_to_outlets, sweep_event_extra
 
         if not any(isinstance(outlet, Asset) for outlet in self.outlets or []):
             raise AirflowFailException(

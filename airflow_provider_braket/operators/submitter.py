@@ -17,15 +17,20 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout
 
-from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.jobs.request import (
     JobLocation,
     s3_channel,
     validate_for_arguments,
 )
-from airflow_provider_braket.settings import braket_str
-from airflow_provider_braket.submission import SubmitState, describe, error_code, is_worth_resubmitting
+from airflow_provider_braket.operators.submission import (
+    SubmitState,
+    describe,
+    error_code,
+    is_worth_resubmitting,
+)
 from airflow_provider_braket.triggers.braket import ResubmitTrigger
+from airflow_provider_braket.utils.identity import TaskIdentity
+from airflow_provider_braket.utils.settings import braket_str
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook

@@ -21,7 +21,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_braket.hooks.braket import BraketHook
-    from airflow_provider_braket.identity import TaskIdentity
+    from airflow_provider_braket.utils.identity import TaskIdentity
 
 # Added to a deferral's own timeout past execution_timeout: the backstop for a triggerer that is
 # down, late enough that a running trigger always reports first.

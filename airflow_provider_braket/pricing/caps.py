@@ -16,15 +16,15 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.identity import CLOCK_SKEW, TAG_PREFIX
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, RequestValidationError, format_timestamp
 from airflow_provider_braket.pricing.job_cost import job_cost
 from airflow_provider_braket.pricing.price_list import PriceList
 from airflow_provider_braket.pricing.usage import TaskUsageReader
+from airflow_provider_braket.utils.identity import CLOCK_SKEW, TAG_PREFIX
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
-    from airflow_provider_braket.identity import TaskIdentity
+    from airflow_provider_braket.utils.identity import TaskIdentity
 
 #: Larger than any Braket spend a cap could mean; a larger figure is a typo.
 MAX_CAP_USD = Decimal(10_000_000)

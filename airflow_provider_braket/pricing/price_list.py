@@ -145,12 +145,9 @@ def _read_cached(path: str, modified_ns: int, size: int) -> PriceList:
     return PriceList.read(Path(path))
 
 
-def configured_price_list(path: str | None = None) -> PriceList:
-    """The price list ``[braket] price_list`` names, or the bundled snapshot; read once per change."""
-    if path is None:
-        from airflow_provider_braket.settings import braket_str
-
-        path = braket_str("price_list")
+def configured_price_list(path: str) -> PriceList:
+    """The price list at ``path`` (``[braket] price_list``), or the bundled snapshot when empty; read
+    once per change."""
     file = Path(path).expanduser() if path else BUNDLED_PRICE_LIST
     try:
         status = file.stat()

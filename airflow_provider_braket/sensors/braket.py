@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, conf
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
-from airflow_provider_braket.publishing import JobPublisherMixin
-from airflow_provider_braket.tasks import BraketTaskMixin
+from airflow_provider_braket.operators.base import BraketTaskMixin
+from airflow_provider_braket.operators.outcome import JobPublisherMixin
 from airflow_provider_braket.triggers.braket import read_status_event
 
 if TYPE_CHECKING:

@@ -12,12 +12,12 @@ from typing import TYPE_CHECKING, Any
 from airflow.providers.common.compat.sdk import AirflowException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
+from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
-from airflow_provider_braket.masking import mask_secret_hyperparameters
-from airflow_provider_braket.shielding import in_thread, run_to_the_end
+from airflow_provider_braket.utils.masking import mask_secret_hyperparameters
+from airflow_provider_braket.utils.shielding import in_thread, run_to_the_end
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
@@ -202,13 +202,13 @@ class JobStatusTrigger(BaseTrigger):
             return None
         from airflow_provider_braket.pricing.caps import BudgetScope, CostLimits, CostWatch
         from airflow_provider_braket.pricing.price_list import configured_price_list
-        from airflow_provider_braket.settings import braket_str
+        from airflow_provider_braket.utils.settings import braket_str
 
         return CostWatch(
             self.hook,
             CostLimits.deserialize(self.cost_limits),
             BudgetScope(**self.budget_scope),
-            configured_price_list(),
+            configured_price_list(braket_str("price_list")),
             braket_str("billable_duration_unit"),
         )
 

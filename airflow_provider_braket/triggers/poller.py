@@ -32,12 +32,12 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.connection import ConnectionParams, is_transient_error
+from airflow_provider_braket.hooks.connection import ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
 from airflow_provider_braket.jobs.progress import Backoff, created_epoch
-from airflow_provider_braket.settings import braket_float
-from airflow_provider_braket.shielding import set_within
+from airflow_provider_braket.utils.settings import braket_float
+from airflow_provider_braket.utils.shielding import set_within
 
 if TYPE_CHECKING:
     pass

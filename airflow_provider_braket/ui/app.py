@@ -24,8 +24,7 @@ from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from airflow_provider_braket.connection import DEFAULT_CONN_ID, ConnectionParams
-from airflow_provider_braket.settings import braket_str
+from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, ConnectionParams
 from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobDirectory, JobRow
 from airflow_provider_braket.ui.sweeps import (
     SweepPoint,
@@ -37,6 +36,7 @@ from airflow_provider_braket.ui.sweeps import (
     sweep_points,
     sweep_svg,
 )
+from airflow_provider_braket.utils.settings import braket_str
 
 # A sweep's runs are looked for further back than the jobs page's default week.
 SWEEP_DAYS = 30

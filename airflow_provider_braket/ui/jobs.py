@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
-from airflow_provider_braket.identity import TAG_PREFIX
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series, plot
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
+from airflow_provider_braket.utils.identity import TAG_PREFIX
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook

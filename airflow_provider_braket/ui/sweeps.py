@@ -15,9 +15,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.identity import TAG_PREFIX
 from airflow_provider_braket.jobs.metrics import new_figure
-from airflow_provider_braket.masking import looks_secret
+from airflow_provider_braket.utils.identity import TAG_PREFIX
+from airflow_provider_braket.utils.masking import looks_secret
 
 if TYPE_CHECKING:
     from airflow_provider_braket.ui.jobs import JobDirectory

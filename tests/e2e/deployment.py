@@ -27,7 +27,7 @@ from typing import Any
 
 import psutil
 
-from airflow_provider_braket.local.process import free_port
+from airflow_provider_braket.local.service_process import free_port
 
 # Component name -> the ``airflow`` command line that runs it.
 COMPONENTS: dict[str, list[str]] = {

@@ -15,8 +15,8 @@ from braket.circuits import Circuit
 from helpers import BUCKET
 from servers import LocalServiceProcess
 
-from airflow_provider_braket.local.qpu_catalog import QPUS
-from airflow_provider_braket.local.qpu_emulation import noise_rates
+from airflow_provider_braket.local.devices.emulation import noise_rates
+from airflow_provider_braket.local.devices.qpus import QPUS
 
 pytestmark = pytest.mark.integration
 

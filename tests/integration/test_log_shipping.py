@@ -15,7 +15,12 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_braket.local.logship import LOG_GROUP, MAX_MESSAGE_BYTES, LogShipper, batches
+from airflow_provider_braket.local.execution.log_shipping import (
+    LOG_GROUP,
+    MAX_MESSAGE_BYTES,
+    LogShipper,
+    batches,
+)
 
 pytestmark = pytest.mark.integration
 

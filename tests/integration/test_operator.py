@@ -297,7 +297,7 @@ def test_a_missing_connection_is_named_with_the_fix(monkeypatch: pytest.MonkeyPa
 def test_a_stopped_local_service_fails_fast_saying_how_to_start_it(monkeypatch: pytest.MonkeyPatch) -> None:
     from airflow.providers.common.compat.sdk import AirflowException
 
-    from airflow_provider_braket.local.process import LocalServiceProcess, free_port
+    from airflow_provider_braket.local.service_process import LocalServiceProcess, free_port
 
     stopped = LocalServiceProcess(Path("/nonexistent"), port=free_port())  # never started
     monkeypatch.setenv("AIRFLOW_CONN_BRAKET_DEFAULT", stopped.connection_uri())

@@ -26,7 +26,7 @@ PACKAGE = "airflow_provider_braket"
 DRIVER = r"""
 import json, os, subprocess, sys
 from pathlib import Path
-from airflow_provider_braket.local.process import LocalServiceProcess
+from airflow_provider_braket.local.service_process import LocalServiceProcess
 
 root = Path(sys.argv[1])
 with LocalServiceProcess(root / "braket-local") as service:

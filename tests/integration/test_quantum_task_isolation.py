@@ -65,7 +65,7 @@ def _workers(service: LocalServiceProcess) -> list[psutil.Process]:
     workers = []
     for child in psutil.Process(service.process.pid).children():
         try:
-            if "airflow_provider_braket.local.task_worker" in child.cmdline():
+            if "airflow_provider_braket.local.execution.quantum_task_worker" in child.cmdline():
                 workers.append(child)
         except psutil.Error:  # gone, or a zombie not yet reaped
             continue
@@ -285,7 +285,7 @@ def test_a_task_past_its_memory_budget_fails_and_its_worker_goes_on() -> None:
     """RLIMIT_AS on the worker: an allocation past the budget is MemoryError in the simulator, not
     the machine's memory. The worker is driven directly: the service's own estimate never lets a
     program that small be given a budget that small."""
-    from airflow_provider_braket.local.task_processes import WorkerProcess
+    from airflow_provider_braket.local.execution.quantum_task_processes import WorkerProcess
 
     worker = WorkerProcess("budget-test")
     try:

@@ -21,8 +21,8 @@ from dagrun import load, run, states
 from helpers import JOBS_DIR, start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
-from airflow_provider_braket.identity import TaskIdentity
 from airflow_provider_braket.operators.braket import CreateHybridJobOperator
+from airflow_provider_braket.utils.identity import TaskIdentity
 
 pytestmark = [pytest.mark.integration, pytest.mark.usefixtures("airflow_db")]
 LOCAL_DEVICE = "local:braket/braket.local.qubit"

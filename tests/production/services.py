@@ -20,7 +20,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from airflow_provider_braket.local.process import free_port
+from airflow_provider_braket.local.service_process import free_port
 
 SERVICE_PACKAGES = "postgresql redis-server"
 

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from airflow_provider_braket.local.launcher import try_bind_hyperparameters
+from airflow_provider_braket.local.container.launcher import try_bind_hyperparameters
 
 
 def _bind(monkeypatch: pytest.MonkeyPatch, tmp_path: Path, function: Any, given: dict[str, str]) -> Any:

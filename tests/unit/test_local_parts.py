@@ -15,15 +15,20 @@ from botocore.credentials import Credentials
 
 from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder, safe_extract
 from airflow_provider_braket.jobs.models import SearchJobsFilter
-from airflow_provider_braket.local.devices import DeviceTable
-from airflow_provider_braket.local.errors import (
+from airflow_provider_braket.local.devices.table import DeviceTable
+from airflow_provider_braket.local.exceptions import (
     DeviceOfflineException,
     DeviceRetiredException,
     ValidationException,
 )
-from airflow_provider_braket.local.faults import FaultInjector, FaultSettings, operation_of, parse_fault_flag
-from airflow_provider_braket.local.sigv4 import SignatureError, verify
-from airflow_provider_braket.local.store import JobRecord, JobStore, iso
+from airflow_provider_braket.local.server.faults import (
+    FaultInjector,
+    FaultSettings,
+    operation_of,
+    parse_fault_flag,
+)
+from airflow_provider_braket.local.server.sigv4 import SignatureError, verify
+from airflow_provider_braket.local.storage.jobs import JobRecord, JobStore, iso
 
 
 def _record(number: int, created_at: int, status: str = "COMPLETED") -> JobRecord:
@@ -178,11 +183,14 @@ def test_local_images_name_the_job_interpreters_python() -> None:
 
     from test_provider_parts import loaded_after
 
-    from airflow_provider_braket.local.images import builtin_repositories, interpreter_tag
+    from airflow_provider_braket.local.aws_state.images import builtin_repositories, interpreter_tag
 
     assert "amazon-braket-base-jobs" in builtin_repositories()
     # braket.jobs takes ~10 s to import (it loads braket.aws): every service start would pay it.
-    listing = "from airflow_provider_braket.local.images import builtin_repositories\nbuiltin_repositories()"
+    listing = (
+        "from airflow_provider_braket.local.aws_state.images import builtin_repositories\n"
+        "builtin_repositories()"
+    )
     assert loaded_after(listing, {"braket.jobs", "braket.aws"}) == []
     found = re.search(r"-py(\d)(\d+)-", interpreter_tag(sys.executable))
     assert found is not None
@@ -192,7 +200,7 @@ def test_local_images_name_the_job_interpreters_python() -> None:
 def test_forged_search_cursors_are_refused_not_crashed_on() -> None:
     import base64
 
-    from airflow_provider_braket.local.records import decode_cursor, encode_cursor
+    from airflow_provider_braket.local.storage.records import decode_cursor, encode_cursor
 
     assert decode_cursor(encode_cursor(1_795_000_000_000, "arn")) == (1_795_000_000_000, "arn")
     for forged in ([10**30, "arn"], [-1, "arn"], {"a": 1}, "[" * 10_000):
@@ -220,7 +228,7 @@ def test_a_parsed_program_sent_again_with_new_inputs_runs_with_those_inputs() ->
     """Parse trees are cached by source; each run must still see its own inputs."""
     import math
 
-    from airflow_provider_braket.local.simulation import run_program
+    from airflow_provider_braket.local.execution.simulation import run_program
 
     sv1 = "arn:aws:braket:::device/quantum-simulator/amazon/sv1"
     source = (

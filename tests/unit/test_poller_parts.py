@@ -10,9 +10,9 @@ from typing import Any
 
 from airflow_provider_braket.jobs.models import format_timestamp, validate_search_jobs
 from airflow_provider_braket.jobs.progress import created_epoch
-from airflow_provider_braket.shielding import set_within
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
 from airflow_provider_braket.triggers.poller import JobWatch, PollerKey, RateBudget, _Tracked
+from airflow_provider_braket.utils.shielding import set_within
 
 
 def test_rate_budget_spaces_all_callers_together() -> None:

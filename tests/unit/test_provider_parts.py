@@ -417,7 +417,7 @@ def test_lineage_names_s3_locations_by_openlineages_convention() -> None:
 
 
 def test_a_sweeps_asset_event_lists_each_point_once_in_map_index_order() -> None:
-    from airflow_provider_braket.assets import POINT_KEYS, job_event_extra, sweep_event_extra
+    from airflow_provider_braket.lineage.assets import POINT_KEYS, job_event_extra, sweep_event_extra
 
     outcomes = [
         {"jobArn": f"arn:{n}", "status": status, "mapIndex": n, "results": {"big": "x"}, "metricSeries": {}}
@@ -453,7 +453,7 @@ def test_asset_publishing_refuses_what_would_publish_the_wrong_thing() -> None:
 def test_a_supervisor_call_runs_to_its_end_when_its_trigger_is_cancelled_twice() -> None:
     """Airflow 3.0's triggerer may cancel a trigger again while it cleans up; a call cut between
     its request and its answer killed the trigger runner on 3.0.6 ("Response read out of order")."""
-    from airflow_provider_braket.shielding import run_to_the_end
+    from airflow_provider_braket.utils.shielding import run_to_the_end
 
     async def scenario() -> list[str]:
         answers: list[str] = []

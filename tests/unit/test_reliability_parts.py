@@ -10,10 +10,10 @@ from datetime import datetime, timezone
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
-from airflow_provider_braket.identity import TaskIdentity, jobs_of
 from airflow_provider_braket.jobs.models import validate_search_jobs
-from airflow_provider_braket.submission import SubmitState, is_quota_refusal, is_worth_resubmitting
+from airflow_provider_braket.operators.submission import SubmitState, is_quota_refusal, is_worth_resubmitting
 from airflow_provider_braket.triggers.braket import JobStatusTrigger, ResubmitTrigger
+from airflow_provider_braket.utils.identity import TaskIdentity, jobs_of
 
 STARTED = datetime(2026, 11, 25, 12, 0, tzinfo=timezone.utc)
 

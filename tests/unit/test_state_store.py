@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_braket.local.state_store import INLINE_BLOB_LIMIT, StateStore, StoredObject
+from airflow_provider_braket.local.aws_state.store import INLINE_BLOB_LIMIT, StateStore, StoredObject
 
 
 def _object(key: str) -> StoredObject:

@@ -1,0 +1,6 @@
+"""S3, CloudWatch Logs, IAM, STS and ECR: moto behind the endpoint, its state kept on disk.
+
+``moto_backend`` dispatches to moto and persists each write through ``store``; ``clients`` are
+boto3 clients to this very endpoint for the job runner; ``images`` publishes the job images the
+SDK looks up in ECR; ``price_list`` is the offer file served to the SDK's ``Tracker``.
+"""

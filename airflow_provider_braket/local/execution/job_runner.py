@@ -1,0 +1,395 @@
+"""Runs queued jobs in a fixed number of slots, FIFO, each in its own process group.
+
+Status moves only through conditional updates of the store (``only_if``), so a cancel that
+races with completion, or a restart that races with nothing, always leaves one clear outcome.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import secrets
+import subprocess
+import threading
+import time
+from collections import deque
+from typing import Any
+
+import psutil
+
+from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder
+from airflow_provider_braket.jobs.models import MAX_RUNTIME_SECONDS
+from airflow_provider_braket.jobs.results import results_key
+from airflow_provider_braket.jobs.s3uri import split_s3_uri
+from airflow_provider_braket.local.aws_state.clients import SelfClients
+from airflow_provider_braket.local.config import LocalServiceConfig
+from airflow_provider_braket.local.exceptions import ConflictException
+from airflow_provider_braket.local.execution.checkpoints import CheckpointSync
+from airflow_provider_braket.local.execution.job_processes import (
+    MARKER_VARIABLE,
+    Seen,
+    new_marker,
+    remember,
+    scan,
+    terminate,
+)
+from airflow_provider_braket.local.execution.log_shipping import LogShipper
+from airflow_provider_braket.local.execution.workspace import (
+    VolumeBudget,
+    Workspace,
+    fetch_inputs,
+    fetch_source,
+    job_environment,
+    restore_checkpoints,
+)
+from airflow_provider_braket.local.storage.jobs import JobRecord, JobStore, hash_job_token, now_ms
+
+log = logging.getLogger(__name__)
+
+RESTARTED_REASON = (
+    "InternalServiceError: the local Braket service restarted while the job was running; "
+    "the job's process was stopped"
+)
+STOPPED_REASON = "InternalServiceError: the local Braket service was stopped while the job was running"
+CENSUS_SECONDS = 1.0  # how often a running job's processes are recorded
+
+
+class JobRunner:
+    """Queue and slots of the local service.
+
+    :param config: service settings (slots, interpreter, cancel grace period).
+    :param store: job records.
+    :param clients: boto3 clients to this service's S3 and CloudWatch Logs.
+    """
+
+    def __init__(self, config: LocalServiceConfig, store: JobStore, clients: SelfClients) -> None:
+        self.config = config
+        self.store = store
+        self.clients = clients
+        self._queue: deque[str] = deque()
+        self._running: dict[str, _Execution] = {}
+        self._wake = threading.Condition()
+        self._stopping = False
+        self._dispatcher = threading.Thread(
+            target=self._dispatch, name="braket-local-dispatcher", daemon=True
+        )
+
+    # -- lifecycle ---------------------------------------------------------------------------
+
+    def recover(self) -> None:
+        """After a restart: stop what ran (FAILED; CANCELLED if it was being cancelled), requeue the rest."""
+        for record in self.store.with_status(["RUNNING", "CANCELLING"]):
+            _kill_leftover(record, self.config.cancel_grace_seconds)
+            if record.status == "CANCELLING":
+                self._end(
+                    record,
+                    "CANCELLED",
+                    "CANCELLED",
+                    "Cancelled: the local service restarted while cancelling",
+                )
+            else:
+                self._end(record, "FAILED", "FAILED", RESTARTED_REASON, failure_reason=RESTARTED_REASON)
+        with self._wake:
+            self._queue.extend(record.job_arn for record in self.store.with_status(["QUEUED"]))
+
+    def start(self) -> None:
+        self._dispatcher.start()
+
+    def stop(self) -> None:
+        """Stop dispatching and end running jobs, so no job process outlives the service."""
+        with self._wake:
+            self._stopping = True
+            running = list(self._running.values())
+            self._wake.notify_all()
+        for execution in running:
+            execution.request_stop(STOPPED_REASON)
+        for execution in running:
+            execution.join(timeout=self.config.cancel_grace_seconds + 10)
+
+    # -- requests from the API ---------------------------------------------------------------
+
+    def enqueue(self, job_arn: str) -> None:
+        with self._wake:
+            self._queue.append(job_arn)
+            self._wake.notify_all()
+
+    def wake(self) -> None:
+        """Look at the queue again, e.g. after the number of slots changed."""
+        with self._wake:
+            self._wake.notify_all()
+
+    def queue_position(self, job_arn: str) -> int | None:
+        with self._wake:
+            try:
+                return self._queue.index(job_arn) + 1
+            except ValueError:
+                return None
+
+    def cancel(self, record: JobRecord) -> str:
+        """Cancel a job: a queued one ends at once, a running one once its processes are gone."""
+        if record.status in ("COMPLETED", "FAILED", "CANCELLED"):
+            raise ConflictException(
+                f"Job {record.job_arn} is already {record.status} and cannot be cancelled"
+            )
+        with self._wake:
+            if record.job_arn in self._queue and self.store.update(
+                record.job_arn, only_if=["QUEUED"], status="CANCELLED", ended_at=now_ms()
+            ):
+                self._queue.remove(record.job_arn)
+                self.store.add_event(record.job_arn, "CANCELLED", "Job cancelled while queued")
+                return "CANCELLED"
+            self.store.update(record.job_arn, only_if=["RUNNING"], status="CANCELLING")
+            execution = self._running.get(record.job_arn)
+        if execution is not None:
+            execution.request_cancel()
+        return "CANCELLING"
+
+    # -- internals ---------------------------------------------------------------------------
+
+    def _dispatch(self) -> None:
+        while True:
+            with self._wake:
+                while not self._stopping and (not self._queue or len(self._running) >= self.config.job_slots):
+                    self._wake.wait()
+                if self._stopping:
+                    return
+                job_arn = self._queue.popleft()
+                record = self.store.get(job_arn)
+                if record is None or record.status != "QUEUED":
+                    continue
+                execution = _Execution(self, record)
+                self._running[job_arn] = execution
+            execution.start()
+
+    def _finished(self, job_arn: str) -> None:
+        with self._wake:
+            self._running.pop(job_arn, None)
+            self._wake.notify_all()
+
+    def _end(
+        self, record: JobRecord, status: str, event: str, message: str, failure_reason: str | None = None
+    ) -> bool:
+        ended = now_ms()
+        started = record.started_at or ended
+        values: dict[str, Any] = {
+            "status": status,
+            "ended_at": ended,
+            "billable_seconds": max(1, math.ceil((ended - started) / 1000)) if record.started_at else 0,
+        }
+        if failure_reason:
+            values["failure_reason"] = failure_reason[:1024]
+        changed = self.store.update(record.job_arn, only_if=["QUEUED", "RUNNING", "CANCELLING"], **values)
+        if changed:
+            self.store.add_event(record.job_arn, event, message, ended)
+        return changed
+
+
+class _Execution(threading.Thread):
+    """One running job: prepare its folder, run the launcher, watch it, publish its outputs."""
+
+    def __init__(self, runner: JobRunner, record: JobRecord) -> None:
+        super().__init__(name=f"job-{record.job_id}", daemon=True)
+        self.runner = runner
+        self.record = record
+        self.workspace = Workspace.for_job(runner.config.data_dir, record.job_id)
+        self._cancel = threading.Event()
+        self._stop_reason: str | None = None
+        self._checkpoints: CheckpointSync | None = None
+        self._marker = ""
+        self._leader: Seen | None = None
+        self._seen: set[Seen] = set()
+
+    def request_cancel(self) -> None:
+        self._cancel.set()
+
+    def request_stop(self, reason: str) -> None:
+        self._stop_reason = reason
+        self._cancel.set()
+
+    def run(self) -> None:
+        try:
+            self._run()
+        except Exception as error:
+            log.exception("job %s failed inside the local service", self.record.job_arn)
+            self.runner._end(self.record, "FAILED", "FAILED", str(error), f"InternalServiceError: {error}")
+        finally:
+            self.runner._finished(self.record.job_arn)
+
+    def _run(self) -> None:
+        store, record = self.runner.store, self.record
+        started = now_ms()
+        if not store.update(record.job_arn, only_if=["QUEUED"], status="RUNNING", started_at=started):
+            return
+        record.started_at = started
+        store.add_event(record.job_arn, "STARTING_INSTANCE", "Starting a local job process", started)
+        self.workspace.create()
+        store.add_event(
+            record.job_arn, "DOWNLOADING_DATA", "Downloading the script, input data and checkpoints"
+        )
+        try:
+            self._prepare()
+        except (UnsafeArchiveError, ValueError, OSError) as error:
+            self._fail(f"ClientError: could not prepare the job: {error}")
+            return
+        except Exception as error:  # botocore errors: missing source object, bucket, ...
+            self._fail(f"ClientError: could not prepare the job: {type(error).__name__}: {error}")
+            return
+        if self._cancel.is_set():
+            self._finish_cancelled()
+            return
+        self._execute()
+
+    def _prepare(self) -> None:
+        request, clients = self.record.request, self.runner.clients
+        volume = VolumeBudget.of(request)
+        fetch_source(self.workspace, request["algorithmSpecification"]["scriptModeConfig"], clients, volume)
+        fetch_inputs(self.workspace, request, clients, volume)
+        restore_checkpoints(self.workspace, request, clients, volume)
+
+    def _execute(self) -> None:
+        record, config = self.record, self.runner.config
+        stream = f"{record.job_name}/{record.job_id}/algo-1-{int(time.time())}"
+        shipper = LogShipper(self.runner.clients.logs, stream, self.workspace.log_file)
+        job_token = secrets.token_hex(32)
+        self.runner.store.update(record.job_arn, job_token_hash=hash_job_token(job_token))
+        checkpoint = record.request.get("checkpointConfig")
+        if checkpoint:
+            self._checkpoints = CheckpointSync(
+                self.workspace.checkpoints, checkpoint["s3Uri"], self.runner.clients.s3
+            ).start()
+        self._marker = new_marker(record.job_id)
+        self.runner.store.update(record.job_arn, process_marker=self._marker)
+        environment = job_environment(self.workspace, record.request, config, job_token)
+        process = subprocess.Popen(
+            [config.python, str(self.workspace.launcher)],
+            cwd=self.workspace.code,
+            env={**environment, MARKER_VARIABLE: self._marker},
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,  # its own session and process group
+        )
+        self._leader = (process.pid, _create_time(process.pid))
+        self.runner.store.update(record.job_arn, pid=process.pid, pid_started=self._leader[1])
+        self.runner.store.add_event(record.job_arn, "RUNNING", "Running the algorithm")
+        assert process.stdout is not None
+        reader = shipper.start(process.stdout)
+        outcome = self._watch(process)
+        # Whatever the ending, nothing of the job outlives it; this also closes the log pipe
+        # that a leftover child could hold open.
+        self._stop_processes()
+        reader.join(timeout=10)
+        try:
+            self._conclude(outcome, process.returncode, shipper)
+        finally:
+            shipper.close()
+
+    def _watch(self, process: subprocess.Popen[bytes]) -> str:
+        limit = self.record.request.get("stoppingCondition", {}).get("maxRuntimeInSeconds")
+        deadline = time.monotonic() + (limit or MAX_RUNTIME_SECONDS)
+        next_census = time.monotonic()
+        while True:
+            try:
+                process.wait(timeout=0.1)
+                return "exited"
+            except subprocess.TimeoutExpired:
+                pass
+            if time.monotonic() >= next_census:
+                self._take_census()
+                next_census = time.monotonic() + CENSUS_SECONDS
+            if self._cancel.is_set():
+                self._stop_processes()
+                process.wait()
+                return "stopped" if self._stop_reason else "cancelled"
+            if time.monotonic() > deadline:
+                self._stop_processes()
+                process.wait()
+                return "timeout"
+
+    def _take_census(self) -> None:
+        """Record every process of the job seen so far, so that a restart can find them all."""
+        found = remember(scan(self._leader, self._marker, self._seen, by_marker=False))
+        if not found <= self._seen:
+            self._seen |= found
+            self.runner.store.update(self.record.job_arn, processes=sorted(self._seen))
+
+    def _stop_processes(self) -> None:
+        terminate(scan(self._leader, self._marker, self._seen), self.runner.config.cancel_grace_seconds)
+
+    def _conclude(self, outcome: str, returncode: int | None, shipper: LogShipper) -> None:
+        record = self.record
+        if outcome == "cancelled":
+            self._upload_checkpoints()
+            self._finish_cancelled()
+            return
+        if outcome == "stopped":
+            self._upload_checkpoints()
+            self._fail(self._stop_reason or STOPPED_REASON)
+            return
+        if outcome == "timeout":
+            limit = record.request["stoppingCondition"]["maxRuntimeInSeconds"]
+            message = f"Job exceeded its maximum runtime of {limit} seconds and was stopped"
+            self.runner.store.add_event(record.job_arn, "MAX_RUNTIME_EXCEEDED", message)
+            self._upload_checkpoints()
+            self._fail(f"MaxRuntimeExceeded: {message}")
+            return
+        if returncode != 0:
+            shipper.write(f"Code exited with code {returncode}")
+        self.runner.store.add_event(record.job_arn, "UPLOADING_RESULTS", "Uploading results and checkpoints")
+        self._upload_results()
+        self._upload_checkpoints()
+        if returncode == 0:
+            if self.runner.store.get(record.job_arn).status == "CANCELLING":  # type: ignore[union-attr]
+                self._finish_cancelled()
+            else:
+                self.runner._end(record, "COMPLETED", "COMPLETED", "Job completed")
+            return
+        self._fail(self._failure_reason(returncode))
+
+    def _failure_reason(self, returncode: int | None) -> str:
+        if self.workspace.failure_file.exists():
+            # What the container wrote (`<Type>: <message>`), framed the way AWS reports it.
+            with self.workspace.failure_file.open("rb") as failure:  # the job may write any amount
+                written = failure.read(4096).decode(errors="replace").strip()
+            return f"AlgorithmError: {written}, exit code: {returncode}"
+        if returncode is not None and returncode < 0:
+            return f"AlgorithmError: the process was killed by signal {-returncode}, exit code: {returncode}"
+        return f"AlgorithmError: the process exited with a non-zero code, exit code: {returncode}"
+
+    def _upload_results(self) -> None:
+        output = self.record.request["outputDataConfig"]["s3Path"].rstrip("/")
+        archive = pack_folder(self.workspace.results, self.workspace.root / "output" / "model.tar.gz")
+        bucket, key = split_s3_uri(results_key(output))
+        self.runner.clients.s3.upload_file(str(archive), bucket, key)
+
+    def _upload_checkpoints(self) -> None:
+        """The last sync of the checkpoint folder, once the job's processes are gone."""
+        if self._checkpoints is None:
+            return
+        try:
+            self._checkpoints.stop()
+        except Exception:
+            log.exception("could not upload checkpoints of %s", self.record.job_arn)
+
+    def _fail(self, reason: str) -> None:
+        self.runner._end(self.record, "FAILED", "FAILED", reason, failure_reason=reason)
+
+    def _finish_cancelled(self) -> None:
+        self.runner._end(self.record, "CANCELLED", "CANCELLED", "Job cancelled")
+
+
+def _create_time(pid: int) -> float:
+    try:
+        return float(psutil.Process(pid).create_time())
+    except psutil.NoSuchProcess:
+        return 0.0
+
+
+def _kill_leftover(record: JobRecord, grace_seconds: float) -> None:
+    """Stop every process of a job that outlived a killed service (see job_processes)."""
+    if record.process_marker is None:
+        return
+    leader = (record.pid, record.pid_started) if record.pid and record.pid_started else None
+    leftovers = scan(leader, record.process_marker, record.processes)
+    if leftovers:
+        log.info("stopping %d leftover processes of %s", len(leftovers), record.job_arn)
+        terminate(leftovers, grace_seconds)
