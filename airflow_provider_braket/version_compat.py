@@ -20,12 +20,6 @@ except ImportError:  # Airflow < 3.1 kept it in airflow.exceptions
     from airflow.exceptions import TaskDeferralTimeout  # type: ignore[no-redef]
 
 
-# Airflow 3.2 and 3.3 can fail a deferred task whose trigger fires before the scheduler has
-# processed the exit of the worker that deferred it: the stale "success" of that exit is read as
-# the resumed try's and the try is failed (apache/airflow#66374, #72716). Resuming no sooner than
-# this after deferring keeps clear of that window; a hybrid job runs for minutes, so the wait
-# costs nothing that matters. ``[braket] min_deferral_seconds`` overrides it.
-
 __all__ = [
     "AIRFLOW_V_3_3_PLUS",
     "TRIGGER_FAIL",

@@ -21,6 +21,7 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, NoRegionError
 
 from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
 from airflow_provider_braket.jobs.metrics import parse_metrics
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, CreateJobRequest, validate_create_job
@@ -247,7 +248,7 @@ class BraketHook(AwsBaseHook):
         try:
             self.s3_client.head_bucket(Bucket=bucket)
         except ClientError as error:
-            if error.response["Error"]["Code"] not in ("404", "NoSuchBucket", "NotFound"):
+            if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
                 raise
             self.log.info("Creating the default Braket bucket %s.", bucket)
             location = {} if self.region_name == "us-east-1" else {"LocationConstraint": self.region_name}
@@ -384,7 +385,7 @@ class BraketHook(AwsBaseHook):
         try:
             body = self.s3_client.get_object(Bucket=bucket, Key=key)["Body"]
         except ClientError as error:
-            if error.response["Error"]["Code"] in ("NoSuchKey", "404"):
+            if error_code(error) in ("NoSuchKey", "404"):
                 return None
             raise
         try:
@@ -401,7 +402,7 @@ class BraketHook(AwsBaseHook):
             )
             return [stream["logStreamName"] for page in pages for stream in page["logStreams"]]
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return []
             raise
 
@@ -447,7 +448,7 @@ class BraketHook(AwsBaseHook):
                     break
                 request["nextToken"] = answer["nextToken"]
         except ClientError as error:
-            if error.response["Error"]["Code"] == "ResourceNotFoundException":
+            if error_code(error) == "ResourceNotFoundException":
                 return
             raise
         for stream in streams:
@@ -485,7 +486,7 @@ def _close_unused_client(creating: asyncio.Future[Any]) -> None:
 
 def _may_have_ended(cancel_error: ClientError) -> bool:
     """Whether CancelJob's refusal may mean the job has ended already (then its status says)."""
-    return cancel_error.response["Error"]["Code"] in ("ConflictException", "ValidationException")
+    return error_code(cancel_error) in ("ConflictException", "ValidationException")
 
 
 async def _no_pace() -> None:

@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotocoreConnectionError
 
 from airflow_provider_braket.jobs.endpoints import is_loopback
+from airflow_provider_braket.jobs.errors import error_code
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
@@ -53,7 +54,7 @@ def is_transient_error(error: BaseException) -> bool:
     """Throttling, a 5xx answer or a lost connection: worth waiting out rather than failing on."""
     if isinstance(error, ClientError):
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        return error.response.get("Error", {}).get("Code") in TRANSIENT_ERROR_CODES or status in (
+        return error_code(error) in TRANSIENT_ERROR_CODES or status in (
             429,
             500,
             502,

@@ -236,6 +236,11 @@ def parse_timestamp(value: str) -> datetime:
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
 
 
+def created_since(moment: datetime) -> list[dict[str, Any]]:
+    """SearchJobs filters for the jobs created at or after ``moment``."""
+    return [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(moment)]}]
+
+
 def format_timestamp(moment: datetime) -> str:
     """A SearchJobs ``createdAt`` value: ISO-8601 in UTC with milliseconds and ``Z``."""
     if moment.tzinfo is None:

@@ -50,14 +50,23 @@ def wants_logs(job: dict[str, Any]) -> bool:
     return job["status"] in LOG_FORWARDING_STATUSES
 
 
+def created_at(job: dict[str, Any]) -> datetime | None:
+    """A job's (or job summary's) ``createdAt`` as an aware datetime, however it came: boto3's
+    datetime, an ISO-8601 string (JSON) or epoch seconds; None if it has none."""
+    value = job.get("createdAt")
+    if value is None:
+        return None
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, tz=timezone.utc)
+    if not isinstance(value, datetime):
+        value = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+    return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
+
+
 def created_epoch(job: dict[str, Any]) -> float | None:
     """A job's (or job summary's) ``createdAt`` in epoch seconds; None if it has none."""
-    value = job.get("createdAt")
-    if isinstance(value, str):
-        value = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    if isinstance(value, datetime):
-        return (value if value.tzinfo else value.replace(tzinfo=timezone.utc)).timestamp()
-    return None if value is None else float(value)
+    moment = created_at(job)
+    return None if moment is None else moment.timestamp()
 
 
 class Backoff:
@@ -67,6 +76,11 @@ class Backoff:
         self.base = max(base, 0.1)
         self.cap = max(cap, self.base)
         self.failures = 0
+
+    @classmethod
+    def from_delay(cls, delay: float) -> Backoff:
+        """The backoff of a task polling every ``delay`` seconds: from at most 5 s to at least 60 s."""
+        return cls(base=min(delay, 5.0), cap=max(delay, 60.0))
 
     def next_delay(self) -> float:
         self.failures += 1

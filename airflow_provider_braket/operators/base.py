@@ -1,4 +1,11 @@
-"""What every Braket task shares: its connection arguments, its hook, and cancel on kill."""
+"""What every Braket task shares: its connection arguments, its hook, and cancel on kill.
+
+:class:`BraketBaseOperator` and :class:`BraketBaseSensor` are the bases of the Braket operators and
+the sensor, after the amazon provider's ``AwsBaseOperator`` and ``AwsBaseSensor``: each declares
+the connection arguments once (Airflow checks ``partial``/``expand`` arguments against the
+``__init__`` of each ``BaseOperator`` class in the MRO, so they cannot live on a mixin), and
+:func:`braket_template_fields` adds the connection's fields to a task's own.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +14,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, BaseSensorOperator
 
 from airflow_provider_braket.hooks.connection import (
     DEFAULT_CONN_ID,
@@ -16,11 +23,8 @@ from airflow_provider_braket.hooks.connection import (
     unreachable_endpoint,
 )
 from airflow_provider_braket.jobs.endpoints import is_loopback_endpoint
-from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.progress import created_epoch
-from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
-from airflow_provider_braket.utils.identity import TAG_PREFIX
 from airflow_provider_braket.utils.settings import braket_float
 
 if TYPE_CHECKING:
@@ -167,76 +171,51 @@ class BraketTaskMixin:
         self.hook.cancel_job(job_arn)
 
 
-def job_summary(job: dict[str, Any]) -> dict[str, Any]:
-    """The XCom a task returns for a GetJob answer; results and metrics are filled in on success."""
-    return {
-        "jobArn": job["jobArn"],
-        "jobName": job["jobName"],
-        "status": job["status"],
-        "device": (job.get("deviceConfig") or {}).get("device"),
-        "mapIndex": _map_index(job),
-        "results": None,
-        "metrics": {},
-        "metricSeries": {},
-        "billableDuration": job.get("billableDuration"),
-        "outputS3Path": job["outputDataConfig"]["s3Path"],
-        "resultsUri": results_key(job["outputDataConfig"]["s3Path"]),
-    }
+def braket_template_fields(*fields: str) -> tuple[str, ...]:
+    """A Braket task's template fields: its own, then the connection's (as ``aws_template_fields``)."""
+    return (*fields, "aws_conn_id", "region_name", "verify")
 
 
-class JobDidNotComplete(AirflowException):
-    """The job ended FAILED or CANCELLED; ``cost`` is what it cost all the same (None if unknown)."""
-
-    def __init__(self, message: str, cost: dict[str, Any] | None) -> None:
-        super().__init__(message)
-        self.cost = cost
-
-
-def _map_index(job: dict[str, Any]) -> int | None:
-    """The map index of the Airflow task that created the job (its tag), if one did."""
-    tag = (job.get("tags") or {}).get(f"{TAG_PREFIX}map_index")
-    return int(tag) if tag is not None and tag.lstrip("-").isdigit() else None
-
-
-def completed_job_outcome(
-    hook: BraketHook,
-    job: dict[str, Any],
-    log: Any,
-    allow_pickle: bool = False,
-    max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
-) -> dict[str, Any]:
-    """What the operator and the sensor return for an ended job: its summary with results,
-    metrics and metricSeries; a FAILED or CANCELLED job raises with its failureReason."""
-    cost = report_cost(hook, job, log)
-    if job["status"] != "COMPLETED":
-        raise JobDidNotComplete(
-            f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}",
-            cost,
-        )
-    summary = job_summary(job)
-    summary["cost"] = cost
-    try:
-        summary["results"] = hook.get_results(job, allow_pickle=allow_pickle, max_bytes=max_results_bytes)
-    except ResultsTooLargeError as error:
-        summary["resultsOmitted"] = f"{error}; read it from {summary['resultsUri']}"
-        log.warning("Results of %s not put in XCom: %s", job["jobArn"], summary["resultsOmitted"])
-    records = hook.get_metrics(job["jobName"], job["jobArn"])
-    summary["metrics"] = latest_values(records)
-    summary["metricSeries"] = metric_series(records)
-    log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
-    return summary
-
-
-def report_cost(hook: BraketHook, job: dict[str, Any], log: Any) -> dict[str, Any] | None:
-    """Log what an ended job cost and return it as the XCom ``cost``; None if it cannot be known.
-
-    Reading the price list or the job's tasks can fail (a missing permission, a bad
-    ``[braket] price_list``); the job's own outcome must not, so that is a warning.
+class BraketBaseOperator(BraketTaskMixin, BaseOperator):
     """
-    try:
-        cost = hook.job_cost(job["jobArn"])
-    except Exception as error:
-        log.warning("Cost of hybrid job %s not known: %s", job["jobArn"], error)
-        return None
-    log.info("Hybrid job %s %s; cost: %s", job["jobArn"], job["status"], cost.describe())
-    return cost.to_dict()
+    Base of the Braket operators: the connection arguments and the hook.
+
+    :param aws_conn_id: Airflow connection, ``braket_default`` unless given (templated).
+    :param region_name: AWS region, if not the connection's (templated).
+    :param verify: Whether to verify SSL certificates, or a CA bundle's path (templated).
+    :param botocore_config: botocore client configuration as a dict.
+    """
+
+    ui_color = "#a166ff"
+
+    def __init__(
+        self,
+        *,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
+
+
+class BraketBaseSensor(BraketTaskMixin, BaseSensorOperator):
+    """
+    Base of the Braket sensors: the connection arguments (as :class:`BraketBaseOperator`'s) and the hook.
+    """
+
+    ui_color = "#a166ff"
+
+    def __init__(
+        self,
+        *,
+        aws_conn_id: str | None = DEFAULT_CONN_ID,
+        region_name: str | None = None,
+        verify: bool | str | None = None,
+        botocore_config: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(**kwargs)
+        self.init_aws(aws_conn_id, region_name, verify, botocore_config)

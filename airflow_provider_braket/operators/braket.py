@@ -10,23 +10,28 @@ from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     AirflowTaskTimeout,
-    BaseOperator,
     conf,
 )
 
-from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
-from airflow_provider_braket.operators.base import BraketTaskMixin, job_summary, report_cost
-from airflow_provider_braket.operators.outcome import JobPublisherMixin
+from airflow_provider_braket.operators.base import BraketBaseOperator, braket_template_fields
+
+# Defined in its own module; importable from here as the design card names it.
+from airflow_provider_braket.operators.cancel import CancelHybridJobOperator
+from airflow_provider_braket.operators.outcome import JobPublisherMixin, job_summary, report_cost
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
 from airflow_provider_braket.operators.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
 from airflow_provider_braket.operators.waiting import wait_in_worker
-from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
+from airflow_provider_braket.triggers.braket import (
+    fail_if_not_watched,
+    read_resubmit_event,
+    read_status_event,
+)
 from airflow_provider_braket.utils.identity import TaskIdentity
 from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
 
@@ -36,7 +41,10 @@ if TYPE_CHECKING:
     from airflow_provider_braket.operators.caps import CapEnforcer
 
 
-class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
+__all__ = ["CancelHybridJobOperator", "CreateHybridJobOperator"]
+
+
+class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     """
     Create an Amazon Braket Hybrid Job, wait for it, and return what it produced.
 
@@ -113,15 +121,14 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
     :param run_budget: USD the Braket jobs of this DAG run may cost together (a mapped sweep): no
         job is created once it is spent, and this task's job is cancelled when it is exceeded.
     :param monthly_budget: The same for the Braket jobs of this DAG in a calendar month (UTC).
-    :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
-    :param region_name: AWS region, if not the connection's.
-    :param verify: Whether to verify SSL certificates.
-    :param botocore_config: botocore client configuration as a dict.
+    :param kwargs: The connection arguments (``aws_conn_id``, ``region_name``, ``verify``,
+        ``botocore_config``) of :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`,
+        and ``BaseOperator``'s.
     """
 
     # Everything a DAG could compute upstream (Jinja or XCom); dicts become the SDK's config
     # objects' API form when the task runs.
-    template_fields: Sequence[str] = (
+    template_fields: Sequence[str] = braket_template_fields(
         "device",
         "source_module",
         "entry_point",
@@ -139,8 +146,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
         "create_job_kwargs",
         "code_location",
         "copy_checkpoints_from_job",
-        "aws_conn_id",
-        "region_name",
         "max_cost",
         "run_budget",
         "monthly_budget",
@@ -156,7 +161,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
         "create_job_kwargs": "json",
     }
     operator_extra_links = (BraketJobLink(), BraketJobLogsLink())
-    ui_color = "#a166ff"
 
     def __init__(
         self,
@@ -192,10 +196,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
         max_cost: float | str | None = None,
         run_budget: float | str | None = None,
         monthly_budget: float | str | None = None,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -205,7 +205,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
                 "outlets: a task with wait_for_completion=False ends before its job's output exists; "
                 "put the asset on the HybridJobSensor that waits for the job"
             )
-        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.device = device
         self.source_module = source_module
         self.entry_point = entry_point
@@ -259,8 +258,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
             if event.get("reason") == "execution_timeout":
                 self._fail_after_execution_timeout(context, job_arn, deferred=True)
             self.limits.cancel_after_attempts(self.hook, job_arn)
-        if status == "error":
-            raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
+        fail_if_not_watched(event, job_arn)
         if status == "cost_cap":
             self.job_arn_to_cancel = None
             report_cost(self.hook, self.hook.get_job(job_arn), self.log)
@@ -383,9 +381,3 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketTaskMixin, BaseOperator):
     def _finish(self, context: Context, job: dict[str, Any]) -> dict[str, Any]:
         self.job_arn_to_cancel = None
         return self.conclude(context, job, self.allow_pickle, self.max_results_bytes)
-
-
-# Defined in its own module; importable from here as the design card names it.
-from airflow_provider_braket.operators.cancel import CancelHybridJobOperator  # noqa: E402
-
-__all__ = ["CancelHybridJobOperator", "CreateHybridJobOperator"]

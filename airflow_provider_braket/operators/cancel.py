@@ -6,13 +6,13 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, conf
+from airflow.providers.common.compat.sdk import AirflowException, conf
 
-from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
-from airflow_provider_braket.operators.base import BraketTaskMixin
-from airflow_provider_braket.triggers.braket import read_status_event
+from airflow_provider_braket.operators.base import BraketBaseOperator, braket_template_fields
+from airflow_provider_braket.triggers.braket import fail_if_not_watched, read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -25,7 +25,7 @@ DEFAULT_MAX_ATTEMPTS = 60
 TRANSIENT_ATTEMPTS = 5
 
 
-class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
+class CancelHybridJobOperator(BraketBaseOperator):
     """
     Cancel a hybrid job; return the status it ended in (``CANCELLED``, or the status it had
     already ended in), or ``CANCELLING`` without ``wait_for_completion``.
@@ -41,13 +41,12 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
         waiter_delay`` (2 s against a loopback endpoint); the first looks come sooner (1 s, then
         doubling).
     :param waiter_max_attempts: Looks before giving up (default 60).
-    :param aws_conn_id: Airflow connection, ``braket_default`` unless given (templated).
-    :param region_name: AWS region, if not the connection's (templated).
-    :param verify: Whether to verify SSL certificates.
-    :param botocore_config: botocore client configuration as a dict.
+    :param kwargs: The connection arguments (``aws_conn_id``, ``region_name``, ``verify``,
+        ``botocore_config``) of :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`,
+        and ``BaseOperator``'s.
     """
 
-    template_fields: Sequence[str] = ("job_arn", "aws_conn_id", "region_name")
+    template_fields: Sequence[str] = braket_template_fields("job_arn")
     operator_extra_links = (BraketJobLink(),)
 
     def __init__(
@@ -58,14 +57,9 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
         deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: float | None = None,
         waiter_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
-        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn = job_arn
         self.wait_for_completion = wait_for_completion
         self.deferrable = deferrable
@@ -90,8 +84,7 @@ class CancelHybridJobOperator(BraketTaskMixin, BaseOperator):
         event = read_status_event(event)
         if event["status"] == "timeout":
             raise AirflowException(self._still_cancelling())
-        if event["status"] == "error":
-            raise AirflowException(f"Could not watch hybrid job {self.job_arn}: {event.get('message')}")
+        fail_if_not_watched(event, self.job_arn)
         self.log.info("Hybrid job %s: %s.", self.job_arn, event["status"])
         return str(event["status"])
 

@@ -1,11 +1,15 @@
-"""What an ended job's task tells the rest of Airflow: asset events and OpenLineage."""
+"""What an ended job's task returns and tells the rest of Airflow: its summary with results and
+metrics (the XCom), its cost, asset events and OpenLineage."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
-from airflow_provider_braket.operators.base import JobDidNotComplete, completed_job_outcome
+from airflow.providers.common.compat.sdk import AirflowException
+
+from airflow_provider_braket.jobs.metrics import latest_values, metric_series
+from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
+from airflow_provider_braket.utils.identity import airflow_tag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -35,7 +39,7 @@ class JobPublisherMixin:
         max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
     ) -> dict[str, Any]:
         """The task's XCom for an ended job; a FAILED or CANCELLED job raises (see
-        :func:`~airflow_provider_braket.operators.base.completed_job_outcome`)."""
+        :func:`completed_job_outcome`)."""
         self.ended_job = job
         try:
             outcome = completed_job_outcome(self.hook, job, self.log, allow_pickle, max_results_bytes)
@@ -69,3 +73,78 @@ class JobPublisherMixin:
 def _is_mapped(context: Context) -> bool:
     map_index = getattr(context.get("ti"), "map_index", None)
     return map_index is not None and map_index >= 0
+
+
+def job_summary(job: dict[str, Any]) -> dict[str, Any]:
+    """The XCom a task returns for a GetJob answer; results and metrics are filled in on success."""
+    return {
+        "jobArn": job["jobArn"],
+        "jobName": job["jobName"],
+        "status": job["status"],
+        "device": (job.get("deviceConfig") or {}).get("device"),
+        "mapIndex": _map_index(job),
+        "results": None,
+        "metrics": {},
+        "metricSeries": {},
+        "billableDuration": job.get("billableDuration"),
+        "outputS3Path": job["outputDataConfig"]["s3Path"],
+        "resultsUri": results_key(job["outputDataConfig"]["s3Path"]),
+    }
+
+
+class JobDidNotComplete(AirflowException):
+    """The job ended FAILED or CANCELLED; ``cost`` is what it cost all the same (None if unknown)."""
+
+    def __init__(self, message: str, cost: dict[str, Any] | None) -> None:
+        super().__init__(message)
+        self.cost = cost
+
+
+def _map_index(job: dict[str, Any]) -> int | None:
+    """The map index of the Airflow task that created the job (its tag), if one did."""
+    tag = airflow_tag(job, "map_index")
+    return int(tag) if tag is not None and tag.lstrip("-").isdigit() else None
+
+
+def completed_job_outcome(
+    hook: BraketHook,
+    job: dict[str, Any],
+    log: Any,
+    allow_pickle: bool = False,
+    max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
+) -> dict[str, Any]:
+    """What the operator and the sensor return for an ended job: its summary with results,
+    metrics and metricSeries; a FAILED or CANCELLED job raises with its failureReason."""
+    cost = report_cost(hook, job, log)
+    if job["status"] != "COMPLETED":
+        raise JobDidNotComplete(
+            f"Hybrid job {job['jobArn']} {job['status']}: {job.get('failureReason') or 'no reason given'}",
+            cost,
+        )
+    summary = job_summary(job)
+    summary["cost"] = cost
+    try:
+        summary["results"] = hook.get_results(job, allow_pickle=allow_pickle, max_bytes=max_results_bytes)
+    except ResultsTooLargeError as error:
+        summary["resultsOmitted"] = f"{error}; read it from {summary['resultsUri']}"
+        log.warning("Results of %s not put in XCom: %s", job["jobArn"], summary["resultsOmitted"])
+    records = hook.get_metrics(job["jobName"], job["jobArn"])
+    summary["metrics"] = latest_values(records)
+    summary["metricSeries"] = metric_series(records)
+    log.info("Hybrid job %s COMPLETED; results: %s", job["jobArn"], summary["results"])
+    return summary
+
+
+def report_cost(hook: BraketHook, job: dict[str, Any], log: Any) -> dict[str, Any] | None:
+    """Log what an ended job cost and return it as the XCom ``cost``; None if it cannot be known.
+
+    Reading the price list or the job's tasks can fail (a missing permission, a bad
+    ``[braket] price_list``); the job's own outcome must not, so that is a warning.
+    """
+    try:
+        cost = hook.job_cost(job["jobArn"])
+    except Exception as error:
+        log.warning("Cost of hybrid job %s not known: %s", job["jobArn"], error)
+        return None
+    log.info("Hybrid job %s %s; cost: %s", job["jobArn"], job["status"], cost.describe())
+    return cost.to_dict()

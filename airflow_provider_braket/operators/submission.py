@@ -14,19 +14,12 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from botocore.exceptions import ClientError
-
 from airflow_provider_braket.hooks.connection import is_transient_error
+from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.progress import Backoff
 
 QUOTA_ERROR_CODES = frozenset({"ServiceQuotaExceededException"})
 DEFAULT_SUBMIT_TIMEOUT = 3600.0
-
-
-def error_code(error: BaseException) -> str | None:
-    if isinstance(error, ClientError):
-        return str(error.response.get("Error", {}).get("Code"))
-    return None
 
 
 def is_quota_refusal(error: BaseException) -> bool:
@@ -91,6 +84,6 @@ class SubmitState:
         self.refusals += 1
         if is_quota_refusal(error):
             return random.uniform(0.5, 1.5) * waiter_delay
-        backoff = Backoff(base=min(waiter_delay, 5.0), cap=max(waiter_delay, 60.0))
+        backoff = Backoff.from_delay(waiter_delay)
         backoff.failures = self.refusals - 1
         return backoff.next_delay()

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout
 
+from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.request import (
     JobLocation,
     s3_channel,
@@ -25,7 +26,6 @@ from airflow_provider_braket.jobs.request import (
 from airflow_provider_braket.operators.submission import (
     SubmitState,
     describe,
-    error_code,
     is_worth_resubmitting,
 )
 from airflow_provider_braket.triggers.braket import ResubmitTrigger

@@ -42,7 +42,7 @@ def wait_in_worker(
         it may raise to stop waiting.
     """
     progress, cursor = JobProgress(), LogCursor()
-    backoff = Backoff(base=min(waiter_delay, 5.0), cap=max(waiter_delay, 60.0))
+    backoff = Backoff.from_delay(waiter_delay)
     while True:
         try:
             job = hook.get_job(job_arn)

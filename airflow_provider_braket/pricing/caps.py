@@ -16,11 +16,12 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, RequestValidationError, format_timestamp
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, RequestValidationError, created_since
+from airflow_provider_braket.jobs.progress import created_at
 from airflow_provider_braket.pricing.job_cost import job_cost
 from airflow_provider_braket.pricing.price_list import PriceList
 from airflow_provider_braket.pricing.usage import TaskUsageReader
-from airflow_provider_braket.utils.identity import CLOCK_SKEW, TAG_PREFIX
+from airflow_provider_braket.utils.identity import CLOCK_SKEW, airflow_tag
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
@@ -81,9 +82,9 @@ class BudgetScope:
 
     def run_search(self) -> tuple[list[dict[str, Any]], Callable[[dict[str, Any]], bool]]:
         since = datetime.fromtimestamp(self.run_started_at or 0, timezone.utc) - CLOCK_SKEW
-        return _created_since(
+        return created_since(
             since
-        ), lambda job: _tag(job, "dag_id") == self.dag_id and _tag(job, "run_id") == self.run_id
+        ), lambda job: airflow_tag(job, "dag_id") == self.dag_id and airflow_tag(job, "run_id") == self.run_id
 
     def month_search(
         self, now: datetime | None = None
@@ -91,9 +92,14 @@ class BudgetScope:
         now = now or datetime.now(timezone.utc)
         month_start = now.replace(day=1, hour=0, minute=0, second=0, microsecond=0)
         # Jobs created a little before the month began are looked at, and kept only if they were not.
-        return _created_since(
-            month_start - CLOCK_SKEW
-        ), lambda job: _tag(job, "dag_id") == self.dag_id and (_created(job) >= month_start)
+        return (
+            created_since(month_start - CLOCK_SKEW),
+            lambda job: (
+                airflow_tag(job, "dag_id") == self.dag_id
+                and (created := created_at(job)) is not None
+                and created >= month_start
+            ),
+        )
 
 
 class CostWatch:
@@ -187,18 +193,3 @@ def _usd(argument: str, value: Any) -> Decimal | None:
     if not amount.is_finite() or not 0 < amount <= MAX_CAP_USD:
         raise RequestValidationError(f"{argument}: {rule} (got {amount})", [(argument, rule)])
     return amount
-
-
-def _created_since(moment: datetime) -> list[dict[str, Any]]:
-    return [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(moment)]}]
-
-
-def _tag(job: dict[str, Any], name: str) -> str | None:
-    return (job.get("tags") or {}).get(f"{TAG_PREFIX}{name}")
-
-
-def _created(job: dict[str, Any]) -> datetime:
-    created = job.get("createdAt")
-    if isinstance(created, datetime):
-        return created if created.tzinfo else created.replace(tzinfo=timezone.utc)
-    return datetime.fromisoformat(str(created).replace("Z", "+00:00"))

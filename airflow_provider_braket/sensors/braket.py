@@ -7,21 +7,21 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseSensorOperator, conf
+from airflow.providers.common.compat.sdk import AirflowException, conf
 
-from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
-from airflow_provider_braket.operators.base import BraketTaskMixin
+from airflow_provider_braket.operators.base import BraketBaseSensor, braket_template_fields
 from airflow_provider_braket.operators.outcome import JobPublisherMixin
-from airflow_provider_braket.triggers.braket import read_status_event
+from airflow_provider_braket.triggers.braket import fail_if_not_watched, read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, PokeReturnValue
 
 
-class HybridJobSensor(JobPublisherMixin, BraketTaskMixin, BaseSensorOperator):
+class HybridJobSensor(JobPublisherMixin, BraketBaseSensor):
     """
     Wait until a hybrid job ends; succeed if it COMPLETED, fail with its failureReason otherwise.
 
@@ -39,15 +39,13 @@ class HybridJobSensor(JobPublisherMixin, BraketTaskMixin, BaseSensorOperator):
     :param forward_logs: Copy the job's log lines into the task log while deferred (default False).
     :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
     :param max_results_bytes: The largest results.json read into XCom (default 1 MiB).
-    :param aws_conn_id: Airflow connection, ``braket_default`` unless given.
-    :param region_name: AWS region, if not the connection's.
-    :param verify: Whether to verify SSL certificates.
-    :param botocore_config: botocore client configuration as a dict.
+    :param kwargs: The connection arguments (``aws_conn_id``, ``region_name``, ``verify``,
+        ``botocore_config``) of :class:`~airflow_provider_braket.operators.base.BraketBaseSensor`,
+        and ``BaseOperator``'s.
     """
 
-    template_fields: Sequence[str] = ("job_arn", "aws_conn_id", "region_name")
+    template_fields: Sequence[str] = braket_template_fields("job_arn")
     operator_extra_links = (BraketJobLink(),)
-    ui_color = "#a166ff"
 
     def __init__(
         self,
@@ -58,15 +56,10 @@ class HybridJobSensor(JobPublisherMixin, BraketTaskMixin, BaseSensorOperator):
         forward_logs: bool = False,
         allow_pickle: bool = False,
         max_results_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         given = kwargs.pop("poke_interval", None)
         super().__init__(poke_interval=self.configured_waiter_delay(given), **kwargs)
-        self.init_aws(aws_conn_id, region_name, verify, botocore_config)
         self.job_arn = job_arn
         self.deferrable = deferrable
         self.cancel_on_kill = cancel_on_kill
@@ -127,8 +120,7 @@ class HybridJobSensor(JobPublisherMixin, BraketTaskMixin, BaseSensorOperator):
                 f"Hybrid job {self.job_arn} still {event.get('lastStatus')} when the sensor timed out "
                 f"after {self.timeout}; the job was left running."
             )
-        if status == "error":
-            raise AirflowException(f"Could not watch hybrid job {self.job_arn}: {event.get('message')}")
+        fail_if_not_watched(event, self.job_arn)
         return self._outcome(context, self.hook.get_job(self.job_arn))
 
     def _outcome(self, context: Context, job: dict[str, Any]) -> dict[str, Any]:

@@ -464,6 +464,12 @@ def read_status_event(event: Any) -> dict[str, Any]:
     return event
 
 
+def fail_if_not_watched(event: dict[str, Any], job_arn: str) -> None:
+    """Fail the task when the trigger could not watch the job (its ``error`` event)."""
+    if event["status"] == "error":
+        raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
+
+
 def read_resubmit_event(event: Any) -> dict[str, Any]:
     """A :class:`ResubmitTrigger` event (``{"submit": {...}}``), checked likewise."""
     if not isinstance(event, dict) or not isinstance(event.get("submit"), dict):

@@ -286,7 +286,7 @@ class JobPoller:
                 tracked.fail(f"{type(error).__name__}: {error}")
 
     async def _poll(self, braket: Any) -> None:
-        backoff = Backoff(base=min(self._interval(), 5.0), cap=max(self._interval(), 60.0))
+        backoff = Backoff.from_delay(self._interval())
         delay = FIRST_ROUND_DELAY
         while not self._stopping:
             await self._sleep(delay)

@@ -16,9 +16,10 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series, plot
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
-from airflow_provider_braket.utils.identity import TAG_PREFIX
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, created_since
+from airflow_provider_braket.utils.identity import TAG_PREFIX, airflow_tag
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
@@ -78,13 +79,11 @@ class JobDirectory:
     def rows(self, dag_ids: set[str] | None, days: int = DEFAULT_DAYS, limit: int = MAX_ROWS) -> list[JobRow]:
         """The newest jobs with Airflow tags created in the last ``days``, of the given DAGs only."""
         since = datetime.now(timezone.utc) - timedelta(days=days)
-        summaries = self.hook.search_jobs(
-            [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since)]}]
-        )
+        summaries = self.hook.search_jobs(created_since(since))
         ours = [
             summary
             for summary in summaries
-            if (dag_id := (summary.get("tags") or {}).get(f"{TAG_PREFIX}dag_id")) is not None
+            if (dag_id := airflow_tag(summary, "dag_id")) is not None
             and (dag_ids is None or dag_id in dag_ids)
         ]
         ours.sort(key=lambda summary: summary["createdAt"], reverse=True)
@@ -108,7 +107,7 @@ class JobDirectory:
         try:
             return dict(self.job(job_arn).get("tags") or {})
         except ClientError as error:
-            if error.response.get("Error", {}).get("Code") in (
+            if error_code(error) in (
                 "ResourceNotFoundException",
                 "ValidationException",
             ):
@@ -163,23 +162,18 @@ class JobDirectory:
     def tagged_jobs(self, days: int, **tags: str) -> list[dict[str, Any]]:
         """Summaries of the jobs created in the last ``days`` whose ``airflow:`` tags match ``tags``."""
         since = datetime.now(timezone.utc) - timedelta(days=days)
-        summaries = self.hook.search_jobs(
-            [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since)]}]
-        )
+        summaries = self.hook.search_jobs(created_since(since))
         return [
             summary
             for summary in summaries
-            if all(
-                (summary.get("tags") or {}).get(f"{TAG_PREFIX}{name}") == value
-                for name, value in tags.items()
-            )
+            if all(airflow_tag(summary, name) == value for name, value in tags.items())
         ]
 
     def _row(self, summary: dict[str, Any]) -> JobRow:
         job = self.job(summary["jobArn"])
-        tags = summary.get("tags") or {}
         queue = job.get("queueInfo") or {}
-        map_index, problems = _map_index(tags.get(f"{TAG_PREFIX}map_index", "-1"))
+        tag = airflow_tag(summary, "map_index")
+        map_index, problems = _map_index("-1" if tag is None else tag)
         return JobRow(
             job_arn=job["jobArn"],
             job_name=job["jobName"],
@@ -191,9 +185,9 @@ class JobDirectory:
             ended_at=job.get("endedAt"),
             failure_reason=job.get("failureReason"),
             cost=self.cost(job["jobArn"]),
-            dag_id=tags.get(f"{TAG_PREFIX}dag_id", ""),
-            run_id=tags.get(f"{TAG_PREFIX}run_id", ""),
-            task_id=tags.get(f"{TAG_PREFIX}task_id", ""),
+            dag_id=airflow_tag(summary, "dag_id") or "",
+            run_id=airflow_tag(summary, "run_id") or "",
+            task_id=airflow_tag(summary, "task_id") or "",
             map_index=map_index,
             console_url=self._console_url(job["jobArn"]),
             tag_problems=problems,

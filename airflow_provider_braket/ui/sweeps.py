@@ -16,7 +16,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_braket.jobs.metrics import new_figure
-from airflow_provider_braket.utils.identity import TAG_PREFIX
+from airflow_provider_braket.utils.identity import airflow_tag
 from airflow_provider_braket.utils.masking import looks_secret
 
 if TYPE_CHECKING:
@@ -186,7 +186,7 @@ def _is_number(value: str) -> bool:
 
 
 def _tag(summary: dict[str, Any], name: str) -> str:
-    return str((summary.get("tags") or {}).get(f"{TAG_PREFIX}{name}", ""))
+    return airflow_tag(summary, name) or ""
 
 
 def _map_index(summary: dict[str, Any]) -> int:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.models import ACTIVE_STATUSES, format_timestamp
+from airflow_provider_braket.jobs.models import ACTIVE_STATUSES, created_since
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
@@ -30,6 +30,12 @@ IDENTITY_TAGS = ("dag_id", "task_id", "run_id", "map_index")
 CLOCK_SKEW = timedelta(minutes=10)
 # Without a DAG run start (never the case under a scheduler), look this far back.
 DEFAULT_LOOKBACK = timedelta(days=7)
+
+
+def airflow_tag(job: dict[str, Any], name: str) -> str | None:
+    """The job's (or job summary's) ``airflow:<name>`` tag: which DAG, run, task or map index."""
+    value = (job.get("tags") or {}).get(f"{TAG_PREFIX}{name}")
+    return None if value is None else str(value)
 
 
 @dataclass(frozen=True)
@@ -98,7 +104,7 @@ class TaskIdentity:
         since = self.run_started_at or now - DEFAULT_LOOKBACK
         if since.tzinfo is None:
             since = since.replace(tzinfo=timezone.utc)
-        return [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since - CLOCK_SKEW)]}]
+        return created_since(since - CLOCK_SKEW)
 
 
 @dataclass(frozen=True)

@@ -15,12 +15,15 @@ DEFAULTS: dict[str, Any] = {
     "waiter_delay": 30.0,
     "default_bucket": "",
     "log_requests_per_second": 5.0,
-    # Airflow 3.2-3.3 can fail a task that resumes within moments of deferring (apache/airflow#72716).
+    # Airflow 3.2 and 3.3 can fail a deferred task whose trigger fires before the scheduler has
+    # processed the exit of the worker that deferred it: the stale "success" of that exit is read as
+    # the resumed try's (apache/airflow#66374, #72716). Resuming no sooner than this after deferring
+    # keeps clear of that window; a hybrid job runs for minutes, so the wait costs nothing that matters.
     "min_deferral_seconds": 10.0,
     "ui_connections": "braket_default",
     # Empty: the snapshot the package ships (airflow_provider_braket/pricing/SOURCES.md).
     "price_list": "",
-    # The unit of GetJob's billableDuration; see spec notes (WIRE-NOTES.md, "billableDuration").
+    # The unit of GetJob's billableDuration (docs/cost.md says why it is a setting).
     "billable_duration_unit": "seconds",
 }
 

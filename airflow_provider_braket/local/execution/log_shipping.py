@@ -20,6 +20,8 @@ from typing import IO, Any
 from botocore.exceptions import ClientError, HTTPClientError
 from botocore.exceptions import ConnectionError as BotoConnectionError
 
+from airflow_provider_braket.jobs.errors import error_code
+
 LOG_GROUP = "/aws/braket/jobs"
 EVENT_OVERHEAD_BYTES = 26
 MAX_BATCH_BYTES = 1_048_576
@@ -128,7 +130,7 @@ class LogShipper:
                 # The job must not fail because its logs could not be shipped now. What may work
                 # later goes with the next flush (the stream is made again if it was deleted);
                 # a batch CloudWatch refuses as such would block every later line, so it goes.
-                if _error_code(error) == "ResourceNotFoundException":
+                if error_code(error) == "ResourceNotFoundException":
                     self._created = False
                 if _may_succeed_later(error):
                     self._keep_for_next_flush(events[shipped:], error)
@@ -166,7 +168,7 @@ class LogShipper:
             try:
                 call(**kwargs)
             except ClientError as error:
-                if _error_code(error) != "ResourceAlreadyExistsException":
+                if error_code(error) != "ResourceAlreadyExistsException":
                     raise
         self._created = True
 
@@ -209,8 +211,4 @@ def _may_succeed_later(error: Exception) -> bool:
     if not isinstance(error, ClientError):
         return False  # e.g. a request botocore refuses to send
     status = int(error.response.get("ResponseMetadata", {}).get("HTTPStatusCode") or 0)
-    return status >= 500 or _error_code(error) in _RETRIED_CODES
-
-
-def _error_code(error: Exception) -> str | None:
-    return error.response.get("Error", {}).get("Code") if isinstance(error, ClientError) else None
+    return status >= 500 or error_code(error) in _RETRIED_CODES
