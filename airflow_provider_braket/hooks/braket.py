@@ -10,9 +10,7 @@ import asyncio
 import contextlib
 import os
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterable, Iterator
 from functools import cached_property
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.providers.amazon.aws.hooks.base_aws import AwsBaseHook
@@ -21,19 +19,10 @@ from botocore.config import Config
 from botocore.exceptions import ClientError, NoRegionError
 
 from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, is_transient_error
+from airflow_provider_braket.hooks.job_files import JobFilesMixin
+from airflow_provider_braket.hooks.job_logs import JobLogsMixin
 from airflow_provider_braket.jobs.errors import error_code
-from airflow_provider_braket.jobs.logs import LOG_GROUP, LogCursor, StreamReader, log_stream_prefix
-from airflow_provider_braket.jobs.metrics import parse_metrics
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, CreateJobRequest, validate_create_job
-from airflow_provider_braket.jobs.request import JobLocation
-from airflow_provider_braket.jobs.results import (
-    DEFAULT_MAX_RESULTS_BYTES,
-    output_prefix,
-    read_results_archive,
-    results_key,
-)
-from airflow_provider_braket.jobs.s3uri import is_s3_uri, split_s3_uri
-from airflow_provider_braket.jobs.source import pack_source_module
 from airflow_provider_braket.pricing.job_cost import JobCost, job_cost
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
 from airflow_provider_braket.pricing.usage import TaskUsageReader
@@ -53,7 +42,7 @@ DEFAULT_JOBS_ROLE_PREFIX = "AmazonBraketJobsExecutionRole"
 DEFAULT_RETRIES = {"mode": "adaptive", "max_attempts": 10}
 
 
-class BraketHook(AwsBaseHook):
+class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
     """
     Interact with Amazon Braket Hybrid Jobs, and the S3 objects and log streams they use.
 
@@ -240,23 +229,6 @@ class BraketHook(AwsBaseHook):
         self.log.info("Cancel of hybrid job %s: %s.", job_arn, status)
         return status
 
-    # -- where a job's files go ------------------------------------------------------------------
-
-    def default_bucket(self) -> str:
-        """``amazon-braket-<region>-<account>``, the SDK's default bucket, created if missing."""
-        bucket = f"amazon-braket-{self.region_name}-{self.account_id}"
-        try:
-            self.s3_client.head_bucket(Bucket=bucket)
-        except ClientError as error:
-            if error_code(error) not in ("404", "NoSuchBucket", "NotFound"):
-                raise
-            self.log.info("Creating the default Braket bucket %s.", bucket)
-            location = {} if self.region_name == "us-east-1" else {"LocationConstraint": self.region_name}
-            self.s3_client.create_bucket(
-                Bucket=bucket, **({"CreateBucketConfiguration": location} if location else {})
-            )
-        return bucket
-
     def jobs_role_arn(self) -> str:
         """The role jobs run with: connection extra ``jobs_role_arn``, then ``BRAKET_JOBS_ROLE_ARN``,
         then the ``AmazonBraketJobsExecutionRole*`` role the Braket console creates (as the SDK does).
@@ -274,72 +246,6 @@ class BraketHook(AwsBaseHook):
             f"{JOBS_ROLE_EXTRA!r} or {JOBS_ROLE_ENV}, or create {DEFAULT_JOBS_ROLE_PREFIX} "
             "in the Braket console"
         )
-
-    def upload_source_module(self, source_module: str | Path, location: JobLocation) -> str:
-        """Put the job's code at ``location.source_uri``, packed as the SDK packs it; return the URI.
-
-        A local file or folder is tarred with its own name as the root; an ``s3://`` ``.tar.gz`` is
-        copied there so the job runs a snapshot of it.
-        """
-        target_bucket, target_key = split_s3_uri(location.source_uri)
-        if isinstance(source_module, str) and is_s3_uri(source_module):
-            bucket, key = split_s3_uri(source_module)
-            self.s3_client.copy_object(
-                Bucket=target_bucket, Key=target_key, CopySource={"Bucket": bucket, "Key": key}
-            )
-        else:
-            body = pack_source_module(Path(source_module))
-            self.s3_client.put_object(Bucket=target_bucket, Key=target_key, Body=body)
-        return location.source_uri
-
-    def copy_checkpoints(self, from_job_arn: str, to_s3_uri: str) -> int:
-        """Copy every checkpoint object of job ``from_job_arn`` under ``to_s3_uri`` (the SDK's
-        ``copy_checkpoints_from_job``); return how many objects were copied."""
-        source_uri = self.get_job(from_job_arn, queue_info=False)["checkpointConfig"]["s3Uri"]
-        source_bucket, source_prefix = split_s3_uri(source_uri.rstrip("/") + "/")
-        target_bucket, target_prefix = split_s3_uri(to_s3_uri.rstrip("/") + "/")
-        copied = 0
-        pages = self.s3_client.get_paginator("list_objects_v2").paginate(
-            Bucket=source_bucket, Prefix=source_prefix
-        )
-        for page in pages:
-            for item in page.get("Contents", []):
-                relative = item["Key"][len(source_prefix) :]
-                self.s3_client.copy_object(
-                    Bucket=target_bucket,
-                    Key=target_prefix + relative,
-                    CopySource={"Bucket": source_bucket, "Key": item["Key"]},
-                )
-                copied += 1
-        self.log.info("Copied %d checkpoint objects of %s to %s.", copied, from_job_arn, to_s3_uri)
-        return copied
-
-    def upload_input_data(self, local_path: str | Path, location: JobLocation, channel: str) -> str:
-        """Upload a local file or folder as input channel ``channel``; return its S3 prefix.
-
-        The prefix is ``<job prefix>/data/<channel>/<name>`` as the SDK makes it; a folder's files
-        keep their paths below it.
-        """
-        path = Path(local_path)
-        prefix = location.channel_uri(channel, path.name)
-        bucket, key = split_s3_uri(prefix)
-        files = [path] if path.is_file() else sorted(p for p in path.rglob("*") if p.is_file())
-        for file in files:
-            relative = "" if file == path else "/" + file.relative_to(path).as_posix()
-            self.s3_client.upload_file(str(file), bucket, key + relative)
-        return prefix
-
-    def upload_output_files(self, output_s3_path: str, files: Iterable[str | Path]) -> list[str]:
-        """Put files next to a job's results (``<outputS3Path>/output/<name>``); return their URIs.
-
-        For what post-processing makes of a job, e.g. its convergence plot.
-        """
-        bucket, prefix = split_s3_uri(output_prefix(output_s3_path))
-        uris = []
-        for file in map(Path, files):
-            self.s3_client.upload_file(str(file), bucket, prefix + file.name)
-            uris.append(f"s3://{bucket}/{prefix}{file.name}")
-        return uris
 
     # -- cost ------------------------------------------------------------------------------------
 
@@ -366,109 +272,6 @@ class BraketHook(AwsBaseHook):
         cost.unpriced.extend(f"simulator time of task {arn}" for arn in sorted(usage.unreadable))
         return cost
 
-    # -- results, logs and metrics ---------------------------------------------------------------
-
-    def get_results(
-        self,
-        job: dict[str, Any],
-        allow_pickle: bool = False,
-        max_bytes: int = DEFAULT_MAX_RESULTS_BYTES,
-    ) -> dict[str, Any] | None:
-        """The result dictionary the job saved, or ``None`` if it saved none.
-
-        The archive is streamed from S3, not downloaded whole.
-
-        :param max_bytes: the largest results.json read; a larger one raises
-            :class:`~airflow_provider_braket.jobs.results.ResultsTooLargeError`.
-        """
-        bucket, key = split_s3_uri(results_key(job["outputDataConfig"]["s3Path"]))
-        try:
-            body = self.s3_client.get_object(Bucket=bucket, Key=key)["Body"]
-        except ClientError as error:
-            if error_code(error) in ("NoSuchKey", "404"):
-                return None
-            raise
-        try:
-            return read_results_archive(body, allow_pickle=allow_pickle, max_bytes=max_bytes)
-        finally:
-            body.close()
-
-    def job_log_streams(self, job_name: str, job_arn: str) -> list[str]:
-        """The job's CloudWatch log streams (one per instance), empty until it first logs."""
-        prefix = log_stream_prefix(job_name, job_arn)
-        try:
-            pages = self.logs_client.get_paginator("describe_log_streams").paginate(
-                logGroupName=LOG_GROUP, logStreamNamePrefix=prefix
-            )
-            return [stream["logStreamName"] for page in pages for stream in page["logStreams"]]
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
-                return []
-            raise
-
-    def iter_log_events(
-        self, job_name: str, job_arn: str, cursor: LogCursor | None = None
-    ) -> Iterator[tuple[str, dict[str, Any]]]:
-        """Yield ``(stream, event)`` for each log event of the job not yet seen by ``cursor``.
-
-        ``cursor`` advances as events are yielded; pass the same one again to get only new events.
-        """
-        cursor = cursor if cursor is not None else LogCursor()
-        for stream in self.job_log_streams(job_name, job_arn):
-            reader = StreamReader(stream, cursor.position(stream))
-            while not reader.done:
-                for event in reader.take(self.logs_client.get_log_events(**reader.request)):
-                    reader.position.passed(event)
-                    yield stream, event
-
-    async def iter_log_events_async(
-        self,
-        job_name: str,
-        job_arn: str,
-        cursor: LogCursor,
-        client: Any,
-        pace: Callable[[], Awaitable[None]] | None = None,
-    ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
-        """Async :meth:`iter_log_events` on an aiobotocore ``logs`` client (:meth:`async_logs_client`).
-
-        :param pace: Awaited before each CloudWatch Logs call, e.g. a rate budget shared by callers.
-        """
-        pace = pace or _no_pace
-        streams: list[str] = []
-        request: dict[str, Any] = {
-            "logGroupName": LOG_GROUP,
-            "logStreamNamePrefix": log_stream_prefix(job_name, job_arn),
-        }
-        try:
-            while True:  # every page, as the sync paginator reads them
-                await pace()
-                answer = await client.describe_log_streams(**request)
-                streams += [item["logStreamName"] for item in answer["logStreams"]]
-                if not answer.get("nextToken"):
-                    break
-                request["nextToken"] = answer["nextToken"]
-        except ClientError as error:
-            if error_code(error) == "ResourceNotFoundException":
-                return
-            raise
-        for stream in streams:
-            reader = StreamReader(stream, cursor.position(stream))
-            while not reader.done:
-                await pace()
-                for event in reader.take(await client.get_log_events(**reader.request)):
-                    reader.position.passed(event)
-                    yield stream, event
-
-    def async_logs_client(self) -> Any:
-        """An aiobotocore ``logs`` client context manager on this connection."""
-        return self._async_client("logs")
-
-    parse_metrics = staticmethod(parse_metrics)
-
-    def get_metrics(self, job_name: str, job_arn: str) -> list[dict[str, float]]:
-        """Every ``log_metric`` record the job logged, in order (read from its log streams)."""
-        return parse_metrics(event["message"] for _, event in self.iter_log_events(job_name, job_arn))
-
 
 def _close_unused_client(creating: asyncio.Future[Any]) -> None:
     """Open and close the client context made for a caller that was cancelled meanwhile: left
@@ -487,7 +290,3 @@ def _close_unused_client(creating: asyncio.Future[Any]) -> None:
 def _may_have_ended(cancel_error: ClientError) -> bool:
     """Whether CancelJob's refusal may mean the job has ended already (then its status says)."""
     return error_code(cancel_error) in ("ConflictException", "ValidationException")
-
-
-async def _no_pace() -> None:
-    return None

@@ -143,7 +143,7 @@ class BraketTaskMixin:
     def start_log_cursor(self, context: Context, job_arn: str) -> None:
         """Write the trigger's log cursor before deferring, so that the trigger finds one (an
         absent XCom is logged at error level) and forwards the job's log lines from the start."""
-        from airflow_provider_braket.triggers.braket import LOG_CURSOR_XCOM_KEY
+        from airflow_provider_braket.triggers.task_instance import LOG_CURSOR_XCOM_KEY
 
         push = getattr(context.get("ti"), "xcom_push", None)
         if push is not None:

@@ -27,7 +27,7 @@ from airflow_provider_braket.operators.submission import DEFAULT_SUBMIT_TIMEOUT,
 from airflow_provider_braket.operators.submitter import JobSubmitter
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
 from airflow_provider_braket.operators.waiting import wait_in_worker
-from airflow_provider_braket.triggers.braket import (
+from airflow_provider_braket.triggers.events import (
     fail_if_not_watched,
     read_resubmit_event,
     read_status_event,

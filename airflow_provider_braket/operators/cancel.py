@@ -12,7 +12,7 @@ from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.progress import is_terminal
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.operators.base import BraketBaseOperator, braket_template_fields
-from airflow_provider_braket.triggers.braket import fail_if_not_watched, read_status_event
+from airflow_provider_braket.triggers.events import fail_if_not_watched, read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context

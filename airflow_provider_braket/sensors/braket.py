@@ -15,7 +15,7 @@ from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.operators.base import BraketBaseSensor, braket_template_fields
 from airflow_provider_braket.operators.outcome import JobPublisherMixin
-from airflow_provider_braket.triggers.braket import fail_if_not_watched, read_status_event
+from airflow_provider_braket.triggers.events import fail_if_not_watched, read_status_event
 
 if TYPE_CHECKING:
     from airflow.sdk import Context, PokeReturnValue

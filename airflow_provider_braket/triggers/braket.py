@@ -9,13 +9,17 @@ from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.triggers.task_instance import (
+    UNKNOWN_STATE,
+    save_log_positions,
+    saved_log_positions,
+    task_state,
+)
 from airflow_provider_braket.utils.masking import mask_secret_hyperparameters
 from airflow_provider_braket.utils.shielding import in_thread, run_to_the_end
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
@@ -27,11 +31,6 @@ if TYPE_CHECKING:
 
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
 USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
-UNKNOWN_STATE = "unknown"
-# The task instance's XCom that remembers how far log forwarding got, so that a trigger started
-# again (triggerer restart, a move to another triggerer) resumes there instead of from the start.
-LOG_CURSOR_XCOM_KEY = "braket_log_cursor"
-EVENT_STATUSES = frozenset({*TERMINAL_STATUSES, "timeout", "error", "cost_cap"})
 LOG_READ_JITTER = 0.1
 
 
@@ -314,40 +313,10 @@ class JobStatusTrigger(BaseTrigger):
 
     async def _saved_log_positions(self) -> dict[str, dict[str, int]] | None:
         """Where an earlier run of this trigger stopped forwarding this job's log lines, if anywhere."""
-        try:
-            saved = await self._cursor_xcom("get_one")
-        except Exception as error:
-            self.log.warning("Could not read where log forwarding stopped (%s); starting over.", error)
-            return None
-        # The task saves an empty cursor when it creates the job: that is no earlier run.
-        if isinstance(saved, dict) and saved.get("jobArn") == self.job_arn and saved.get("positions"):
-            self.log.info("Forwarding the job's log lines from where an earlier trigger run stopped.")
-            return dict(saved["positions"])
-        return None
+        return await saved_log_positions(self.task_instance, self.job_arn, self.log)
 
     async def _save_log_positions(self, positions: dict[str, dict[str, int]]) -> None:
-        try:
-            await self._cursor_xcom("set", value={"jobArn": self.job_arn, "positions": positions})
-        except Exception as error:
-            # Forwarding goes on; only a restart of this trigger would repeat lines.
-            self.log.warning("Could not save where log forwarding got (%s).", error)
-
-    async def _cursor_xcom(self, method: str, **value: Any) -> Any:
-        """``XCom.get_one`` or ``XCom.set`` of this task instance's log cursor (no-op without one)."""
-        ti = self.task_instance
-        if ti is None:
-            return None
-        from airflow.providers.common.compat.sdk import XCom
-
-        return await in_thread(
-            getattr(XCom, method),
-            key=LOG_CURSOR_XCOM_KEY,
-            dag_id=ti.dag_id,
-            task_id=ti.task_id,
-            run_id=ti.run_id,
-            map_index=ti.map_index,
-            **value,
-        )
+        await save_log_positions(self.task_instance, self.job_arn, positions, self.log)
 
     async def on_kill(self) -> None:
         """Cancel the job when a user kills the deferred task (Airflow >= 3.3 calls this).
@@ -377,43 +346,7 @@ class JobStatusTrigger(BaseTrigger):
             self.log.exception("Could not cancel hybrid job %s; it may still be running.", self.job_arn)
 
     async def _task_state(self) -> str | None:
-        """The task's state as the API server knows it now (None once cleared, or gone).
-
-        :data:`UNKNOWN_STATE` when it cannot be asked (no task instance, e.g. under ``dag.test()``,
-        or the call failed) or the answer does not name it: with no proof that the task left
-        DEFERRED, nothing is cancelled.
-        """
-        ti = self.task_instance
-        if ti is None:
-            return UNKNOWN_STATE
-        from airflow.sdk.execution_time.task_runner import RuntimeTaskInstance
-
-        try:
-            states = await in_thread(
-                RuntimeTaskInstance.get_task_states,
-                dag_id=ti.dag_id,
-                task_ids=[ti.task_id],
-                run_ids=[ti.run_id],
-                map_index=ti.map_index,
-            )
-        except Exception:
-            self.log.exception("Could not read the state of task %s.", ti.task_id)
-            return UNKNOWN_STATE
-        return _state_of(states.get(ti.run_id, {}), ti.task_id, ti.map_index)
-
-
-def _state_of(run_states: dict[str, Any], task_id: str, map_index: int) -> str | None:
-    """A task instance's state in the execution API's answer for its run.
-
-    The API keys a mapped task instance ``<task_id>_<map_index>``, an unmapped one ``<task_id>``
-    (Airflow 3.0 to 3.3). Reading a mapped one by its task id alone found nothing, which read as
-    "cleared": a sweep's trigger that moved to another triggerer cancelled its job.
-    """
-    key = task_id if map_index < 0 else f"{task_id}_{map_index}"
-    if key not in run_states:
-        return UNKNOWN_STATE
-    state = run_states[key]
-    return None if state is None else str(getattr(state, "value", state))
+        return await task_state(self.task_instance, self.log)
 
 
 def _is_user_action(cancelled: asyncio.CancelledError) -> bool:
@@ -446,33 +379,3 @@ class ResubmitTrigger(BaseTrigger):
     async def run(self) -> AsyncIterator[TriggerEvent]:
         await asyncio.sleep(max(0.0, self.moment - time.time()))
         yield TriggerEvent({"submit": self.submit})
-
-
-def read_status_event(event: Any) -> dict[str, Any]:
-    """A :class:`JobStatusTrigger` event, checked before a task acts on it.
-
-    A task resumed with anything else (an event of another trigger after a DAG change, a
-    hand-edited ``next_kwargs``) fails saying so rather than with a KeyError.
-    """
-    if (
-        not isinstance(event, dict)
-        or event.get("status") not in EVENT_STATUSES
-        or not isinstance(event.get("jobArn"), str)
-    ):
-        shape = sorted(event) if isinstance(event, dict) else type(event).__name__
-        raise AirflowException(f"Resumed with an event that is not a hybrid job status event: {shape}")
-    return event
-
-
-def fail_if_not_watched(event: dict[str, Any], job_arn: str) -> None:
-    """Fail the task when the trigger could not watch the job (its ``error`` event)."""
-    if event["status"] == "error":
-        raise AirflowException(f"Could not watch hybrid job {job_arn}: {event.get('message')}")
-
-
-def read_resubmit_event(event: Any) -> dict[str, Any]:
-    """A :class:`ResubmitTrigger` event (``{"submit": {...}}``), checked likewise."""
-    if not isinstance(event, dict) or not isinstance(event.get("submit"), dict):
-        shape = sorted(event) if isinstance(event, dict) else type(event).__name__
-        raise AirflowException(f"Resumed with an event that is not a resubmit event: {shape}")
-    return dict(event["submit"])

@@ -23,24 +23,20 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
-import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from airflow_provider_braket.hooks.connection import ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, format_timestamp
+from airflow_provider_braket.jobs.models import format_timestamp
 from airflow_provider_braket.jobs.progress import Backoff, created_epoch
+from airflow_provider_braket.triggers.job_watch import JobWatch, RateBudget, Tracked
 from airflow_provider_braket.utils.settings import braket_float
 from airflow_provider_braket.utils.shielding import set_within
-
-if TYPE_CHECKING:
-    pass
 
 log = logging.getLogger(__name__)
 
@@ -60,108 +56,6 @@ GET_JOB_CONCURRENCY = 4
 PollerKey = ConnectionParams
 
 
-class RateBudget:
-    """Spaces calls so that all callers together make at most ``per_second`` of them.
-
-    Urgent callers (the last read of a job that ended, which its trigger's event waits for) go
-    before the others: routine reads wait while any urgent one does.
-    """
-
-    def __init__(self, per_second: float) -> None:
-        self.spacing = 1.0 / per_second if per_second > 0 else 0.0
-        self._next_slot = 0.0
-        self._urgent_waiting = 0
-
-    def backlog(self) -> float:
-        """Seconds until a call asked for now could go."""
-        return max(0.0, self._next_slot - time.monotonic())
-
-    async def spend(self, urgent: bool = False) -> None:
-        self._urgent_waiting += urgent
-        try:
-            while True:
-                now = time.monotonic()
-                if now >= self._next_slot and (urgent or not self._urgent_waiting):
-                    self._next_slot = now + self.spacing
-                    return
-                await asyncio.sleep(max(self._next_slot - now, self.spacing / 2))
-        finally:
-            self._urgent_waiting -= urgent
-
-
-class JobWatch:
-    """What one trigger sees of its job: the latest view of it, and a wake-up when that changes.
-
-    :param job_arn: The job.
-    :param poll_interval: How often the trigger wants its job looked at, in seconds.
-    :param poller: The poller it is registered with.
-    """
-
-    def __init__(self, job_arn: str, poll_interval: float, poller: JobPoller) -> None:
-        self.job_arn = job_arn
-        self.poll_interval = poll_interval
-        self.poller = poller
-        self.job: dict[str, Any] | None = None
-        self.error: str | None = None
-        self.warnings: list[str] = []
-        self._changed = asyncio.Event()
-
-    async def changed(self, timeout: float | None = None) -> bool:
-        """Wait until the poller has news for this job; False if ``timeout`` passed first."""
-        if not await set_within(self._changed, timeout):
-            return False
-        self._changed.clear()
-        return True
-
-    def take_warnings(self) -> list[str]:
-        warnings, self.warnings = self.warnings, []
-        return warnings
-
-    def _wake(self) -> None:
-        self._changed.set()
-
-
-@dataclass
-class _Tracked:
-    """The poller's knowledge of one watched job."""
-
-    watches: set[JobWatch] = field(default_factory=set)
-    created_at: float | None = None  # epoch seconds, as the service stamped it (or the trigger's hint)
-    job: dict[str, Any] | None = None
-    queue_checked: float = -math.inf  # monotonic time of the last GetJob
-
-    @property
-    def ended(self) -> bool:
-        return (
-            self.job is not None
-            and self.job["status"] in TERMINAL_STATUSES
-            and (self.job["status"] != "FAILED" or "failureReason" in self.job)
-        )
-
-    def publish(self, job: dict[str, Any]) -> None:
-        before, self.job = self.job, job
-        news = before is None or _news(before) != _news(job)
-        for watch in self.watches:
-            watch.job = job
-            if news:
-                watch._wake()
-
-    def fail(self, message: str) -> None:
-        for watch in self.watches:
-            watch.error = message
-            watch._wake()
-
-    def warn(self, message: str) -> None:
-        for watch in self.watches:
-            watch.warnings.append(message)
-            watch._wake()
-
-
-def _news(job: dict[str, Any]) -> tuple[Any, ...]:
-    """What a watching trigger is woken for when it changes."""
-    return job["status"], (job.get("queueInfo") or {}).get("position"), job.get("failureReason")
-
-
 class JobPoller:
     """Learns the status of every job its triggers watch, in rounds; see the module docstring.
 
@@ -176,7 +70,7 @@ class JobPoller:
         self.key = key
         self.hook = key.make_hook()
         self.log_budget = RateBudget(log_requests_per_second)
-        self._tracked: dict[str, _Tracked] = {}
+        self._tracked: dict[str, Tracked] = {}
         self._task: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
         self._stopping = False
@@ -201,7 +95,7 @@ class JobPoller:
             the creation-time window at once instead of costing a search by ARN.
         """
         watch = JobWatch(job_arn, poll_interval, self)
-        tracked = self._tracked.setdefault(job_arn, _Tracked(created_at=created_at))
+        tracked = self._tracked.setdefault(job_arn, Tracked(created_at=created_at))
         tracked.watches.add(watch)
         if tracked.job is not None:
             watch.job = tracked.job
@@ -327,7 +221,7 @@ class JobPoller:
                 entry.created_at = created_epoch(job) or entry.created_at
                 entry.publish(job)
 
-    async def _search(self, braket: Any, tracked: dict[str, _Tracked]) -> dict[str, dict[str, Any]]:
+    async def _search(self, braket: Any, tracked: dict[str, Tracked]) -> dict[str, dict[str, Any]]:
         """Summaries of the watched jobs that SearchJobs returns, by ARN."""
         placed = [entry.created_at for entry in tracked.values() if entry.created_at is not None]
         unplaced = [arn for arn, entry in tracked.items() if entry.created_at is None]
@@ -356,7 +250,7 @@ class JobPoller:
             return {}
         return found
 
-    def _needing_details(self, tracked: dict[str, _Tracked], found: dict[str, dict[str, Any]]) -> list[str]:
+    def _needing_details(self, tracked: dict[str, Tracked], found: dict[str, dict[str, Any]]) -> list[str]:
         """Jobs to read with GetJob: not found by a search, FAILED, or due a queue-position update."""
         missing = [arn for arn in tracked if arn not in found]
         failed = [arn for arn, summary in found.items() if summary["status"] == "FAILED"]
@@ -372,7 +266,7 @@ class JobPoller:
         return missing + failed + queued[:QUEUE_POSITIONS_PER_ROUND]
 
     async def _get_jobs(
-        self, braket: Any, arns: list[str], tracked: dict[str, _Tracked]
+        self, braket: Any, arns: list[str], tracked: dict[str, Tracked]
     ) -> dict[str, dict[str, Any]]:
         """GetJob (with the queue position) for each of ``arns``, a few at a time."""
         limit = asyncio.Semaphore(GET_JOB_CONCURRENCY)
@@ -394,7 +288,7 @@ class JobPoller:
         return fetched
 
     @staticmethod
-    def _merged(entry: _Tracked, summary: dict[str, Any] | None) -> dict[str, Any] | None:
+    def _merged(entry: Tracked, summary: dict[str, Any] | None) -> dict[str, Any] | None:
         """A summary, keeping the queue position last read while the job is still QUEUED."""
         if summary is None:
             return None

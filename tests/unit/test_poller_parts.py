@@ -11,7 +11,8 @@ from typing import Any
 from airflow_provider_braket.jobs.models import format_timestamp, validate_search_jobs
 from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
-from airflow_provider_braket.triggers.poller import JobWatch, PollerKey, RateBudget, _Tracked
+from airflow_provider_braket.triggers.job_watch import JobWatch, RateBudget, Tracked
+from airflow_provider_braket.triggers.poller import PollerKey
 from airflow_provider_braket.utils.shielding import set_within
 
 
@@ -44,7 +45,7 @@ def test_triggers_with_the_same_connection_share_a_key() -> None:
 
 
 def test_a_job_ended_only_once_its_failure_reason_is_known() -> None:
-    tracked = _Tracked()
+    tracked = Tracked()
     tracked.job = {"status": "FAILED", "jobName": "x"}  # a summary: no failureReason yet
     assert not tracked.ended
     tracked.job = {"status": "FAILED", "jobName": "x", "failureReason": "diverged"}

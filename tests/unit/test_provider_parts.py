@@ -297,7 +297,7 @@ RUN_STATES = {"job": "deferred", "job_0": "deferred", "job_19": "deferred", "job
     [(-1, "deferred"), (19, "deferred"), (3, "failed"), (4, None), (7, "unknown")],
 )
 def test_the_task_state_is_read_under_the_key_of_its_map_index(map_index: int, expected: str | None) -> None:
-    from airflow_provider_braket.triggers.braket import _state_of
+    from airflow_provider_braket.triggers.task_instance import state_of as _state_of
 
     # Map index 19 read as "job" found nothing, taken for cleared: its job was cancelled when its
     # trigger moved to another triggerer (seen in the production-shaped e2e suite).
@@ -371,7 +371,7 @@ def test_operators_sensors_triggers_and_links_leave_the_aws_hook_to_run_time() -
 def test_resume_events_are_checked_before_a_task_acts_on_them() -> None:
     from airflow.providers.common.compat.sdk import AirflowException
 
-    from airflow_provider_braket.triggers.braket import read_resubmit_event, read_status_event
+    from airflow_provider_braket.triggers.events import read_resubmit_event, read_status_event
 
     good = {"status": "COMPLETED", "jobArn": "arn:aws:braket:us-east-1:123456789012:job/x"}
     assert read_status_event(good) == good
@@ -481,3 +481,52 @@ def test_a_supervisor_call_runs_to_its_end_when_its_trigger_is_cancelled_twice()
         return answers
 
     assert asyncio.run(scenario()) == ["answer read"]
+
+
+def test_every_braket_task_templates_its_connection_arguments() -> None:
+    """Found: the template fields were listed by hand in each task, and ``verify`` (a CA bundle's
+    path, often a Jinja variable) was templated in none."""
+    from airflow_provider_braket.operators.braket import CancelHybridJobOperator, CreateHybridJobOperator
+    from airflow_provider_braket.sensors.braket import HybridJobSensor
+
+    for task in (CreateHybridJobOperator, CancelHybridJobOperator, HybridJobSensor):
+        assert {"aws_conn_id", "region_name", "verify"} <= set(task.template_fields), task.__name__
+        assert len(set(task.template_fields)) == len(task.template_fields), task.__name__
+
+
+def test_connection_arguments_are_declared_once_and_accepted_by_partial_and_expand() -> None:
+    """The connection arguments live on the bases; Airflow checks ``partial``/``expand`` arguments
+    against each ``BaseOperator`` class's ``__init__`` in the MRO, so they must be accepted there."""
+    import inspect
+    from datetime import datetime
+
+    from airflow.sdk import DAG
+
+    from airflow_provider_braket.operators.base import BraketBaseOperator, BraketBaseSensor
+    from airflow_provider_braket.operators.braket import CancelHybridJobOperator, CreateHybridJobOperator
+    from airflow_provider_braket.sensors.braket import HybridJobSensor
+
+    connection = {"aws_conn_id", "region_name", "verify", "botocore_config"}
+    for task in (CreateHybridJobOperator, CancelHybridJobOperator, HybridJobSensor):
+        assert not connection & set(inspect.signature(task.__init__).parameters), task.__name__
+    for base in (BraketBaseOperator, BraketBaseSensor):
+        assert connection <= set(inspect.signature(base.__init__).parameters)
+    with DAG("connection_arguments", schedule=None, start_date=datetime(2026, 1, 1)):
+        created = CreateHybridJobOperator(
+            task_id="create",
+            device="local:braket/braket.local.qubit",
+            source_module="algo.py",
+            aws_conn_id="braket_other",
+            region_name="eu-north-1",
+            verify="/etc/ca.pem",
+        )
+        CancelHybridJobOperator.partial(task_id="cancel", aws_conn_id="braket_other").expand(
+            job_arn=["arn:aws:braket:us-east-1:123456789012:job/a"]
+        )
+        HybridJobSensor.partial(task_id="sense", verify=False).expand(job_arn=["arn"])
+    assert created.connection_params().as_kwargs() == {
+        "aws_conn_id": "braket_other",
+        "region_name": "eu-north-1",
+        "verify": "/etc/ca.pem",
+        "botocore_config": None,
+    }

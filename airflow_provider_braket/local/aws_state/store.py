@@ -33,6 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
+from airflow_provider_braket.local.sqlite import from_row, open_database
+
 log = logging.getLogger(__name__)
 
 _SCHEMA = """
@@ -96,15 +98,10 @@ class StateStore:
         self._blobs = root / "blobs"
         self._blobs.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._lock = threading.RLock()
-        fresh = not (root / "state.sqlite3").exists()
-        self._db = sqlite3.connect(str(root / "state.sqlite3"), check_same_thread=False, isolation_level=None)
-        self._db.row_factory = sqlite3.Row
-        if fresh:
-            # Must precede the first table: lets free pages go back to the file system.
-            self._db.execute("PRAGMA auto_vacuum=INCREMENTAL")
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA synchronous=FULL")
-        self._db.executescript(_SCHEMA)
+        # auto_vacuum must precede the first table: it lets free pages go back to the file system.
+        self._db = open_database(
+            root / "state.sqlite3", _SCHEMA, synchronous="FULL", when_new=["PRAGMA auto_vacuum=INCREMENTAL"]
+        )
 
     def close(self) -> None:
         with self._lock:
@@ -362,16 +359,11 @@ class StateStore:
 
 
 def _stored_object(row: sqlite3.Row) -> StoredObject:
-    return StoredObject(
-        bucket=row["bucket"],
-        key=row["key"],
-        blob=row["blob"],
-        size=row["size"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        metadata=json.loads(row["metadata"]),
-        checksum=json.loads(row["checksum"]) if row["checksum"] else None,
-    )
+    return from_row(StoredObject, row, {"metadata": json.loads, "checksum": _json_or_none})
+
+
+def _json_or_none(text: str | None) -> Any:
+    return json.loads(text) if text else None
 
 
 def _forget_unreferenced(db: sqlite3.Connection, blobs: Iterable[str]) -> list[str]:

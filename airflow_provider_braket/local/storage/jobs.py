@@ -8,23 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sqlite3
-import threading
 import time
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.jobs.models import SearchJobsFilter
-from airflow_provider_braket.local.storage.records import (
-    conditional_update,
-    filter_clauses,
-    keyset_search,
-    open_database,
-    readable,
-)
+from airflow_provider_braket.local.storage.records import RecordStore
 
 MAX_EVENTS = 20
 
@@ -56,7 +47,6 @@ CREATE INDEX IF NOT EXISTS jobs_status_created ON jobs (status, created_at, job_
 """
 # Columns added after the first release: a data dir made by an older version gains them at start.
 _ADDED_COLUMNS = {"job_token_hash": "TEXT", "process_marker": "TEXT", "processes": "TEXT"}
-_JSON_COLUMNS = ("tags", "processes")
 
 _COLUMNS = {
     "jobArn": "job_arn",
@@ -160,51 +150,34 @@ class JobRecord:
         return item
 
 
-class JobStore:
+class JobStore(RecordStore[JobRecord]):
     """SQLite-backed job records; safe to use from the event loop and the runner threads."""
 
+    record_type = JobRecord
+    table = "jobs"
+    key_column = "job_arn"
+    search_columns = _COLUMNS
+    json_fields = frozenset({"request", "tags", "events", "processes"})
+    decoders = {
+        "processes": lambda text: [(int(pid), float(started)) for pid, started in json.loads(text or "[]")]
+    }
+    what = "job"
+
     def __init__(self, path: Path) -> None:
-        self._lock = threading.RLock()
-        self._db = open_database(path, _SCHEMA)
-        present = {row["name"] for row in self._db.execute("PRAGMA table_info(jobs)")}
-        for name, kind in _ADDED_COLUMNS.items():
-            if name not in present:
-                self._db.execute(f"ALTER TABLE jobs ADD COLUMN {name} {kind}")
+        super().__init__(path, _SCHEMA, _ADDED_COLUMNS)
         self._db.execute("CREATE INDEX IF NOT EXISTS jobs_token ON jobs (job_token_hash)")
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    # -- reads -------------------------------------------------------------------------------
-
-    def get(self, job_arn: str) -> JobRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE job_arn = ?", (job_arn,)).fetchone()
-        return _record(row) if row else None
-
-    def get_by_token(self, client_token: str) -> JobRecord | None:
-        with self._lock:
-            row = self._db.execute("SELECT * FROM jobs WHERE client_token = ?", (client_token,)).fetchone()
-        return _record(row) if row else None
 
     def get_by_job_token(self, job_token: str) -> JobRecord | None:
         """The job whose process was given ``job_token`` (only its hash is kept)."""
-        with self._lock:
-            row = self._db.execute(
-                "SELECT * FROM jobs WHERE job_token_hash = ?", (hash_job_token(job_token),)
-            ).fetchone()
-        return _record(row) if row else None
+        return self._one("SELECT * FROM jobs WHERE job_token_hash = ?", hash_job_token(job_token))
 
     def with_status(self, statuses: Iterable[str]) -> list[JobRecord]:
         """Jobs in any of ``statuses``, oldest first (the FIFO order of the queue)."""
         wanted = list(statuses)
         marks = ",".join("?" * len(wanted))
-        with self._lock:
-            rows = self._db.execute(
-                f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid", wanted
-            ).fetchall()
-        return readable(rows, _record, "job")
+        return self._select(
+            f"SELECT * FROM jobs WHERE status IN ({marks}) ORDER BY created_at, rowid", wanted
+        )
 
     def ended_job_ids(self, before_ms: int) -> set[str]:
         """Ids of the jobs that ended before ``before_ms`` (epoch milliseconds)."""
@@ -221,49 +194,23 @@ class JobStore:
             ).fetchone()
         return int(count)
 
-    def search(
-        self, filters: Sequence[SearchJobsFilter], limit: int, next_token: str | None
-    ) -> tuple[list[JobRecord], str | None]:
-        """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
-        where = filter_clauses(filters, _COLUMNS)
-        with self._lock:
-            rows, token = keyset_search(self._db, "jobs", "job_arn", where, limit, next_token)
-        return readable(rows, _record, "job"), token
-
     # -- writes ------------------------------------------------------------------------------
 
     def insert(self, record: JobRecord) -> None:
-        with self._lock:
-            self._db.execute(
-                "INSERT INTO jobs (job_arn, job_id, job_name, status, device, created_at, client_token,"
-                " request_hash, request, tags, events) VALUES (?,?,?,?,?,?,?,?,?,?,?)",
-                (
-                    record.job_arn,
-                    record.job_id,
-                    record.job_name,
-                    record.status,
-                    record.device,
-                    record.created_at,
-                    record.client_token,
-                    record.request_hash,
-                    json.dumps(record.request),
-                    json.dumps(record.tags),
-                    json.dumps(record.events),
-                ),
-            )
-
-    def update(self, job_arn: str, *, only_if: Iterable[str] | None = None, **values: Any) -> bool:
-        """Set columns of one job; with ``only_if``, only while its status is one of those.
-
-        The conditional form is how the runner and CancelJob race safely: whichever moves the
-        status first wins and the other sees ``False``.
-        """
-        columns = {
-            name: json.dumps(value) if name in ("tags", "processes") else value
-            for name, value in values.items()
-        }
-        with self._lock:
-            return conditional_update(self._db, "jobs", ("job_arn", job_arn), columns, only_if)
+        names = (
+            "job_arn",
+            "job_id",
+            "job_name",
+            "status",
+            "device",
+            "created_at",
+            "client_token",
+            "request_hash",
+            "request",
+            "tags",
+            "events",
+        )
+        self._insert({name: getattr(record, name) for name in names})
 
     def add_event(self, job_arn: str, event_type: str, message: str, at_ms: int | None = None) -> None:
         with self._lock:
@@ -277,27 +224,3 @@ class JobStore:
             self._db.execute(
                 "UPDATE jobs SET events = ? WHERE job_arn = ?", (json.dumps(events[-MAX_EVENTS:]), job_arn)
             )
-
-
-def _record(row: sqlite3.Row) -> JobRecord:
-    return JobRecord(
-        job_arn=row["job_arn"],
-        job_id=row["job_id"],
-        job_name=row["job_name"],
-        status=row["status"],
-        device=row["device"],
-        created_at=row["created_at"],
-        client_token=row["client_token"],
-        request_hash=row["request_hash"],
-        request=json.loads(row["request"]),
-        tags=json.loads(row["tags"]),
-        events=json.loads(row["events"]),
-        started_at=row["started_at"],
-        ended_at=row["ended_at"],
-        failure_reason=row["failure_reason"],
-        billable_seconds=row["billable_seconds"],
-        pid=row["pid"],
-        pid_started=row["pid_started"],
-        process_marker=row["process_marker"],
-        processes=[(int(pid), float(started)) for pid, started in json.loads(row["processes"] or "[]")],
-    )

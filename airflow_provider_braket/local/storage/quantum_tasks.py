@@ -6,23 +6,13 @@ the runner, CancelQuantumTask and a cancelled job race safely and a restart find
 
 from __future__ import annotations
 
-import json
-import sqlite3
-import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from airflow_provider_braket.local.storage.jobs import iso
-from airflow_provider_braket.local.storage.quantum_task_requests import SearchQuantumTasksFilter
-from airflow_provider_braket.local.storage.records import (
-    conditional_update,
-    filter_clauses,
-    keyset_search,
-    open_database,
-    readable,
-)
+from airflow_provider_braket.local.storage.records import RecordStore
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS quantum_tasks (
@@ -130,23 +120,18 @@ class TaskRecord:
         return item
 
 
-class TaskStore:
+class TaskStore(RecordStore[TaskRecord]):
     """SQLite-backed quantum task records, shared by the event loop and the task workers."""
 
+    record_type = TaskRecord
+    table = "quantum_tasks"
+    key_column = "task_arn"
+    search_columns = _COLUMNS
+    json_fields = frozenset({"tags", "associations"})
+    what = "quantum task"
+
     def __init__(self, path: Path) -> None:
-        self._lock = threading.RLock()
-        self._db = open_database(path, _SCHEMA)
-        _add_missing_columns(self._db)
-
-    def close(self) -> None:
-        with self._lock:
-            self._db.close()
-
-    def get(self, task_arn: str) -> TaskRecord | None:
-        return self._one("SELECT * FROM quantum_tasks WHERE task_arn = ?", task_arn)
-
-    def get_by_token(self, client_token: str) -> TaskRecord | None:
-        return self._one("SELECT * FROM quantum_tasks WHERE client_token = ?", client_token)
+        super().__init__(path, _SCHEMA, _ADDED_COLUMNS)
 
     def with_status(self, statuses: Iterable[str], job_arn: str | None = None) -> list[TaskRecord]:
         """Tasks in any of ``statuses`` (of one job if given), oldest first."""
@@ -156,92 +141,33 @@ class TaskStore:
         if job_arn is not None:
             sql += " AND job_arn = ?"
             params = [*wanted, job_arn]
-        with self._lock:
-            rows = self._db.execute(sql + " ORDER BY created_at, rowid", params).fetchall()
-        return readable(rows, _record, "quantum task")
-
-    def search(
-        self, filters: Sequence[SearchQuantumTasksFilter], limit: int, next_token: str | None
-    ) -> tuple[list[TaskRecord], str | None]:
-        """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
-        where = filter_clauses(filters, _COLUMNS)
-        with self._lock:
-            rows, token = keyset_search(self._db, "quantum_tasks", "task_arn", where, limit, next_token)
-        return readable(rows, _record, "quantum task"), token
+        return self._select(sql + " ORDER BY created_at, rowid", params)
 
     def insert(self, record: TaskRecord) -> None:
-        values = {
-            "task_arn": record.task_arn,
-            "task_id": record.task_id,
-            "status": record.status,
-            "device_arn": record.device_arn,
-            "shots": record.shots,
-            "output_bucket": record.output_bucket,
-            "output_directory": record.output_directory,
-            "created_at": record.created_at,
-            "client_token": record.client_token,
-            "request_hash": record.request_hash,
-            "action": record.action,
-            "action_type": record.action_type,
-            "device_parameters": record.device_parameters,
-            "tags": json.dumps(record.tags),
-            "job_arn": record.job_arn,
-            "associations": json.dumps(record.associations) if record.associations else None,
-            "qubit_count": record.qubit_count,
-            "method": record.method,
-        }
-        marks = ",".join("?" * len(values))
-        with self._lock:
-            self._db.execute(
-                f"INSERT INTO quantum_tasks ({','.join(values)}) VALUES ({marks})", list(values.values())
-            )
-
-    def update(self, task_arn: str, *, only_if: Iterable[str] | None = None, **values: Any) -> bool:
-        """Set columns of one task; with ``only_if``, only while its status is one of those."""
-        columns = {name: json.dumps(value) if name == "tags" else value for name, value in values.items()}
-        with self._lock:
-            return conditional_update(self._db, "quantum_tasks", ("task_arn", task_arn), columns, only_if)
-
-    def _one(self, sql: str, value: str) -> TaskRecord | None:
-        with self._lock:
-            row = self._db.execute(sql, (value,)).fetchone()
-        return _record(row) if row else None
-
-
-def _record(row: sqlite3.Row) -> TaskRecord:
-    return TaskRecord(
-        task_arn=row["task_arn"],
-        task_id=row["task_id"],
-        status=row["status"],
-        device_arn=row["device_arn"],
-        shots=row["shots"],
-        output_bucket=row["output_bucket"],
-        output_directory=row["output_directory"],
-        created_at=row["created_at"],
-        client_token=row["client_token"],
-        request_hash=row["request_hash"],
-        action=row["action"],
-        action_type=row["action_type"],
-        device_parameters=row["device_parameters"],
-        tags=json.loads(row["tags"]),
-        job_arn=row["job_arn"],
-        associations=json.loads(row["associations"]) if row["associations"] else None,
-        ended_at=row["ended_at"],
-        failure_reason=row["failure_reason"],
-        successful_shots=row["successful_shots"],
-        qubit_count=row["qubit_count"],
-        method=row["method"],
-        attempts=row["attempts"],
-    )
+        names = (
+            "task_arn",
+            "task_id",
+            "status",
+            "device_arn",
+            "shots",
+            "output_bucket",
+            "output_directory",
+            "created_at",
+            "client_token",
+            "request_hash",
+            "action",
+            "action_type",
+            "device_parameters",
+            "tags",
+            "job_arn",
+            "qubit_count",
+            "method",
+        )
+        values = {name: getattr(record, name) for name in names}
+        values["associations"] = record.associations or None
+        self._insert(values)
 
 
 #: Columns added since the first data dirs were written: ``CREATE TABLE IF NOT EXISTS`` leaves an
 #: existing table as it was.
 _ADDED_COLUMNS = {"qubit_count": "INTEGER", "method": "TEXT", "attempts": "INTEGER NOT NULL DEFAULT 0"}
-
-
-def _add_missing_columns(database: sqlite3.Connection) -> None:
-    present = {row["name"] for row in database.execute("PRAGMA table_info(quantum_tasks)")}
-    for name, declaration in _ADDED_COLUMNS.items():
-        if name not in present:
-            database.execute(f"ALTER TABLE quantum_tasks ADD COLUMN {name} {declaration}")

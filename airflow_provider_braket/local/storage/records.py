@@ -1,5 +1,6 @@
-"""What the SQLite stores of jobs and of quantum tasks share: the connection, conditional
-updates, search filters and the keyset cursor behind ``nextToken``.
+"""What the SQLite stores of jobs and of quantum tasks share: :class:`RecordStore` (one table of
+records, read and written under one lock), conditional updates, search filters and the keyset
+cursor behind ``nextToken``.
 """
 
 from __future__ import annotations
@@ -10,14 +11,17 @@ import hashlib
 import json
 import logging
 import sqlite3
+import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Protocol, TypeVar
+from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from airflow_provider_braket.jobs.models import parse_timestamp
+from airflow_provider_braket.local.sqlite import add_missing_columns, from_row, open_database
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
+_R = TypeVar("_R")
 _COMPARISONS = {"LT": "<", "LTE": "<=", "GT": ">", "GTE": ">="}
 
 
@@ -49,19 +53,6 @@ def readable(rows: Iterable[sqlite3.Row], convert: Callable[[sqlite3.Row], _T], 
 def request_fingerprint(request: Mapping[str, Any]) -> str:
     """What tells a retried request (same client token, same request) from a different one."""
     return hashlib.sha256(json.dumps(request, sort_keys=True).encode()).hexdigest()
-
-
-def open_database(path: Path, schema: str) -> sqlite3.Connection:
-    """One connection shared by the event loop and worker threads (callers hold a lock)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    database = sqlite3.connect(str(path), check_same_thread=False, isolation_level=None)
-    database.row_factory = sqlite3.Row
-    database.execute("PRAGMA journal_mode=WAL")
-    # WAL with NORMAL: a commit survives a kill -9 of the service at any instant; after a power
-    # loss the last status changes may be rolled back (never torn). docs/local-service.md, Durability.
-    database.execute("PRAGMA synchronous=NORMAL")
-    database.executescript(schema)
-    return database
 
 
 def conditional_update(
@@ -145,3 +136,93 @@ def decode_cursor(token: str) -> tuple[int, str]:
     if not 0 <= created < 2**63:  # SQLite integers are 64-bit; a forged one would be a 500
         raise ValueError("nextToken is not a token this service issued")
     return created, str(key)
+
+
+class RecordStore(Generic[_R]):
+    """One SQLite table of records (dataclasses whose fields are its columns), safe to use from the
+    event loop and worker threads.
+
+    A subclass names its table, key column, search columns and the fields stored as JSON.
+
+    :param path: the database file.
+    :param schema: ``CREATE TABLE IF NOT EXISTS ...`` statements.
+    :param added_columns: columns added since the first data dirs were written, with their types.
+    """
+
+    record_type: ClassVar[type]
+    table: ClassVar[str]
+    key_column: ClassVar[str]
+    #: Search filter name -> column.
+    search_columns: ClassVar[Mapping[str, str]]
+    #: Fields kept as JSON text.
+    json_fields: ClassVar[frozenset[str]] = frozenset()
+    #: How a field's column becomes its value, where it is not the stored value or plain JSON.
+    decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
+    what: ClassVar[str]
+
+    def __init__(self, path: Path, schema: str, added_columns: Mapping[str, str]) -> None:
+        self._lock = threading.RLock()
+        self._db = open_database(path, schema)
+        add_missing_columns(self._db, self.table, added_columns)
+
+    def close(self) -> None:
+        with self._lock:
+            self._db.close()
+
+    def get(self, key: str) -> _R | None:
+        return self._one(f"SELECT * FROM {self.table} WHERE {self.key_column} = ?", key)
+
+    def get_by_token(self, client_token: str) -> _R | None:
+        return self._one(f"SELECT * FROM {self.table} WHERE client_token = ?", client_token)
+
+    def search(
+        self, filters: Sequence[SearchFilter], limit: int, next_token: str | None
+    ) -> tuple[list[_R], str | None]:
+        """Newest first; ``next_token`` is an opaque keyset cursor (raises ValueError if bad)."""
+        where = filter_clauses(filters, self.search_columns)
+        with self._lock:
+            rows, token = keyset_search(self._db, self.table, self.key_column, where, limit, next_token)
+        return readable(rows, self._record, self.what), token
+
+    def update(self, key: str, *, only_if: Iterable[str] | None = None, **values: Any) -> bool:
+        """Set columns of one record; with ``only_if``, only while its status is one of those.
+
+        The conditional form is how runners and cancels race safely: whichever moves the status
+        first wins and the other sees ``False``.
+        """
+        columns = self._encoded(values)
+        with self._lock:
+            return conditional_update(self._db, self.table, (self.key_column, key), columns, only_if)
+
+    def _insert(self, values: Mapping[str, Any]) -> None:
+        columns = self._encoded(values)
+        marks = ",".join("?" * len(columns))
+        with self._lock:
+            self._db.execute(
+                f"INSERT INTO {self.table} ({','.join(columns)}) VALUES ({marks})", list(columns.values())
+            )
+
+    def _encoded(self, values: Mapping[str, Any]) -> dict[str, Any]:
+        return {
+            name: json.dumps(value) if name in self.json_fields and value is not None else value
+            for name, value in values.items()
+        }
+
+    def _select(self, sql: str, params: Sequence[Any]) -> list[_R]:
+        with self._lock:
+            rows = self._db.execute(sql, params).fetchall()
+        return readable(rows, self._record, self.what)
+
+    def _one(self, sql: str, value: str) -> _R | None:
+        with self._lock:
+            row = self._db.execute(sql, (value,)).fetchone()
+        return self._record(row) if row else None
+
+    def _record(self, row: sqlite3.Row) -> _R:
+        decode = {name: _json for name in self.json_fields} | dict(self.decoders)
+        record: _R = from_row(self.record_type, row, decode)
+        return record
+
+
+def _json(text: str | None) -> Any:
+    return None if text is None else json.loads(text)
