@@ -7,10 +7,15 @@ import uuid
 
 
 class BraketError(Exception):
-    """An error the local service answers with; ``shape`` is the botocore error shape."""
+    """An error the local service answers with; ``shape`` is the botocore error shape, the name of
+    the subclass, and ``status`` its HTTP status (``class ConflictException(BraketError, status=409)``)."""
 
     shape = "InternalServiceException"
     status = 500
+
+    def __init_subclass__(cls, status: int = 500, **kwargs: object) -> None:
+        super().__init_subclass__(**kwargs)
+        cls.shape, cls.status = cls.__name__, status
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -28,37 +33,28 @@ class BraketError(Exception):
         ]
 
 
-class ValidationException(BraketError):
-    shape, status = "ValidationException", 400
+class ValidationException(BraketError, status=400): ...
 
 
-class ServiceQuotaExceededException(BraketError):
-    shape, status = "ServiceQuotaExceededException", 402
+class ServiceQuotaExceededException(BraketError, status=402): ...
 
 
-class AccessDeniedException(BraketError):
-    shape, status = "AccessDeniedException", 403
+class AccessDeniedException(BraketError, status=403): ...
 
 
-class ResourceNotFoundException(BraketError):
-    shape, status = "ResourceNotFoundException", 404
+class ResourceNotFoundException(BraketError, status=404): ...
 
 
-class ConflictException(BraketError):
-    shape, status = "ConflictException", 409
+class ConflictException(BraketError, status=409): ...
 
 
-class DeviceRetiredException(BraketError):
-    shape, status = "DeviceRetiredException", 410
+class DeviceRetiredException(BraketError, status=410): ...
 
 
-class DeviceOfflineException(BraketError):
-    shape, status = "DeviceOfflineException", 424
+class DeviceOfflineException(BraketError, status=424): ...
 
 
-class ThrottlingException(BraketError):
-    shape, status = "ThrottlingException", 429
+class ThrottlingException(BraketError, status=429): ...
 
 
-class InternalServiceException(BraketError):
-    shape, status = "InternalServiceException", 500
+class InternalServiceException(BraketError, status=500): ...

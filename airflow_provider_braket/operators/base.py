@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, BaseSensorOperator
+from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, BaseSensorOperator, conf
 
 from airflow_provider_braket.hooks.connection import (
     DEFAULT_CONN_ID,
@@ -178,8 +178,9 @@ def braket_template_fields(*fields: str) -> tuple[str, ...]:
 
 class BraketBaseOperator(BraketTaskMixin, BaseOperator):
     """
-    Base of the Braket operators: the connection arguments and the hook.
+    Base of the Braket operators and sensors: the connection arguments, the hook, deferral.
 
+    :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param aws_conn_id: Airflow connection, ``braket_default`` unless given (templated).
     :param region_name: AWS region, if not the connection's (templated).
     :param verify: Whether to verify SSL certificates, or a CA bundle's path (templated).
@@ -191,6 +192,7 @@ class BraketBaseOperator(BraketTaskMixin, BaseOperator):
     def __init__(
         self,
         *,
+        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -198,24 +200,15 @@ class BraketBaseOperator(BraketTaskMixin, BaseOperator):
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
+        self.deferrable = deferrable
         self.init_aws(aws_conn_id, region_name, verify, botocore_config)
 
 
-class BraketBaseSensor(BraketTaskMixin, BaseSensorOperator):
+class BraketBaseSensor(BraketBaseOperator, BaseSensorOperator):
     """
-    Base of the Braket sensors: the connection arguments (as :class:`BraketBaseOperator`'s) and the hook.
+    Base of the Braket sensors: :class:`BraketBaseOperator`'s arguments on a ``BaseSensorOperator``.
+
+    The connection arguments are declared on :class:`BraketBaseOperator` alone: in this class's
+    method order its ``__init__`` comes first and hands the rest (``poke_interval``, ``timeout``,
+    ``mode``, ...) on to ``BaseSensorOperator``.
     """
-
-    ui_color = "#a166ff"
-
-    def __init__(
-        self,
-        *,
-        aws_conn_id: str | None = DEFAULT_CONN_ID,
-        region_name: str | None = None,
-        verify: bool | str | None = None,
-        botocore_config: dict[str, Any] | None = None,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(**kwargs)
-        self.init_aws(aws_conn_id, region_name, verify, botocore_config)

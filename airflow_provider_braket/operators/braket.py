@@ -10,7 +10,6 @@ from airflow.providers.common.compat.sdk import (
     AirflowException,
     AirflowFailException,
     AirflowTaskTimeout,
-    conf,
 )
 
 from airflow_provider_braket.jobs.models import RequestValidationError
@@ -100,8 +99,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     :param copy_checkpoints_from_job: ARN of a job whose checkpoints are copied to this job's
         checkpoint location before it starts, so that it resumes from them.
     :param wait_for_completion: Wait for the job to end (default True); if False, return at once.
-    :param deferrable: Wait in the triggerer instead of a worker slot. Default:
-        ``[operators] default_deferrable``.
     :param waiter_delay: Seconds between two status checks. Default: ``[braket] waiter_delay`` (30),
         or 2 against a loopback endpoint (the local service).
     :param waiter_max_attempts: Give up (and cancel the job) after this many checks. Default:
@@ -121,9 +118,9 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     :param run_budget: USD the Braket jobs of this DAG run may cost together (a mapped sweep): no
         job is created once it is spent, and this task's job is cancelled when it is exceeded.
     :param monthly_budget: The same for the Braket jobs of this DAG in a calendar month (UTC).
-    :param kwargs: The connection arguments (``aws_conn_id``, ``region_name``, ``verify``,
-        ``botocore_config``) of :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`,
-        and ``BaseOperator``'s.
+    :param kwargs: ``deferrable`` (wait in the triggerer instead of a worker slot) and the
+        connection arguments (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``) of
+        :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`; ``BaseOperator``'s.
     """
 
     # Everything a DAG could compute upstream (Jinja or XCom); dicts become the SDK's config
@@ -184,7 +181,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         distribution: str | None = None,
         copy_checkpoints_from_job: str | None = None,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: float | None = None,
         waiter_max_attempts: int | None = None,
         cancel_on_kill: bool = True,
@@ -224,7 +220,6 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         self.distribution = distribution
         self.copy_checkpoints_from_job = copy_checkpoints_from_job
         self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
         self.waiter_delay = self.configured_waiter_delay(waiter_delay)
         self.waiter_max_attempts = waiter_max_attempts
         self.cancel_on_kill = cancel_on_kill

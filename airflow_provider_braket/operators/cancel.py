@@ -6,7 +6,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, TypeVar
 
-from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.progress import is_terminal
@@ -36,14 +36,12 @@ class CancelHybridJobOperator(BraketBaseOperator):
 
     :param job_arn: The job to cancel (templated).
     :param wait_for_completion: Wait until the job has ended (default True).
-    :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param waiter_delay: Longest time between two looks at the job. Default: ``[braket]
         waiter_delay`` (2 s against a loopback endpoint); the first looks come sooner (1 s, then
         doubling).
     :param waiter_max_attempts: Looks before giving up (default 60).
-    :param kwargs: The connection arguments (``aws_conn_id``, ``region_name``, ``verify``,
-        ``botocore_config``) of :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`,
-        and ``BaseOperator``'s.
+    :param kwargs: ``deferrable`` and the connection arguments of
+        :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`; ``BaseOperator``'s.
     """
 
     template_fields: Sequence[str] = braket_template_fields("job_arn")
@@ -54,7 +52,6 @@ class CancelHybridJobOperator(BraketBaseOperator):
         *,
         job_arn: str,
         wait_for_completion: bool = True,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         waiter_delay: float | None = None,
         waiter_max_attempts: int = DEFAULT_MAX_ATTEMPTS,
         **kwargs: Any,
@@ -62,7 +59,6 @@ class CancelHybridJobOperator(BraketBaseOperator):
         super().__init__(**kwargs)
         self.job_arn = job_arn
         self.wait_for_completion = wait_for_completion
-        self.deferrable = deferrable
         self.waiter_delay = self.configured_waiter_delay(waiter_delay)
         self.waiter_max_attempts = waiter_max_attempts
         # Cancelling is this task's purpose; being killed must not "cancel" anything else.

@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, conf
+from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal
@@ -34,14 +34,14 @@ class HybridJobSensor(JobPublisherMixin, BraketBaseSensor):
     to put ``outlets`` for a job created with ``wait_for_completion=False``.
 
     :param job_arn: The job to wait for (templated).
-    :param deferrable: Wait in the triggerer. Default: ``[operators] default_deferrable``.
     :param cancel_on_kill: Cancel the job when the task is killed (default True).
     :param forward_logs: Copy the job's log lines into the task log while deferred (default False).
     :param allow_pickle: Unpickle results saved in ``pickled_v4`` format (runs code from the job).
     :param max_results_bytes: The largest results.json read into XCom (default 1 MiB).
-    :param kwargs: The connection arguments (``aws_conn_id``, ``region_name``, ``verify``,
-        ``botocore_config``) of :class:`~airflow_provider_braket.operators.base.BraketBaseSensor`,
-        and ``BaseOperator``'s.
+    :param kwargs: ``deferrable`` and the connection arguments of
+        :class:`~airflow_provider_braket.operators.base.BraketBaseSensor`, and
+        ``BaseSensorOperator``'s (``timeout``, ``mode``, ...; ``poke_interval`` defaults to
+        ``[braket] waiter_delay``).
     """
 
     template_fields: Sequence[str] = braket_template_fields("job_arn")
@@ -51,7 +51,6 @@ class HybridJobSensor(JobPublisherMixin, BraketBaseSensor):
         self,
         *,
         job_arn: str,
-        deferrable: bool = conf.getboolean("operators", "default_deferrable", fallback=False),
         cancel_on_kill: bool = True,
         forward_logs: bool = False,
         allow_pickle: bool = False,
@@ -61,7 +60,6 @@ class HybridJobSensor(JobPublisherMixin, BraketBaseSensor):
         given = kwargs.pop("poke_interval", None)
         super().__init__(poke_interval=self.configured_waiter_delay(given), **kwargs)
         self.job_arn = job_arn
-        self.deferrable = deferrable
         self.cancel_on_kill = cancel_on_kill
         self.forward_logs = forward_logs
         self.allow_pickle = allow_pickle

@@ -128,6 +128,11 @@ def airflow_ui_root() -> str:
     return path.rstrip("/") + "/"
 
 
+def _page(template: str, **values: Any) -> HTMLResponse:
+    """A page of the view, rendered with the Airflow UI's root for its links."""
+    return HTMLResponse(_templates.get_template(template).render(ui_root=airflow_ui_root(), **values))
+
+
 def create_app() -> FastAPI:
     app = FastAPI(title="Braket Jobs", openapi_url=None, docs_url=None, redoc_url=None)
 
@@ -140,15 +145,9 @@ def create_app() -> FastAPI:
     ) -> HTMLResponse:
         rows = directory_for(user, conn_id).rows(readable_dag_ids(user), days=days)
         selected = next((row for row in rows if row.job_arn == job), None)
-        page = _templates.get_template("jobs.html").render(
-            rows=rows,
-            runs=run_totals(rows),
-            selected=selected,
-            days=days,
-            conn_id=conn_id,
-            ui_root=airflow_ui_root(),
+        return _page(
+            "jobs.html", rows=rows, runs=run_totals(rows), selected=selected, days=days, conn_id=conn_id
         )
-        return HTMLResponse(page)
 
     @app.get("/jobs.json")
     def jobs_json(
@@ -185,7 +184,8 @@ def create_app() -> FastAPI:
         metric = metric if metric in metrics else (metrics[0] if metrics else None)
         parameter = parameter if parameter in parameters else _varying(points, parameters)
         best = best_point(points, metric, goal) if metric else None
-        page = _templates.get_template("sweep.html").render(
+        return _page(
+            "sweep.html",
             dag_id=dag_id,
             run_id=run_id,
             points=points,
@@ -199,9 +199,7 @@ def create_app() -> FastAPI:
             total=sum(point.cost["total"] for point in points if point.cost),
             days=days,
             conn_id=conn_id,
-            ui_root=airflow_ui_root(),
         )
-        return HTMLResponse(page)
 
     @app.get("/sweep.svg")
     def sweep_plot(

@@ -169,22 +169,25 @@ class PersistentMoto:
 
         return s3_backends[self._account]["aws"]
 
-    def _sync_bucket(self, name: str, every_key: bool) -> None:
+    def _synced_bucket(self, name: str) -> Any | None:
+        """Moto's bucket ``name``, recorded in the store; None (and forgotten there) if it is gone."""
         bucket = self._s3().buckets.get(name)
         if bucket is None:
             self._store.delete_bucket(name)
-            return
+            return None
         self._store.put_bucket(name, bucket.region_name, bucket.creation_date.isoformat())
-        if every_key:  # DeleteObjects: whatever moto no longer has is gone
+        return bucket
+
+    def _sync_bucket(self, name: str, every_key: bool) -> None:
+        bucket = self._synced_bucket(name)
+        if bucket is not None and every_key:  # DeleteObjects: whatever moto no longer has is gone
             live = {key for key, value in bucket.keys.items() if _is_object(value)}
             self._store.delete_objects(name, self._store.object_keys(name) - live)
 
     def _sync_object(self, bucket_name: str, key_name: str) -> None:
-        bucket = self._s3().buckets.get(bucket_name)
+        bucket = self._synced_bucket(bucket_name)
         if bucket is None:
-            self._store.delete_bucket(bucket_name)
             return
-        self._store.put_bucket(bucket_name, bucket.region_name, bucket.creation_date.isoformat())
         key = bucket.keys.get(key_name)
         if not _is_object(key):
             self._store.delete_objects(bucket_name, [key_name])

@@ -9,7 +9,6 @@ tasks have their own backend, :class:`~airflow_provider_braket.local.braket.quan
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from airflow_provider_braket.jobs.models import (
     validate_search_jobs,
     validate_tag_resource,
 )
+from airflow_provider_braket.local.braket.lookup import earlier_record, find_record, search_page
 from airflow_provider_braket.local.braket.quantum_tasks import QuantumTasks
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.devices.table import DeviceTable, check_reservation
@@ -56,13 +56,15 @@ class BraketBackend:
         request = validate_create_job(body).wire()
         token = request.pop("clientToken")
         fingerprint = request_fingerprint(request)
-        existing = self.store.get_by_token(token)
+        existing = earlier_record(
+            self.store,
+            token,
+            fingerprint,
+            lambda job: ConflictException(
+                f"clientToken {token!r} was already used for job {job.job_arn} with a different request"
+            ),
+        )
         if existing is not None:
-            if existing.request_hash != fingerprint:
-                raise ConflictException(
-                    f"clientToken {token!r} was already used for job {existing.job_arn} "
-                    "with a different request"
-                )
             return existing
         check_local_algorithm(request["algorithmSpecification"])
         self.devices.check_runnable(request["deviceConfig"]["device"])
@@ -123,25 +125,11 @@ class BraketBackend:
         return description
 
     def search_jobs(self, body: dict[str, Any]) -> dict[str, Any]:
-        query = validate_search_jobs(body)
-        try:
-            records, token = self.store.search(
-                query.filters, query.maxResults or DEFAULT_PAGE_SIZE, query.nextToken
-            )
-        except ValueError as error:
-            raise ValidationException(f"nextToken: {error}") from None
-        answer: dict[str, Any] = {"jobs": [record.summary() for record in records]}
-        if token:
-            answer["nextToken"] = token
-        return answer
+        return search_page(self.store, validate_search_jobs(body), "jobs", DEFAULT_PAGE_SIZE)
 
     def job(self, job_arn: str) -> JobRecord:
-        if not re.match(JOB_ARN_PATTERN, job_arn):
-            raise ValidationException(f"jobArn: {job_arn!r} does not match the pattern {JOB_ARN_PATTERN}")
-        record = self.store.get(job_arn)
-        if record is None:
-            raise ResourceNotFoundException(f"Job {job_arn} not found")
-        return record
+        malformed = f"jobArn: {job_arn!r} does not match the pattern {JOB_ARN_PATTERN}"
+        return find_record(self.store, job_arn, JOB_ARN_PATTERN, malformed, f"Job {job_arn} not found")
 
     def _queue_info(self, record: JobRecord) -> dict[str, Any]:
         position = self.runner.queue_position(record.job_arn) if record.status == "QUEUED" else None

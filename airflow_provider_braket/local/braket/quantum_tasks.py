@@ -9,16 +9,15 @@ an output bucket that does not exist.
 
 from __future__ import annotations
 
-import re
 import sqlite3
 import uuid
 from typing import Any
 
+from airflow_provider_braket.local.braket.lookup import earlier_record, find_record, search_page
 from airflow_provider_braket.local.devices.qpus import QPUS
 from airflow_provider_braket.local.devices.simulators import SIMULATORS
 from airflow_provider_braket.local.devices.table import DeviceTable, check_reservation
 from airflow_provider_braket.local.exceptions import (
-    ResourceNotFoundException,
     ValidationException,
 )
 from airflow_provider_braket.local.execution.quantum_task_processes import WorkerLost, WorkerPool
@@ -79,12 +78,15 @@ class QuantumTasks:
         wire = request.model_dump(exclude_none=True)
         token = wire.pop("clientToken")
         fingerprint = request_fingerprint(wire)
-        existing = self.store.get_by_token(token)
+        existing = earlier_record(
+            self.store,
+            token,
+            fingerprint,
+            lambda task: ValidationException(
+                f"clientToken: already used for quantum task {task.task_arn} with a different request"
+            ),
+        )
         if existing is not None:
-            if existing.request_hash != fingerprint:
-                raise ValidationException(
-                    f"clientToken: already used for quantum task {existing.task_arn} with a different request"
-                )
             return existing
         self._check_request(request, wire, region)
         job_arn = self._job_of(request.jobToken)
@@ -137,15 +139,7 @@ class QuantumTasks:
 
     def search(self, body: dict[str, Any]) -> dict[str, Any]:
         """SearchQuantumTasks' answer: one page of task summaries."""
-        query = validate_search_quantum_tasks(body)
-        try:
-            records, token = self.store.search(query.filters, query.maxResults or 100, query.nextToken)
-        except ValueError as error:
-            raise ValidationException(f"nextToken: {error}") from None
-        answer: dict[str, Any] = {"quantumTasks": [record.summary() for record in records]}
-        if token:
-            answer["nextToken"] = token
-        return answer
+        return search_page(self.store, validate_search_quantum_tasks(body), "quantumTasks", 100)
 
     def describe(self, task_arn: str, with_queue_info: bool) -> dict[str, Any]:
         record = self.find(task_arn)
@@ -155,12 +149,10 @@ class QuantumTasks:
         return description
 
     def find(self, task_arn: str) -> TaskRecord:
-        if not re.match(TASK_ARN_PATTERN, task_arn):
-            raise ValidationException(f"quantumTaskArn: {task_arn!r} is not a quantum task ARN")
-        record = self.store.get(task_arn)
-        if record is None:
-            raise ResourceNotFoundException(f"Quantum task {task_arn} not found")
-        return record
+        malformed = f"quantumTaskArn: {task_arn!r} is not a quantum task ARN"
+        return find_record(
+            self.store, task_arn, TASK_ARN_PATTERN, malformed, f"Quantum task {task_arn} not found"
+        )
 
     def device_queue_info(self, device_arn: str, jobs_waiting: int) -> list[dict[str, str]]:
         depth = self.runner.queue_depth(device_arn)

@@ -7,10 +7,10 @@ each with ``deviceStatus`` RETIRED: the SDK's own integration test ``test_device
 (amazon-braket/amazon-braket-sdk-python, ``test/integ_tests/test_device_creation.py``, read
 2026-12-05 at e56392e).
 
-``deviceName`` and ``providerName`` are AWS's, from the same test's earlier form, which mapped
-each name AWS answered to its enum member (commit 8f95df7, 2023-07-24: "Aria 1", "Aspen-M-3",
-"Advantage_system4.1", providers "Oxford" for OQC and "D-Wave Systems"). The two retired since
-then follow their siblings: "Aria 2" as "Aria 1", "Ankaa-2" as "Ankaa-3".
+The list is ``snapshots/retired-qpus.json``. ``deviceName`` and ``providerName`` are AWS's, from the same
+test's earlier form, which mapped each name AWS answered to its enum member (commit 8f95df7, 2023-07-24: "Aria
+1", "Aspen-M-3", "Advantage_system4.1", providers "Oxford" for OQC and "D-Wave Systems"). The two retired
+since then follow their siblings: "Aria 2" as "Aria 1", "Ankaa-2" as "Ankaa-3".
 
 AWS serves each retired device's last capabilities document; no public copy of those exists for these devices
 (Ankaa-3's does, and :mod:`~airflow_provider_braket.local.devices.qpus` serves it). Rather than invent qubit
@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 #: ``providerName`` -> the provider's capabilities schema in amazon-braket-schemas.
@@ -67,39 +68,13 @@ class RetiredQpu:
         return json.dumps(document)
 
 
-def _retired(arn: str, name: str, provider: str) -> tuple[str, RetiredQpu]:
-    return arn, RetiredQpu(arn, name, provider)
+def _load() -> dict[str, RetiredQpu]:
+    entries = json.loads((Path(__file__).with_name("snapshots") / "retired-qpus.json").read_text())
+    return {
+        entry["deviceArn"]: RetiredQpu(entry["deviceArn"], entry["deviceName"], entry["providerName"])
+        for entry in entries
+    }
 
 
-RETIRED_QPUS: dict[str, RetiredQpu] = dict(
-    (
-        _retired("arn:aws:braket:us-east-1::device/qpu/ionq/Harmony", "Harmony", "IonQ"),
-        _retired("arn:aws:braket:us-east-1::device/qpu/ionq/Aria-1", "Aria 1", "IonQ"),
-        _retired("arn:aws:braket:us-east-1::device/qpu/ionq/Aria-2", "Aria 2", "IonQ"),
-        _retired("arn:aws:braket:eu-west-2::device/qpu/oqc/Lucy", "Lucy", "Oxford"),
-        _retired("arn:aws:braket:us-east-1::device/qpu/xanadu/Borealis", "Borealis", "Xanadu"),
-        _retired("arn:aws:braket:::device/qpu/rigetti/Aspen-8", "Aspen-8", "Rigetti"),
-        _retired("arn:aws:braket:::device/qpu/rigetti/Aspen-9", "Aspen-9", "Rigetti"),
-        _retired("arn:aws:braket:::device/qpu/rigetti/Aspen-10", "Aspen-10", "Rigetti"),
-        _retired("arn:aws:braket:::device/qpu/rigetti/Aspen-11", "Aspen-11", "Rigetti"),
-        _retired("arn:aws:braket:us-west-1::device/qpu/rigetti/Aspen-M-1", "Aspen-M-1", "Rigetti"),
-        _retired("arn:aws:braket:us-west-1::device/qpu/rigetti/Aspen-M-2", "Aspen-M-2", "Rigetti"),
-        _retired("arn:aws:braket:us-west-1::device/qpu/rigetti/Aspen-M-3", "Aspen-M-3", "Rigetti"),
-        _retired("arn:aws:braket:us-west-1::device/qpu/rigetti/Ankaa-2", "Ankaa-2", "Rigetti"),
-        _retired(
-            "arn:aws:braket:::device/qpu/d-wave/Advantage_system1", "Advantage_system1.1", "D-Wave Systems"
-        ),
-        _retired(
-            "arn:aws:braket:::device/qpu/d-wave/Advantage_system3", "Advantage_system3.2", "D-Wave Systems"
-        ),
-        _retired(
-            "arn:aws:braket:::device/qpu/d-wave/Advantage_system4", "Advantage_system4.1", "D-Wave Systems"
-        ),
-        _retired(
-            "arn:aws:braket:us-west-2::device/qpu/d-wave/Advantage_system6",
-            "Advantage_system6.1",
-            "D-Wave Systems",
-        ),
-        _retired("arn:aws:braket:::device/qpu/d-wave/DW_2000Q_6", "DW_2000Q_6", "D-Wave Systems"),
-    )
-)
+#: The retired QPUs without a public capabilities snapshot (``snapshots/retired-qpus.json``).
+RETIRED_QPUS: dict[str, RetiredQpu] = _load()

@@ -31,33 +31,17 @@ from airflow_provider_braket.local.exceptions import (
     ValidationException,
 )
 
-SIMULATORS: dict[str, dict[str, str]] = {
-    arn: {
-        "deviceName": simulator.name,
-        "providerName": "Amazon Braket",
-        "deviceType": "SIMULATOR",
-        "deviceStatus": simulator.status,
-    }
-    for arn, simulator in MANAGED_SIMULATORS.items()
+
+def _entry(name: str, provider: str, device_type: str, status: str) -> dict[str, str]:
+    """A device as GetDevice and SearchDevices describe it, but for its capabilities."""
+    return {"deviceName": name, "providerName": provider, "deviceType": device_type, "deviceStatus": status}
+
+
+SIMULATORS = {
+    arn: _entry(sim.name, "Amazon Braket", "SIMULATOR", sim.status) for arn, sim in MANAGED_SIMULATORS.items()
 }
-EMULATED: dict[str, dict[str, str]] = {
-    arn: {
-        "deviceName": qpu.name,
-        "providerName": qpu.provider,
-        "deviceType": "QPU",
-        "deviceStatus": qpu.status,
-    }
-    for arn, qpu in QPUS.items()
-}
-RETIRED: dict[str, dict[str, str]] = {
-    arn: {
-        "deviceName": qpu.name,
-        "providerName": qpu.provider,
-        "deviceType": "QPU",
-        "deviceStatus": "RETIRED",
-    }
-    for arn, qpu in RETIRED_QPUS.items()
-}
+EMULATED = {arn: _entry(qpu.name, qpu.provider, "QPU", qpu.status) for arn, qpu in QPUS.items()}
+RETIRED = {arn: _entry(qpu.name, qpu.provider, "QPU", "RETIRED") for arn, qpu in RETIRED_QPUS.items()}
 BUILT_IN = {**RETIRED, **SIMULATORS, **EMULATED}
 _QPU_ARN = re.compile(
     r"^arn:aws[a-z\-]*:braket:[a-z0-9\-]*::device/qpu/(?P<provider>[^/]+)/(?P<name>[^/]+)\Z"
@@ -235,18 +219,8 @@ def _unlisted_qpu(device_arn: str) -> dict[str, str] | None:
     match = _QPU_ARN.match(device_arn)
     if not match:
         return None
-    return {
-        "deviceName": match["name"],
-        "providerName": match["provider"],
-        "deviceType": "QPU",
-        "deviceStatus": "OFFLINE",
-    }
+    return _entry(match["name"], match["provider"], "QPU", "OFFLINE")
 
 
 def _generic(device_arn: str) -> dict[str, str]:
-    return {
-        "deviceName": device_arn.rsplit("/", 1)[-1],
-        "providerName": "Local",
-        "deviceType": "SIMULATOR",
-        "deviceStatus": "ONLINE",
-    }
+    return _entry(device_arn.rsplit("/", 1)[-1], "Local", "SIMULATOR", "ONLINE")

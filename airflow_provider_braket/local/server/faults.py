@@ -17,32 +17,32 @@ from pydantic import BaseModel, ConfigDict, Field
 Probability = float
 FaultKind = Literal["throttle", "error", "drop", "deny"]
 
-OPERATIONS = (
-    "CreateJob", "GetJob", "CancelJob", "SearchJobs", "GetDevice", "SearchDevices",
-    "TagResource", "UntagResource", "ListTagsForResource",
-    "CreateQuantumTask", "GetQuantumTask", "CancelQuantumTask", "SearchQuantumTasks",
-)  # fmt: skip
-
-_ROUTES: list[tuple[str, re.Pattern[str], str]] = [
-    ("POST", re.compile(r"^/job$"), "CreateJob"),
-    ("PUT", re.compile(r"^/job/[^/]+/cancel$"), "CancelJob"),
-    ("GET", re.compile(r"^/job/[^/]+$"), "GetJob"),
-    ("POST", re.compile(r"^/jobs$"), "SearchJobs"),
-    ("GET", re.compile(r"^/device/[^/]+$"), "GetDevice"),
-    ("POST", re.compile(r"^/devices$"), "SearchDevices"),
-    ("POST", re.compile(r"^/tags/[^/]+$"), "TagResource"),
-    ("DELETE", re.compile(r"^/tags/[^/]+$"), "UntagResource"),
-    ("GET", re.compile(r"^/tags/[^/]+$"), "ListTagsForResource"),
-    ("POST", re.compile(r"^/quantum-task$"), "CreateQuantumTask"),
-    ("PUT", re.compile(r"^/quantum-task/[^/]+/cancel$"), "CancelQuantumTask"),
-    ("GET", re.compile(r"^/quantum-task/[^/]+$"), "GetQuantumTask"),
-    ("POST", re.compile(r"^/quantum-tasks$"), "SearchQuantumTasks"),
+#: ``METHOD path`` (``*`` one path segment) -> the Braket operation, as botocore's model routes them.
+_ROUTES = {
+    "POST /job": "CreateJob",
+    "GET /job/*": "GetJob",
+    "PUT /job/*/cancel": "CancelJob",
+    "POST /jobs": "SearchJobs",
+    "GET /device/*": "GetDevice",
+    "POST /devices": "SearchDevices",
+    "POST /tags/*": "TagResource",
+    "DELETE /tags/*": "UntagResource",
+    "GET /tags/*": "ListTagsForResource",
+    "POST /quantum-task": "CreateQuantumTask",
+    "GET /quantum-task/*": "GetQuantumTask",
+    "PUT /quantum-task/*/cancel": "CancelQuantumTask",
+    "POST /quantum-tasks": "SearchQuantumTasks",
+}
+OPERATIONS = tuple(_ROUTES.values())
+_PATTERNS = [
+    (route.split(" ")[0], re.compile("^" + route.split(" ")[1].replace("*", "[^/]+") + "$"), name)
+    for route, name in _ROUTES.items()
 ]
 
 
 def operation_of(method: str, raw_path: str) -> str | None:
     """The Braket operation a request is for, from its method and (still encoded) path."""
-    for route_method, pattern, name in _ROUTES:
+    for route_method, pattern, name in _PATTERNS:
         if method == route_method and pattern.match(raw_path):
             return name
     return None
