@@ -66,16 +66,16 @@ def make_baseline_trigger_class() -> type:
     class PerJobGetJobTrigger(BaseTrigger):
         """AwsBaseWaiterTrigger's pattern for one Braket job: own hook, own client, GetJob per poll."""
 
-        def __init__(self, job_arn: str, poll_interval: float, aws_conn_id: str = "braket_default"):
+        def __init__(self, job_arn: str, waiter_delay: float, aws_conn_id: str = "braket_default"):
             super().__init__()
             self.job_arn = job_arn
-            self.poll_interval = poll_interval
+            self.waiter_delay = waiter_delay
             self.aws_conn_id = aws_conn_id
 
         def serialize(self) -> tuple[str, dict[str, Any]]:
             return f"{__name__}.PerJobGetJobTrigger", {
                 "job_arn": self.job_arn,
-                "poll_interval": self.poll_interval,
+                "waiter_delay": self.waiter_delay,
                 "aws_conn_id": self.aws_conn_id,
             }
 
@@ -89,7 +89,7 @@ def make_baseline_trigger_class() -> type:
                     if job["status"] in TERMINAL:
                         yield TriggerEvent({"status": job["status"], "jobArn": self.job_arn})
                         return
-                    await asyncio.sleep(self.poll_interval)
+                    await asyncio.sleep(self.waiter_delay)
 
     return PerJobGetJobTrigger
 
@@ -104,7 +104,7 @@ def watch(kind: str, jobs: list[dict[str, Any]], poll: float, window: float, end
         if kind == "baseline":
             return baseline(job["jobArn"], poll)
         return JobStatusTrigger(
-            job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=poll, created_at=job["createdAt"]
+            job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=poll, created_at=job["createdAt"]
         )
 
     fired: dict[str, float] = {}

@@ -25,7 +25,7 @@ from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, CreateJobRequest, validate_create_job
 from airflow_provider_braket.pricing.job_cost import JobCost, job_cost
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
-from airflow_provider_braket.pricing.usage import TaskUsageReader
+from airflow_provider_braket.pricing.quantum_task_usage import QuantumTaskUsageReader
 from airflow_provider_braket.utils.settings import braket_str
 from airflow_provider_braket.utils.shielding import in_background, run_to_the_end
 
@@ -253,7 +253,7 @@ class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
         self,
         job_arn: str,
         prices: PriceList | None = None,
-        usage: TaskUsageReader | None = None,
+        usage: QuantumTaskUsageReader | None = None,
     ) -> JobCost:
         """What the job has cost so far: its instance time plus its quantum tasks (docs/cost.md).
 
@@ -261,7 +261,7 @@ class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
         :param usage: A reader that remembers ended tasks, to pass again on the next call.
         """
         job = self.get_job(job_arn, queue_info=False)
-        usage = usage or TaskUsageReader(self.conn, self.s3_client)
+        usage = usage or QuantumTaskUsageReader(self.conn, self.s3_client)
         tasks = usage.job_tasks(job_arn)
         cost = job_cost(
             prices or configured_price_list(braket_str("price_list")),

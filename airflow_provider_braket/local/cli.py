@@ -15,7 +15,7 @@ from airflow_provider_braket.local.config import (
     LocalServiceConfig,
     default_data_dir,
 )
-from airflow_provider_braket.local.quantum_task_limits import TaskLimits
+from airflow_provider_braket.local.quantum_task_limits import QuantumTaskLimits
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -174,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         job_slots=args.job_slots,
         concurrent_job_quota=args.job_quota,
         task_workers=args.task_workers,
-        task_limits=TaskLimits(
+        task_limits=QuantumTaskLimits(
             memory_bytes=args.task_memory_mib << 20,
             timeout_seconds=args.task_timeout,
             max_statements=args.task_max_statements,

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from airflow_provider_braket.jobs.endpoints import is_loopback
-from airflow_provider_braket.local.quantum_task_limits import TaskLimits
+from airflow_provider_braket.local.quantum_task_limits import QuantumTaskLimits
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8975
@@ -53,7 +53,7 @@ class LocalServiceConfig:
         the service refuses to start off loopback without one.
     :param price_list: an AWS offer file for Braket to serve to the SDK's Tracker in jobs; None
         serves the snapshot the package ships (see
-        :mod:`~airflow_provider_braket.local.aws_state.price_list`); without it jobs use AWS's public file.
+        :mod:`~airflow_provider_braket.local.aws_state.offer_file`); without it jobs use AWS's public file.
     """
 
     host: str = DEFAULT_HOST
@@ -67,7 +67,7 @@ class LocalServiceConfig:
     job_slots: int = 2
     concurrent_job_quota: int = 3
     task_workers: int = 2
-    task_limits: TaskLimits = field(default_factory=TaskLimits)
+    task_limits: QuantumTaskLimits = field(default_factory=QuantumTaskLimits)
     cancel_grace_seconds: float = 3.0
     verify_signatures: bool = True
     price_list: Path | None = None

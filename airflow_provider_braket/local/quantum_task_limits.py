@@ -31,7 +31,7 @@ def default_memory_bytes() -> int:
 
 
 @dataclass(frozen=True)
-class TaskLimits:
+class QuantumTaskLimits:
     """Limits of quantum tasks in the local service.
 
     :param memory_bytes: memory all running tasks may take together; a task whose estimate is over

@@ -82,7 +82,7 @@ class BraketTaskMixin:
     def status_trigger(
         self,
         job: dict[str, Any],
-        poll_interval: float,
+        waiter_delay: float,
         timeout_at: float | None,
         *,
         cancel_on_kill: bool,
@@ -94,7 +94,7 @@ class BraketTaskMixin:
         return JobStatusTrigger(
             job_arn=job["jobArn"],
             job_name=job["jobName"],
-            poll_interval=poll_interval,
+            waiter_delay=waiter_delay,
             created_at=created_epoch(job),
             timeout_at=timeout_at,
             timeout_reason=timeout_reason,

@@ -37,7 +37,7 @@ from airflow_provider_braket.version_compat import TRIGGER_FAIL, TRIGGER_TIMEOUT
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
-    from airflow_provider_braket.operators.caps import CapEnforcer
+    from airflow_provider_braket.operators.cost_enforcement import CostCapEnforcer
 
 
 __all__ = ["CancelHybridJobOperator", "CreateHybridJobOperator"]
@@ -292,10 +292,12 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     def _submit_and_watch(
         self, context: Context, identity: TaskIdentity, job: PreparedJob, submit: SubmitState
     ) -> dict[str, Any]:
-        from airflow_provider_braket.operators.caps import CapEnforcer  # prices: not at DAG parsing
+        from airflow_provider_braket.operators.cost_enforcement import (
+            CostCapEnforcer,  # prices: not at DAG parsing
+        )
 
         submitter = self._submitter()
-        caps = CapEnforcer(self.hook, job.limits, identity, self.log)
+        caps = CostCapEnforcer(self.hook, job.limits, identity, self.log)
         # A resubmission of this try needs no search: its client token already finds a job
         # that a refused-looking CreateJob did create.
         earlier = None if submit.refusals else submitter.job_of_earlier_try(identity)
@@ -334,7 +336,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
             deferred=deferred,
         )
 
-    def _watch(self, context: Context, job_arn: str, job_name: str, caps: CapEnforcer) -> dict[str, Any]:
+    def _watch(self, context: Context, job_arn: str, job_name: str, caps: CostCapEnforcer) -> dict[str, Any]:
         self.job_arn_to_cancel = job_arn
         self.persist_links(context, [BraketJobLink, BraketJobLogsLink], job_arn=job_arn, job_name=job_name)
         if not self.wait_for_completion:
@@ -358,7 +360,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         )
         return self._finish(context, job)
 
-    def _defer(self, job: dict[str, Any], deferral: Deferral, caps: CapEnforcer) -> None:
+    def _defer(self, job: dict[str, Any], deferral: Deferral, caps: CostCapEnforcer) -> None:
         self.defer(
             timeout=deferral.backstop,
             trigger=self.status_trigger(

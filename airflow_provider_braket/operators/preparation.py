@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_braket.operators.braket import CreateHybridJobOperator
-    from airflow_provider_braket.pricing.caps import CostLimits
+    from airflow_provider_braket.pricing.cost_limits import CostLimits
     from airflow_provider_braket.utils.identity import TaskIdentity
 
 
@@ -92,7 +92,7 @@ def prepare_job(
     )
     spec.validate()
     # Imported here, not at module level: DAG files import the operator, and parsing needs no prices.
-    from airflow_provider_braket.pricing.caps import CostLimits
+    from airflow_provider_braket.pricing.cost_limits import CostLimits
 
     limits = CostLimits.of(operator.max_cost, operator.run_budget, operator.monthly_budget)
     return PreparedJob(spec, source, _local_channels(channels, dag_folders), limits)

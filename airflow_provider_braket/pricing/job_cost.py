@@ -28,7 +28,7 @@ _MILLISECONDS = {"seconds": 1000, "milliseconds": 1}
 
 
 @dataclass(frozen=True)
-class TaskUsage:
+class QuantumTaskUsage:
     """One quantum task, as far as its price goes.
 
     :param task_arn: The task's ARN (its region picks the price).
@@ -49,7 +49,7 @@ class TaskUsage:
     execution_ms: int | None = None
 
     @classmethod
-    def from_description(cls, task: dict[str, Any], execution_ms: int | None = None) -> TaskUsage:
+    def from_description(cls, task: dict[str, Any], execution_ms: int | None = None) -> QuantumTaskUsage:
         """From a GetQuantumTask answer (and the result's ``simulatorMetadata.executionDuration``)."""
         return cls(
             task_arn=task["quantumTaskArn"],
@@ -119,7 +119,7 @@ class JobCost:
 
 
 def job_cost(
-    prices: PriceList, job: dict[str, Any], tasks: Iterable[TaskUsage], duration_unit: str = "seconds"
+    prices: PriceList, job: dict[str, Any], tasks: Iterable[QuantumTaskUsage], duration_unit: str = "seconds"
 ) -> JobCost:
     """The cost of ``job`` (a GetJob answer) and its ``tasks`` under ``prices``.
 
@@ -165,7 +165,7 @@ def billable_seconds(job: dict[str, Any], duration_unit: str = "seconds") -> Dec
     return Decimal(0)
 
 
-def task_cost(prices: PriceList, task: TaskUsage, unpriced: list[str]) -> Decimal:
+def task_cost(prices: PriceList, task: QuantumTaskUsage, unpriced: list[str]) -> Decimal:
     """One task's cost, by the SDK Tracker's rules."""
     if task.is_qpu:
         if task.status in _UNPAID_QPU_STATUSES or task.reserved:

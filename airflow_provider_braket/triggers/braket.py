@@ -5,10 +5,12 @@ from __future__ import annotations
 import asyncio
 import random
 import time
+import warnings
 from collections.abc import AsyncIterator
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
+from airflow.exceptions import AirflowProviderDeprecationWarning
 from airflow.triggers.base import BaseTrigger, TriggerEvent
 
 from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
@@ -26,7 +28,7 @@ from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
-    from airflow_provider_braket.pricing.caps import CostWatch
+    from airflow_provider_braket.pricing.cost_limits import CostWatch
     from airflow_provider_braket.triggers.poller import JobPoller
 
 # The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
@@ -57,7 +59,8 @@ class JobStatusTrigger(BaseTrigger):
 
     :param job_arn: The job to watch.
     :param job_name: Its name (its log streams are named after it).
-    :param poll_interval: Seconds between two looks at the job's status (and its log lines).
+    :param waiter_delay: Seconds between two looks at the job's status (and its log lines), as the
+        operators' ``waiter_delay``.
     :param timeout_at: Epoch seconds after which to stop waiting and report ``timeout``.
     :param timeout_reason: What ``timeout_at`` stands for; handed back in the ``timeout`` event.
     :param not_before: Epoch seconds before which no event fires, so that a task does not resume
@@ -67,7 +70,7 @@ class JobStatusTrigger(BaseTrigger):
     :param log_positions: Where log forwarding stopped before (a serialised ``LogCursor``).
     :param created_at: The job's ``createdAt`` (epoch seconds), if known: the shared poller finds
         the job by it without a search by ARN first.
-    :param cost_limits: Cost caps (:class:`~airflow_provider_braket.pricing.caps.CostLimits`,
+    :param cost_limits: Cost caps (:class:`~airflow_provider_braket.pricing.cost_limits.CostLimits`,
         serialised): checked at every look at a job that has not ended; when one is reached the job
         is cancelled and the event is ``{"status": "cost_cap", "message"}``.
     :param budget_scope: The DAG run and DAG the budgets of ``cost_limits`` cover.
@@ -75,13 +78,15 @@ class JobStatusTrigger(BaseTrigger):
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
     :param botocore_config: botocore client configuration as a dict.
+    :param poll_interval: Deprecated: the former name of ``waiter_delay``, still read from triggers
+        serialised by earlier versions.
     """
 
     def __init__(
         self,
         job_arn: str,
         job_name: str,
-        poll_interval: float = 30,
+        waiter_delay: float = 30,
         timeout_at: float | None = None,
         not_before: float | None = None,
         timeout_reason: str = "timeout_at",
@@ -95,11 +100,19 @@ class JobStatusTrigger(BaseTrigger):
         region_name: str | None = None,
         verify: bool | str | None = None,
         botocore_config: dict[str, Any] | None = None,
+        poll_interval: float | None = None,
     ) -> None:
         super().__init__()
+        if poll_interval is not None:
+            warnings.warn(
+                "JobStatusTrigger(poll_interval=...) is deprecated; use waiter_delay",
+                AirflowProviderDeprecationWarning,
+                stacklevel=2,
+            )
+            waiter_delay = poll_interval
         self.job_arn = job_arn
         self.job_name = job_name
-        self.poll_interval = poll_interval
+        self.waiter_delay = waiter_delay
         self.timeout_at = timeout_at
         self.not_before = not_before
         self.timeout_reason = timeout_reason
@@ -119,7 +132,7 @@ class JobStatusTrigger(BaseTrigger):
             {
                 "job_arn": self.job_arn,
                 "job_name": self.job_name,
-                "poll_interval": self.poll_interval,
+                "waiter_delay": self.waiter_delay,
                 "timeout_at": self.timeout_at,
                 "not_before": self.not_before,
                 "timeout_reason": self.timeout_reason,
@@ -161,7 +174,7 @@ class JobStatusTrigger(BaseTrigger):
             self.log_positions = await self._saved_log_positions() or self.log_positions
         cursor = LogCursor(self.log_positions)
         poller = self._poller()
-        async with poller.watch(self.job_arn, self.poll_interval, created_at=self.created_at) as watch:
+        async with poller.watch(self.job_arn, self.waiter_delay, created_at=self.created_at) as watch:
             while True:
                 await watch.changed(timeout=self._next_look(watch.job))
                 for warning in watch.take_warnings():
@@ -199,7 +212,7 @@ class JobStatusTrigger(BaseTrigger):
     def _cost_watch(self) -> CostWatch | None:
         if not self.cost_limits or not self.budget_scope:
             return None
-        from airflow_provider_braket.pricing.caps import BudgetScope, CostLimits, CostWatch
+        from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostLimits, CostWatch
         from airflow_provider_braket.pricing.price_list import configured_price_list
         from airflow_provider_braket.utils.settings import braket_str
 
@@ -218,7 +231,7 @@ class JobStatusTrigger(BaseTrigger):
         A check that fails (throttling, a lost connection) is logged and tried at the next look.
         """
         watch = self._cost_watch
-        if watch is None or time.monotonic() < self._cost_checked_at + self.poll_interval:
+        if watch is None or time.monotonic() < self._cost_checked_at + self.waiter_delay:
             return None
         self._cost_checked_at = time.monotonic()
         try:
@@ -270,12 +283,12 @@ class JobStatusTrigger(BaseTrigger):
         waits = []
         if job is not None and self.forward_logs and wants_logs(job):
             # Jittered, so that the triggers of a sweep do not all read at the same moment.
-            waits.append(self.poll_interval * random.uniform(1 - LOG_READ_JITTER, 1 + LOG_READ_JITTER))
+            waits.append(self.waiter_delay * random.uniform(1 - LOG_READ_JITTER, 1 + LOG_READ_JITTER))
         if self.timeout_at is not None:
             waits.append(max(0.0, self.timeout_at - time.time()))
         if self.cost_limits and job is not None and not is_terminal(job):
             # Costs grow without news from the poller: look at least once a poll interval.
-            waits.append(max(0.0, self._cost_checked_at + self.poll_interval - time.monotonic()))
+            waits.append(max(0.0, self._cost_checked_at + self.waiter_delay - time.monotonic()))
         return min(waits, default=None)
 
     def _logs_due(self, poller: JobPoller, job: dict[str, Any]) -> bool:
@@ -284,7 +297,7 @@ class JobStatusTrigger(BaseTrigger):
         A job that ended is always read (its last lines come before its event); a running one
         skips a read rather than queue behind the others, and reads on its next look.
         """
-        return is_terminal(job) or poller.log_budget.backlog() <= self.poll_interval
+        return is_terminal(job) or poller.log_budget.backlog() <= self.waiter_delay
 
     async def _forward_logs(self, poller: JobPoller, cursor: LogCursor, final: bool = False) -> None:
         # A failed read costs only a delay: the cursor has not moved past what was not logged.

@@ -53,13 +53,13 @@ class JobWatch:
     """What one trigger sees of its job: the latest view of it, and a wake-up when that changes.
 
     :param job_arn: The job.
-    :param poll_interval: How often the trigger wants its job looked at, in seconds.
+    :param waiter_delay: How often the trigger wants its job looked at, in seconds.
     :param poller: The poller it is registered with.
     """
 
-    def __init__(self, job_arn: str, poll_interval: float, poller: JobPoller) -> None:
+    def __init__(self, job_arn: str, waiter_delay: float, poller: JobPoller) -> None:
         self.job_arn = job_arn
-        self.poll_interval = poll_interval
+        self.waiter_delay = waiter_delay
         self.poller = poller
         self.job: dict[str, Any] | None = None
         self.error: str | None = None

@@ -87,14 +87,14 @@ class JobPoller:
 
     @asynccontextmanager
     async def watch(
-        self, job_arn: str, poll_interval: float, created_at: float | None = None
+        self, job_arn: str, waiter_delay: float, created_at: float | None = None
     ) -> AsyncIterator[JobWatch]:
         """Register ``job_arn`` for the duration of the ``async with`` block.
 
         :param created_at: When the job was created (epoch seconds), if known: it places the job in
             the creation-time window at once instead of costing a search by ARN.
         """
-        watch = JobWatch(job_arn, poll_interval, self)
+        watch = JobWatch(job_arn, waiter_delay, self)
         tracked = self._tracked.setdefault(job_arn, Tracked(created_at=created_at))
         tracked.watches.add(watch)
         if tracked.job is not None:
@@ -200,7 +200,7 @@ class JobPoller:
             delay = self._interval() * random.uniform(1 - JITTER, 1 + JITTER)
 
     def _interval(self) -> float:
-        intervals = [watch.poll_interval for t in self._tracked.values() for watch in t.watches]
+        intervals = [watch.waiter_delay for t in self._tracked.values() for watch in t.watches]
         return min(intervals, default=30.0)
 
     async def _sleep(self, seconds: float) -> None:

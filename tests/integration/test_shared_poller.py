@@ -46,7 +46,7 @@ def trigger_for(job: dict[str, Any], with_created_at: bool = True, **kwargs: Any
         job_arn=job["jobArn"],
         job_name=job["jobName"],
         created_at=created_epoch(job) if with_created_at else None,
-        **{"poll_interval": 0.3, **kwargs},
+        **{"waiter_delay": 0.3, **kwargs},
     )
 
 
@@ -119,7 +119,7 @@ def test_a_queued_job_costs_no_log_calls(service: Any) -> None:
     queued = start_job(hook, "ok")
     local.admin("DELETE", "/_local/calls")
     try:
-        timed_out = run(first_event(trigger_for(queued, poll_interval=0.2, timeout_at=time.time() + 3)))
+        timed_out = run(first_event(trigger_for(queued, waiter_delay=0.2, timeout_at=time.time() + 3)))
     finally:
         hook.cancel_job(blocker["jobArn"])
         hook.cancel_job(queued["jobArn"])

@@ -37,7 +37,7 @@ def first_event(trigger: JobStatusTrigger, timeout: float = 90) -> dict:
 
 def test_fires_once_with_the_final_status_and_forwards_log_lines(capfd: pytest.CaptureFixture[str]) -> None:
     job = start("metrics")
-    trigger = JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.3)
+    trigger = JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=0.3)
     event = first_event(trigger)
 
     assert event == {"status": "COMPLETED", "jobArn": job["jobArn"], "failureReason": None}
@@ -50,7 +50,7 @@ def test_fires_once_with_the_final_status_and_forwards_log_lines(capfd: pytest.C
 
 def test_failure_reason_reaches_the_event() -> None:
     job = start("fail")
-    event = first_event(JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.3))
+    event = first_event(JobStatusTrigger(job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=0.3))
     assert event["status"] == "FAILED"
     assert "ValueError: the algorithm diverged" in event["failureReason"]
 
@@ -63,7 +63,7 @@ def test_rides_out_throttling_errors_and_dropped_connections(local_service) -> N
     trigger = JobStatusTrigger(
         job_arn=job["jobArn"],
         job_name=job["jobName"],
-        poll_interval=0.2,
+        waiter_delay=0.2,
         # Few botocore retries, so failures surface to the trigger's own backoff.
         botocore_config={"retries": {"mode": "standard", "max_attempts": 2}},
     )
@@ -95,7 +95,7 @@ def test_timeout_and_unknown_job_events() -> None:
             JobStatusTrigger(
                 job_arn=job["jobArn"],
                 job_name=job["jobName"],
-                poll_interval=0.2,
+                waiter_delay=0.2,
                 timeout_at=time.time() + 2,
                 timeout_reason="waiter_max_attempts",
             )
@@ -110,7 +110,7 @@ def test_timeout_and_unknown_job_events() -> None:
     finally:
         BraketHook().cancel_job(job["jobArn"])
     missing = "arn:aws:braket:us-east-1:123456789012:job/no-such-job"
-    event = first_event(JobStatusTrigger(job_arn=missing, job_name="x", poll_interval=0.2))
+    event = first_event(JobStatusTrigger(job_arn=missing, job_name="x", waiter_delay=0.2))
     assert event["status"] == "error"
     assert "ResourceNotFoundException" in event["message"]
 
@@ -236,7 +236,7 @@ def test_a_task_marked_failed_while_its_trigger_waits_on_a_thread_cancels_the_jo
     else:
         entered, release = _hold_in_thread(monkeypatch, trigger_module, "mask_secret_hyperparameters")
     job = running_sleeper
-    trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2)
+    trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=0.2)
 
     async def user_marks_the_task_failed() -> None:
         running = _run_by_airflow(trigger)
@@ -260,7 +260,7 @@ def test_on_kill_outlasts_the_cancel_airflow_sends_again_each_loop(running_sleep
     from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG
 
     job = running_sleeper
-    trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], poll_interval=0.2)
+    trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=0.2)
     trigger.state_read_seconds = 1.5
 
     async def user_marks_the_task_failed() -> None:

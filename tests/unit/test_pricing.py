@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from airflow_provider_braket.pricing.job_cost import TaskUsage, job_cost, qpu_price_name, task_cost
+from airflow_provider_braket.pricing.job_cost import QuantumTaskUsage, job_cost, qpu_price_name, task_cost
 from airflow_provider_braket.pricing.price_list import (
     BUNDLED_PRICE_LIST,
     MAX_PRICE_LIST_BYTES,
@@ -117,12 +117,12 @@ def test_job_cost_by_hand(bundled: PriceList) -> None:
     }
     garnet_in_job = "arn:aws:braket:eu-north-1:123456789012:quantum-task/3"
     tasks = [
-        TaskUsage(SV1_TASK, SV1, "COMPLETED", 100, in_job=True, execution_ms=1200),  # billed 3 s
-        TaskUsage(SV1_TASK, SV1, "COMPLETED", 100, in_job=True, execution_ms=4500),
-        TaskUsage(garnet_in_job, GARNET, "COMPLETED", 100, in_job=True),
-        TaskUsage(garnet_in_job, GARNET, "FAILED", 100, in_job=True),  # not billed
-        TaskUsage(garnet_in_job, GARNET, "COMPLETED", 100, in_job=True, reserved=True),  # reservation
-        TaskUsage(SV1_TASK, DM1, "COMPLETED", 10, in_job=True, execution_ms=10),  # no DM1 price
+        QuantumTaskUsage(SV1_TASK, SV1, "COMPLETED", 100, in_job=True, execution_ms=1200),  # billed 3 s
+        QuantumTaskUsage(SV1_TASK, SV1, "COMPLETED", 100, in_job=True, execution_ms=4500),
+        QuantumTaskUsage(garnet_in_job, GARNET, "COMPLETED", 100, in_job=True),
+        QuantumTaskUsage(garnet_in_job, GARNET, "FAILED", 100, in_job=True),  # not billed
+        QuantumTaskUsage(garnet_in_job, GARNET, "COMPLETED", 100, in_job=True, reserved=True),  # reservation
+        QuantumTaskUsage(SV1_TASK, DM1, "COMPLETED", 10, in_job=True, execution_ms=10),  # no DM1 price
     ]
 
     cost = job_cost(bundled, job, tasks)
@@ -180,7 +180,7 @@ def test_task_costs_equal_the_sdk_trackers_on_the_same_file(
     monkeypatch.setattr(pricing._pricing, "_price_list", rows)
     pricing.Pricing.price_search.cache_clear()
 
-    qpu = TaskUsage(GARNET_TASK, GARNET, status, 1000, in_job=in_job, reserved=reserved)
+    qpu = QuantumTaskUsage(GARNET_TASK, GARNET, status, 1000, in_job=in_job, reserved=reserved)
     details = {
         "shots": 1000,
         "device": GARNET,
@@ -190,7 +190,7 @@ def test_task_costs_equal_the_sdk_trackers_on_the_same_file(
     }
     assert task_cost(bundled, qpu, []) == tracker._get_qpu_task_cost(GARNET_TASK, details)
 
-    sim = TaskUsage(SV1_TASK, SV1, status, 100, in_job=in_job, reserved=reserved, execution_ms=4321)
+    sim = QuantumTaskUsage(SV1_TASK, SV1, status, 100, in_job=in_job, reserved=reserved, execution_ms=4321)
     billed = timedelta(0) if reserved else max(timedelta(milliseconds=4321), tracker.MIN_SIMULATOR_DURATION)
     details = {"shots": 100, "device": SV1, "status": status, "job_task": in_job, "billed_duration": billed}
     # Exactly equal, not only to the cent: the same Decimal operations in the same order.
@@ -212,14 +212,14 @@ def test_qpu_names_are_derived_as_the_sdk_derives_them(arn: str, name: str) -> N
 @pytest.mark.parametrize("value", [0, -1, "abc", "NaN", "inf", True, [5], "1e99"])
 def test_a_cap_that_is_not_a_positive_amount_is_refused_naming_it(value: object) -> None:
     from airflow_provider_braket.jobs.models import RequestValidationError
-    from airflow_provider_braket.pricing.caps import CostLimits
+    from airflow_provider_braket.pricing.cost_limits import CostLimits
 
     with pytest.raises(RequestValidationError, match="run_budget: must be a positive number of US dollars"):
         CostLimits.of(run_budget=value)
 
 
 def test_caps_from_templates_and_their_round_trip_through_a_trigger() -> None:
-    from airflow_provider_braket.pricing.caps import CostLimits
+    from airflow_provider_braket.pricing.cost_limits import CostLimits
 
     limits = CostLimits.of(max_cost=" 2.5 ", run_budget=10, monthly_budget=None)
     assert limits == CostLimits(Decimal("2.5"), Decimal(10), None)
@@ -230,7 +230,7 @@ def test_caps_from_templates_and_their_round_trip_through_a_trigger() -> None:
 def test_the_month_budget_counts_this_dags_jobs_created_this_month() -> None:
     from datetime import datetime, timezone
 
-    from airflow_provider_braket.pricing.caps import BudgetScope
+    from airflow_provider_braket.pricing.cost_limits import BudgetScope
 
     scope = BudgetScope("sweep", "run-1")
     filters, belongs = scope.month_search(now=datetime(2026, 11, 26, 5, tzinfo=timezone.utc))

@@ -233,7 +233,7 @@ def test_trigger_serialization_round_trip() -> None:
     trigger = JobStatusTrigger(
         job_arn=ARN,
         job_name="vqe-1",
-        poll_interval=5,
+        waiter_delay=5,
         timeout_at=1.5e9,
         cancel_on_kill=False,
         log_positions={"vqe-1/0b1c/algo-1-1": {"timestamp": 3, "skip": 1}},
@@ -530,3 +530,18 @@ def test_connection_arguments_are_declared_once_and_accepted_by_partial_and_expa
         "verify": "/etc/ca.pem",
         "botocore_config": None,
     }
+
+
+def test_the_trigger_names_its_poll_interval_as_the_operators_do() -> None:
+    """Found: one concept, three names (``waiter_delay``, ``poke_interval``, ``poll_interval``).
+    The trigger takes ``waiter_delay`` now; a trigger serialised by an earlier version still
+    deserialises from ``poll_interval``, with a deprecation warning."""
+    from airflow.exceptions import AirflowProviderDeprecationWarning
+
+    from airflow_provider_braket.triggers.braket import JobStatusTrigger
+
+    assert JobStatusTrigger(job_arn="arn", job_name="n", waiter_delay=7).serialize()[1]["waiter_delay"] == 7
+    with pytest.warns(AirflowProviderDeprecationWarning, match="use waiter_delay"):
+        old = JobStatusTrigger(job_arn="arn", job_name="n", poll_interval=5)
+    assert old.waiter_delay == 5
+    assert "poll_interval" not in old.serialize()[1]

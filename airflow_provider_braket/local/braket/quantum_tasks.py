@@ -31,7 +31,7 @@ from airflow_provider_braket.local.storage.quantum_task_requests import (
     validate_create_quantum_task,
     validate_search_quantum_tasks,
 )
-from airflow_provider_braket.local.storage.quantum_tasks import TaskRecord, TaskStore
+from airflow_provider_braket.local.storage.quantum_tasks import QuantumTaskRecord, QuantumTaskStore
 from airflow_provider_braket.local.storage.records import request_fingerprint
 
 #: How long CreateQuantumTask may wait for its task to end before it answers.
@@ -54,7 +54,7 @@ class QuantumTasks:
         self,
         region: str,
         account_id: str,
-        store: TaskStore,
+        store: QuantumTaskStore,
         runner: QuantumTaskRunner,
         devices: DeviceTable,
         jobs: JobStore,
@@ -69,7 +69,7 @@ class QuantumTasks:
         self.checkers = checkers
         self.limits = runner.limits
 
-    def create(self, body: dict[str, Any], region: str | None = None) -> TaskRecord:
+    def create(self, body: dict[str, Any], region: str | None = None) -> QuantumTaskRecord:
         """CreateQuantumTask; blocks while a worker checks the program (call it off the event loop).
 
         :param region: the caller's (signed) region, which the task's ARN carries.
@@ -95,7 +95,7 @@ class QuantumTasks:
         task_id = str(uuid.uuid4())
         # In the caller's region (a QPU's tasks are made in its own, which the SDK's Tracker prices).
         task_region = _task_region(request.deviceArn, region or self.region)
-        record = TaskRecord(
+        record = QuantumTaskRecord(
             task_arn=f"arn:aws:braket:{task_region}:{self.account_id}:quantum-task/{task_id}",
             task_id=task_id,
             status="CREATED",
@@ -148,7 +148,7 @@ class QuantumTasks:
             description["queueInfo"] = self._queue_info(record)
         return description
 
-    def find(self, task_arn: str) -> TaskRecord:
+    def find(self, task_arn: str) -> QuantumTaskRecord:
         malformed = f"quantumTaskArn: {task_arn!r} is not a quantum task ARN"
         return find_record(
             self.store, task_arn, TASK_ARN_PATTERN, malformed, f"Quantum task {task_arn} not found"
@@ -249,7 +249,7 @@ class QuantumTasks:
                 f"outputS3Bucket: caller doesn't have access to bucket {bucket!r} or it doesn't exist"
             )
 
-    def _queue_info(self, record: TaskRecord) -> dict[str, Any]:
+    def _queue_info(self, record: QuantumTaskRecord) -> dict[str, Any]:
         position = self.runner.queue_position(record)
         info: dict[str, Any] = {"queue": "QUANTUM_TASKS_QUEUE", "queuePriority": record.priority}
         if position is None:

@@ -24,10 +24,10 @@ from typing import Any, NamedTuple
 
 from airflow_provider_braket.local.exceptions import ConflictException
 from airflow_provider_braket.local.execution.quantum_task_processes import WorkerLost, WorkerProcess
-from airflow_provider_braket.local.quantum_task_limits import TaskLimits, task_memory_bytes
+from airflow_provider_braket.local.quantum_task_limits import QuantumTaskLimits, task_memory_bytes
 from airflow_provider_braket.local.storage.jobs import now_ms
 from airflow_provider_braket.local.storage.quantum_task_requests import TASK_TERMINAL
-from airflow_provider_braket.local.storage.quantum_tasks import TaskRecord, TaskStore
+from airflow_provider_braket.local.storage.quantum_tasks import QuantumTaskRecord, QuantumTaskStore
 
 log = logging.getLogger(__name__)
 
@@ -58,15 +58,15 @@ class QuantumTaskRunner:
 
     def __init__(
         self,
-        store: TaskStore,
+        store: QuantumTaskStore,
         write_object: ObjectWriter,
         workers: int = 2,
-        limits: TaskLimits | None = None,
+        limits: QuantumTaskLimits | None = None,
         python: str = sys.executable,
     ) -> None:
         self.store = store
         self.write_object = write_object
-        self.limits = limits or TaskLimits()
+        self.limits = limits or QuantumTaskLimits()
         self._heap: list[_Waiting] = []
         self._order = itertools.count()
         self._wake = threading.Condition()
@@ -129,11 +129,11 @@ class QuantumTaskRunner:
 
     # -- requests ----------------------------------------------------------------------------
 
-    def submit(self, record: TaskRecord) -> None:
+    def submit(self, record: QuantumTaskRecord) -> None:
         if self.store.update(record.task_arn, only_if=["CREATED"], status="QUEUED"):
             self._push(record)
 
-    def cancel(self, record: TaskRecord) -> str:
+    def cancel(self, record: QuantumTaskRecord) -> str:
         """CancelQuantumTask: a waiting task ends at once, a running one when its run returns."""
         if record.status in TASK_TERMINAL:
             # AWS's own words for it.
@@ -170,7 +170,7 @@ class QuantumTaskRunner:
                     return
                 self._ended.wait(deadline - time.monotonic())
 
-    def queue_position(self, record: TaskRecord) -> int | None:
+    def queue_position(self, record: QuantumTaskRecord) -> int | None:
         """1-based place among the waiting tasks of the same device and priority."""
         if record.status not in _WAITING:
             return None
@@ -190,7 +190,7 @@ class QuantumTaskRunner:
 
     # -- internals ---------------------------------------------------------------------------
 
-    def _push(self, record: TaskRecord) -> None:
+    def _push(self, record: QuantumTaskRecord) -> None:
         memory = (
             task_memory_bytes(record.method, record.qubit_count, record.shots)
             if record.method and record.qubit_count is not None
@@ -297,7 +297,7 @@ class QuantumTaskRunner:
             return "the local Braket service is stopping"
         return None
 
-    def _after_lost_worker(self, record: TaskRecord, lost: WorkerLost) -> None:
+    def _after_lost_worker(self, record: QuantumTaskRecord, lost: WorkerLost) -> None:
         task_arn = record.task_arn
         if task_arn in self._cancelled:
             self._end(task_arn, "CANCELLED")
@@ -313,7 +313,7 @@ class QuantumTaskRunner:
             if not self._end(task_arn, "FAILED", only_if=["RUNNING"], failure_reason=reason):
                 self._end(task_arn, "CANCELLED")
 
-    def _write_result(self, record: TaskRecord, document: bytes) -> None:
+    def _write_result(self, record: QuantumTaskRecord, document: bytes) -> None:
         self.write_object(record.output_bucket, f"{record.output_directory}/{RESULTS_FILENAME}", document)
 
     def _end(
@@ -327,7 +327,7 @@ class QuantumTaskRunner:
         return changed
 
 
-def _rank(record: TaskRecord) -> int:
+def _rank(record: QuantumTaskRecord) -> int:
     return 0 if record.priority == "Priority" else 1
 
 

@@ -19,7 +19,7 @@ from typing import Any
 from airflow_provider_braket.jobs.archives import ArchiveTooLargeError, safe_extract
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.aws_state.clients import SelfClients
-from airflow_provider_braket.local.aws_state.price_list import PRICE_LIST_PATH
+from airflow_provider_braket.local.aws_state.offer_file import PRICE_LIST_PATH
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.exceptions import ValidationException
 

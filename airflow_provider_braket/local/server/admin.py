@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
-from airflow_provider_braket.local.aws_state.price_list import PRICE_LIST_PATH, served_price_list
+from airflow_provider_braket.local.aws_state.offer_file import PRICE_LIST_PATH, served_price_list
 from airflow_provider_braket.local.server.faults import FaultSettings
 
 if TYPE_CHECKING:

@@ -56,7 +56,7 @@ from airflow_provider_braket.local.server.inbound import (
 from airflow_provider_braket.local.server.legacy_journal import migrate_legacy_journal
 from airflow_provider_braket.local.server.sigv4 import SignatureError, check_headers, credential_scope, verify
 from airflow_provider_braket.local.storage.jobs import JobStore
-from airflow_provider_braket.local.storage.quantum_tasks import TaskStore
+from airflow_provider_braket.local.storage.quantum_tasks import QuantumTaskStore
 
 Scope = MutableMapping[str, Any]
 Message = MutableMapping[str, Any]
@@ -84,7 +84,7 @@ class LocalService:
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
         self.devices = DeviceTable(config.data_dir / "devices.json", home_region=config.region)
         self.clients = SelfClients(config)
-        self.task_store = TaskStore(config.data_dir / "tasks.sqlite3")
+        self.task_store = QuantumTaskStore(config.data_dir / "tasks.sqlite3")
         self.task_runner = QuantumTaskRunner(
             self.task_store, self._write_result, workers=config.task_workers, limits=config.task_limits
         )

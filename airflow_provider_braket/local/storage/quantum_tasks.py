@@ -54,7 +54,7 @@ _COLUMNS = {
 
 
 @dataclass
-class TaskRecord:
+class QuantumTaskRecord:
     """One quantum task as the service keeps it; ``action`` is the program as sent."""
 
     task_arn: str
@@ -120,10 +120,10 @@ class TaskRecord:
         return item
 
 
-class TaskStore(RecordStore[TaskRecord]):
+class QuantumTaskStore(RecordStore[QuantumTaskRecord]):
     """SQLite-backed quantum task records, shared by the event loop and the task workers."""
 
-    record_type = TaskRecord
+    record_type = QuantumTaskRecord
     table = "quantum_tasks"
     key_column = "task_arn"
     search_columns = _COLUMNS
@@ -133,7 +133,7 @@ class TaskStore(RecordStore[TaskRecord]):
     def __init__(self, path: Path) -> None:
         super().__init__(path, _SCHEMA, _ADDED_COLUMNS)
 
-    def with_status(self, statuses: Iterable[str], job_arn: str | None = None) -> list[TaskRecord]:
+    def with_status(self, statuses: Iterable[str], job_arn: str | None = None) -> list[QuantumTaskRecord]:
         """Tasks in any of ``statuses`` (of one job if given), oldest first."""
         wanted = list(statuses)
         sql = f"SELECT * FROM quantum_tasks WHERE status IN ({','.join('?' * len(wanted))})"
@@ -143,7 +143,7 @@ class TaskStore(RecordStore[TaskRecord]):
             params = [*wanted, job_arn]
         return self._select(sql + " ORDER BY created_at, rowid", params)
 
-    def insert(self, record: TaskRecord) -> None:
+    def insert(self, record: QuantumTaskRecord) -> None:
         names = (
             "task_arn",
             "task_id",

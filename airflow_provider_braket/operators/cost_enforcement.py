@@ -1,4 +1,4 @@
-"""Enforcing a CreateHybridJobOperator's cost caps (:mod:`airflow_provider_braket.pricing.caps`).
+"""Enforcing a CreateHybridJobOperator's cost caps (:mod:`airflow_provider_braket.pricing.cost_limits`).
 
 Before the job is created: the price list must price what the job will use (a cap cannot be
 enforced on an unpriced cost), and the run's and month's budgets must not be spent. While the job
@@ -14,7 +14,7 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.request import DEFAULT_INSTANCE_CONFIG
-from airflow_provider_braket.pricing.caps import BudgetScope, CostCapReached, CostLimits, CostWatch
+from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostCapReached, CostLimits, CostWatch
 from airflow_provider_braket.pricing.job_cost import qpu_price_name
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
 from airflow_provider_braket.utils.settings import braket_str
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from airflow_provider_braket.utils.identity import TaskIdentity
 
 
-class CapEnforcer:
+class CostCapEnforcer:
     """One task's caps.
 
     :param hook: The task's hook.

@@ -3,7 +3,7 @@
 A job's tasks are found with SearchQuantumTasks by ``jobArn``. A simulator task's execution time
 is in its result (``results.json``, ``additionalMetadata.simulatorMetadata.executionDuration``),
 where the SDK's Tracker reads it too. A task that has ended never changes, so a
-:class:`TaskUsageReader` reads each one once: a running job's cost can be checked every poll
+:class:`QuantumTaskUsageReader` reads each one once: a running job's cost can be checked every poll
 without reading its whole history again.
 """
 
@@ -14,7 +14,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from airflow_provider_braket.pricing.job_cost import TaskUsage
+from airflow_provider_braket.pricing.job_cost import QuantumTaskUsage
 
 ENDED_TASK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 RESULTS_FILENAME = "results.json"
@@ -22,7 +22,7 @@ RESULTS_FILENAME = "results.json"
 MAX_TASK_RESULT_BYTES = 64 * 1024 * 1024
 
 
-class TaskUsageReader:
+class QuantumTaskUsageReader:
     """The usage of a job's tasks, through a braket and an s3 client; ended tasks read once.
 
     :param braket: A boto3 ``braket`` client.
@@ -32,11 +32,11 @@ class TaskUsageReader:
     def __init__(self, braket: Any, s3: Any) -> None:
         self._braket = braket
         self._s3 = s3
-        self._ended: dict[str, TaskUsage] = {}
+        self._ended: dict[str, QuantumTaskUsage] = {}
         #: Tasks whose simulator time could not be read (too large a result, no result).
         self.unreadable: set[str] = set()
 
-    def job_tasks(self, job_arn: str) -> list[TaskUsage]:
+    def job_tasks(self, job_arn: str) -> list[QuantumTaskUsage]:
         """Every task ``job_arn`` sent, with what its price depends on."""
         usages = []
         for summary in self._search(job_arn):
@@ -56,12 +56,12 @@ class TaskUsageReader:
         )
         return [task for page in pages for task in page["quantumTasks"]]
 
-    def _read(self, summary: dict[str, Any]) -> TaskUsage:
+    def _read(self, summary: dict[str, Any]) -> QuantumTaskUsage:
         task = self._braket.get_quantum_task(quantumTaskArn=summary["quantumTaskArn"])
         execution_ms = None
         if "simulator" in task["deviceArn"] and task["status"] == "COMPLETED":
             execution_ms = self._execution_ms(task)
-        return TaskUsage.from_description(task, execution_ms)
+        return QuantumTaskUsage.from_description(task, execution_ms)
 
     def _execution_ms(self, task: dict[str, Any]) -> int | None:
         key = f"{task['outputS3Directory']}/{RESULTS_FILENAME}"

@@ -20,7 +20,7 @@ from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, RequestValida
 from airflow_provider_braket.jobs.progress import created_at
 from airflow_provider_braket.pricing.job_cost import job_cost
 from airflow_provider_braket.pricing.price_list import PriceList
-from airflow_provider_braket.pricing.usage import TaskUsageReader
+from airflow_provider_braket.pricing.quantum_task_usage import QuantumTaskUsageReader
 from airflow_provider_braket.utils.identity import CLOCK_SKEW, airflow_tag
 
 if TYPE_CHECKING:
@@ -127,7 +127,7 @@ class CostWatch:
         self.scope = scope
         self.prices = prices
         self.duration_unit = duration_unit
-        self._usage = TaskUsageReader(hook.conn, hook.s3_client)
+        self._usage = QuantumTaskUsageReader(hook.conn, hook.s3_client)
         self._ended: dict[str, Decimal] = {}
 
     def check_before_submit(self) -> None:
