@@ -22,8 +22,7 @@ from airflow_provider_braket.operators.base import BraketBaseOperator, braket_te
 from airflow_provider_braket.operators.cancel import CancelHybridJobOperator
 from airflow_provider_braket.operators.outcome import JobPublisherMixin, job_summary, report_cost
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
-from airflow_provider_braket.operators.submission import DEFAULT_SUBMIT_TIMEOUT, SubmitState
-from airflow_provider_braket.operators.submitter import JobSubmitter
+from airflow_provider_braket.operators.submitter import DEFAULT_SUBMIT_TIMEOUT, JobSubmitter, SubmitState
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
 from airflow_provider_braket.operators.waiting import wait_in_worker
 from airflow_provider_braket.triggers.events import (

@@ -82,7 +82,7 @@ def test_the_wheel_holds_every_file_of_the_package(dist: Path) -> None:
     missing = sorted(_tracked_package_files() - names)
     assert not missing, f"not in the wheel: {missing}"
     # Package data the code reads at run time, named so a rename is caught here too.
-    for data in ("pricing/amazon-braket-prices.csv", "local/qpus", "ui/templates", "py.typed"):
+    for data in ("pricing/amazon-braket-prices.csv", "local/devices/snapshots", "ui/templates", "py.typed"):
         assert any(name.startswith(f"{PACKAGE}/{data}") for name in names), data
 
 

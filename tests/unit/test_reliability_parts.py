@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError
 
 from airflow_provider_braket.jobs.models import validate_search_jobs
-from airflow_provider_braket.operators.submission import SubmitState, is_quota_refusal, is_worth_resubmitting
+from airflow_provider_braket.operators.submitter import SubmitState, is_quota_refusal, is_worth_resubmitting
 from airflow_provider_braket.triggers.braket import JobStatusTrigger, ResubmitTrigger
 from airflow_provider_braket.utils.identity import TaskIdentity, jobs_of
 

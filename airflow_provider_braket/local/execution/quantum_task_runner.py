@@ -2,12 +2,12 @@
 
 Tasks of a hybrid job (``Priority``) go before tasks sent outside a job (``Normal``), FIFO within each, as AWS
 orders a device's queue. A task starts when a worker is free and its memory estimate fits beside the running
-tasks' (:mod:`~airflow_provider_braket.local.quantum_task_limits`). Each worker thread owns one
-worker process (:mod:`~airflow_provider_braket.local.execution.quantum_task_processes`) and moves a task
-QUEUED -> RUNNING -> COMPLETED or FAILED with conditional updates, so a cancel that races with the run leaves
-one clear outcome. Cancelling a RUNNING task kills its worker process within
-:data:`~task_processes.POLL_SECONDS`; so does running past the time limit, and a worker that dies takes only
-its own task with it.
+tasks' (:mod:`~airflow_provider_braket.local.quantum_task_limits`). Each worker thread owns one worker process
+(:mod:`~airflow_provider_braket.local.execution.quantum_task_processes`) and moves a task QUEUED -> RUNNING ->
+COMPLETED or FAILED with conditional updates, so a cancel that races with the run leaves one clear outcome.
+Cancelling a RUNNING task kills its worker process within
+:data:`~airflow_provider_braket.local.execution.quantum_task_processes.POLL_SECONDS`; so does running past the
+time limit, and a worker that dies takes only its own task with it.
 """
 
 from __future__ import annotations
