@@ -1,7 +1,7 @@
 """Benchmark of quantum task isolation in the local service; prints Markdown tables (issue 23).
 
 - 40 concurrent 12-qubit SV1 tasks (``run_batch``) plus 2 concurrent 12-qubit DM1 tasks, with the
-  default ``--task-workers 2`` and with ``--task-workers 1``: all COMPLETED? did the service's
+  default ``--quantum-task-workers 2`` and with ``--quantum-task-workers 1``: all COMPLETED? did the service's
   process stay the same? wall time and throughput;
 - the 2-qubit SV1 task, CreateQuantumTask to ``result()``: median and p90 (warm workers);
 - API latency (GetDevice, every 50 ms) while a 0.5 MiB program for an emulated IonQ QPU is checked
@@ -48,7 +48,7 @@ def concurrent_batch(workers: int, root: Path) -> dict[str, Any]:
     from braket.aws import AwsDevice
     from braket.circuits import Circuit
 
-    service = start(root / f"batch-{workers}", "--task-workers", str(workers))
+    service = start(root / f"batch-{workers}", "--quantum-task-workers", str(workers))
     try:
         assert service.process is not None
         pid = service.process.pid

@@ -7,6 +7,7 @@ import logging
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 from airflow_provider_braket.local.config import (
     DEFAULT_HOST,
@@ -16,6 +17,52 @@ from airflow_provider_braket.local.config import (
     default_data_dir,
 )
 from airflow_provider_braket.local.quantum_task_limits import QuantumTaskLimits
+
+#: The quantum task settings: ``--quantum-task-<name>`` or ``BRAKET_LOCAL_QUANTUM_TASK_<NAME>``.
+#: Their former names, ``--task-<name>`` and ``BRAKET_LOCAL_TASK_<NAME>``, are still read and
+#: deprecated ("task" alone means an Airflow task: docs/architecture.md, Glossary).
+_QUANTUM_TASK_FLAGS: tuple[tuple[str, type[int] | type[float], float, str], ...] = (
+    ("workers", int, 2, "quantum tasks simulated at once, each in a worker process of its own"),
+    ("memory-mib", int, 0, "memory running quantum tasks may take together (default: half the machine's)"),
+    ("timeout", float, 600, "seconds one quantum task may simulate before it fails"),
+    ("max-statements", int, 100_000, "OpenQASM statements one program may interpret, loops unrolled"),
+    ("max-program-kib", int, 1024, "largest quantum task program (the action) accepted"),
+    ("check-timeout", float, 30, "seconds CreateQuantumTask may spend checking a program"),
+)
+
+
+class _FormerFlagName(argparse.Action):
+    """Stores the value; a flag given by its former name says which name replaced it."""
+
+    def __call__(
+        self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: Any, option: Any = None
+    ) -> None:
+        if isinstance(option, str) and option.startswith("--task-"):
+            print(f"braket-local: {option} is deprecated; use --quantum{option[1:]}", file=sys.stderr)
+        setattr(namespace, self.dest, values)
+
+
+def _add_quantum_task_flag(
+    serve: argparse.ArgumentParser, name: str, kind: type[int] | type[float], default: float, text: str
+) -> None:
+    variable = name.upper().replace("-", "_")
+    from_env = os.environ.get(f"BRAKET_LOCAL_QUANTUM_TASK_{variable}")
+    if from_env is None and (former := os.environ.get(f"BRAKET_LOCAL_TASK_{variable}")) is not None:
+        print(
+            f"braket-local: BRAKET_LOCAL_TASK_{variable} is deprecated; "
+            f"use BRAKET_LOCAL_QUANTUM_TASK_{variable}",
+            file=sys.stderr,
+        )
+        from_env = former
+    serve.add_argument(
+        f"--quantum-task-{name}",
+        f"--task-{name}",
+        dest=f"quantum_task_{variable.lower()}",
+        type=kind,
+        default=kind(from_env if from_env is not None else default),
+        action=_FormerFlagName,
+        help=text,
+    )
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -51,42 +98,8 @@ def _parser() -> argparse.ArgumentParser:
     )
     serve.add_argument("--job-slots", type=int, default=int(env("BRAKET_LOCAL_JOB_SLOTS", 2)))
     serve.add_argument("--job-quota", type=int, default=int(env("BRAKET_LOCAL_JOB_QUOTA", 3)))
-    serve.add_argument(
-        "--task-workers",
-        type=int,
-        default=int(env("BRAKET_LOCAL_TASK_WORKERS", 2)),
-        help="quantum tasks simulated at once, each in a worker process of its own",
-    )
-    serve.add_argument(
-        "--task-memory-mib",
-        type=int,
-        default=int(env("BRAKET_LOCAL_TASK_MEMORY_MIB", 0)),
-        help="memory running quantum tasks may take together (default: half the machine's memory)",
-    )
-    serve.add_argument(
-        "--task-timeout",
-        type=float,
-        default=float(env("BRAKET_LOCAL_TASK_TIMEOUT", 600)),
-        help="seconds one quantum task may simulate before it fails",
-    )
-    serve.add_argument(
-        "--task-max-statements",
-        type=int,
-        default=int(env("BRAKET_LOCAL_TASK_MAX_STATEMENTS", 100_000)),
-        help="OpenQASM statements one program may interpret, loops unrolled",
-    )
-    serve.add_argument(
-        "--task-max-program-kib",
-        type=int,
-        default=int(env("BRAKET_LOCAL_TASK_MAX_PROGRAM_KIB", 1024)),
-        help="largest quantum task program (the action) accepted",
-    )
-    serve.add_argument(
-        "--task-check-timeout",
-        type=float,
-        default=float(env("BRAKET_LOCAL_TASK_CHECK_TIMEOUT", 30)),
-        help="seconds CreateQuantumTask may spend checking a program",
-    )
+    for name, kind, default, text in _QUANTUM_TASK_FLAGS:
+        _add_quantum_task_flag(serve, name, kind, default, text)
     serve.add_argument("--cancel-grace", type=float, default=3.0, help="seconds between SIGTERM and SIGKILL")
     serve.add_argument(
         "--fault",
@@ -173,13 +186,13 @@ def main(argv: list[str] | None = None) -> int:
         python=args.python,
         job_slots=args.job_slots,
         concurrent_job_quota=args.job_quota,
-        task_workers=args.task_workers,
-        task_limits=QuantumTaskLimits(
-            memory_bytes=args.task_memory_mib << 20,
-            timeout_seconds=args.task_timeout,
-            max_statements=args.task_max_statements,
-            max_program_bytes=args.task_max_program_kib << 10,
-            check_seconds=args.task_check_timeout,
+        quantum_task_workers=args.quantum_task_workers,
+        quantum_task_limits=QuantumTaskLimits(
+            memory_bytes=args.quantum_task_memory_mib << 20,
+            timeout_seconds=args.quantum_task_timeout,
+            max_statements=args.quantum_task_max_statements,
+            max_program_bytes=args.quantum_task_max_program_kib << 10,
+            check_seconds=args.quantum_task_check_timeout,
         ),
         cancel_grace_seconds=args.cancel_grace,
         verify_signatures=not args.no_verify_signatures,

@@ -39,9 +39,9 @@ class LocalServiceConfig:
     :param job_slots: jobs that run at once; the rest wait in a FIFO queue.
     :param concurrent_job_quota: QUEUED + RUNNING jobs allowed; CreateJob beyond it is
         ServiceQuotaExceededException, as on AWS (default 3).
-    :param task_workers: quantum tasks simulated at once, each in a worker process of its own;
+    :param quantum_task_workers: quantum tasks simulated at once, each in a worker process of its own;
         the rest wait in the device queue.
-    :param task_limits: memory, time and program-size limits of a quantum task.
+    :param quantum_task_limits: memory, time and program-size limits of a quantum task.
     :param cancel_grace_seconds: time between SIGTERM and SIGKILL when a job is cancelled.
     :param verify_signatures: check SigV4 signatures (on by default).
     :param max_request_bytes: largest request body accepted; larger ones are refused before
@@ -66,8 +66,8 @@ class LocalServiceConfig:
     python: str = sys.executable
     job_slots: int = 2
     concurrent_job_quota: int = 3
-    task_workers: int = 2
-    task_limits: QuantumTaskLimits = field(default_factory=QuantumTaskLimits)
+    quantum_task_workers: int = 2
+    quantum_task_limits: QuantumTaskLimits = field(default_factory=QuantumTaskLimits)
     cancel_grace_seconds: float = 3.0
     verify_signatures: bool = True
     price_list: Path | None = None

@@ -46,7 +46,9 @@ def service(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalServicePr
     folder = tmp_path_factory.mktemp("job-tasks")
     offer_file = folder / "index.csv"
     offer_file.write_text(SYNTHETIC_OFFER_FILE)
-    started = LocalServiceProcess(folder / "data", ["--task-workers", "1", "--price-list", str(offer_file)])
+    started = LocalServiceProcess(
+        folder / "data", ["--quantum-task-workers", "1", "--price-list", str(offer_file)]
+    )
     started.start()
     ensure_bucket(started.client("s3"))
     yield started
@@ -127,7 +129,7 @@ def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
 
 def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(service: LocalServiceProcess) -> None:
     braket, s3 = service.client("braket"), service.client("s3")
-    service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+    service.admin("PUT", "/_local/limits", b'{"quantumTaskWorkers": 0}')
     outside = braket.create_quantum_task(
         deviceArn=SV1,
         action='{"braketSchemaHeader": {"name": "braket.ir.openqasm.program", "version": "1"}, '
@@ -158,6 +160,7 @@ def test_job_tasks_go_first_and_cancelling_the_job_cancels_them(service: LocalSe
     ]
     assert (queue(outside)["queuePriority"], queue(outside)["position"]) == ("Normal", "1")
 
+    # "taskWorkers", the former name, still sets it.
     service.admin("PUT", "/_local/limits", b'{"taskWorkers": 1}')
     _until(lambda: braket.get_quantum_task(quantumTaskArn=heavy)["status"] == "RUNNING")
     # The job's task went first although the other one waited longer.

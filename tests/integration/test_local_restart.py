@@ -94,7 +94,7 @@ def _tasks_done_and_waiting(service: LocalServiceProcess) -> tuple[str, list[str
     ensure_bucket(service.client("s3"))
     done = _create_task(braket)
     _until_status(braket, [done], "COMPLETED")  # the first task imports the simulator
-    service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+    service.admin("PUT", "/_local/limits", b'{"quantumTaskWorkers": 0}')
     waiting = [_create_task(braket), _create_task(braket)]
     _until_status(braket, waiting, "QUEUED")
     return done, waiting

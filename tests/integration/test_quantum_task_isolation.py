@@ -74,7 +74,7 @@ def _workers(service: LocalServiceProcess) -> list[psutil.Process]:
 
 @pytest.fixture
 def service(own_service: LocalServiceProcess) -> LocalServiceProcess:
-    own_service.extra_args = ["--task-timeout", "20"]
+    own_service.extra_args = ["--quantum-task-timeout", "20"]
     own_service.start()
     ensure_bucket(own_service.client("s3"))
     return own_service
@@ -134,7 +134,10 @@ def test_cancelling_a_running_task_stops_its_simulation_within_a_second(
 def test_a_task_past_its_time_fails_naming_the_limit(service: LocalServiceProcess, braket: Any) -> None:
     task = _wait(braket, _create(braket, LONG_RUNNING), timeout=60)
     assert task["status"] == "FAILED"
-    assert "ran longer than its limit of 20 s (braket-local serve --task-timeout)" in task["failureReason"]
+    assert (
+        "ran longer than its limit of 20 s (braket-local serve --quantum-task-timeout)"
+        in task["failureReason"]
+    )
 
 
 def test_loop_bombs_are_refused_at_create_without_stalling_the_service(
@@ -243,8 +246,8 @@ def test_memory_budget_queues_what_fits_later_and_refuses_what_never_fits(
     own_service: LocalServiceProcess,
 ) -> None:
     """A 13-qubit DM1 task peaked at 4.6 GB and two workers doubled it; now each task's estimate is
-    admitted against ``--task-memory-mib``: 22 qubits (~288 MiB) twice does not fit in 400 MiB."""
-    own_service.extra_args = ["--task-memory-mib", "400"]
+    admitted against ``--quantum-task-memory-mib``: 22 qubits (~288 MiB) twice does not fit in 400 MiB."""
+    own_service.extra_args = ["--quantum-task-memory-mib", "400"]
     own_service.start()
     ensure_bucket(own_service.client("s3"))
     braket = own_service.client("braket")

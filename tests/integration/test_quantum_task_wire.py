@@ -203,7 +203,7 @@ def test_programs_too_large_for_the_device_or_this_machine_are_refused_without_t
         _openqasm(every_qubit(40)): r"uses 40 qubits; SV1 supports at most 34",
         _openqasm(every_qubit(33)): r"uses 33 qubits; its state vector simulation needs about 384\.\d\d GiB, "
         r"more than the \d+\.\d\d GiB the local Braket service gives quantum tasks \(braket-local serve "
-        r"--task-memory-mib\)",
+        r"--quantum-task-memory-mib\)",
     }
     for action, message in cases.items():
         with pytest.raises(braket.exceptions.ValidationException, match=message):

@@ -121,7 +121,7 @@ def test_cancel_of_a_queued_task_and_queue_position(own_service: LocalServicePro
     for name, value in own_service.environment().items():
         monkeypatch.setenv(name, value)
     ensure_bucket(own_service.client("s3"))
-    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 0}')
+    own_service.admin("PUT", "/_local/limits", b'{"quantumTaskWorkers": 0}')
     device = AwsDevice(SV1)
     first, second = (device.run(Circuit().h(0), FOLDER, shots=10) for _ in range(2))
     assert second.state() == "QUEUED"
@@ -134,7 +134,7 @@ def test_cancel_of_a_queued_task_and_queue_position(own_service: LocalServicePro
     assert first.result() is None
     assert second.queue_position().queue_position == "1"
     assert device.queue_depth().quantum_tasks[position.queue_type] == "1"
-    own_service.admin("PUT", "/_local/limits", b'{"taskWorkers": 2}')
+    own_service.admin("PUT", "/_local/limits", b'{"quantumTaskWorkers": 2}')
     assert second.result().measurement_counts.keys() <= {"0", "1"}
     braket = own_service.client("braket")
     with pytest.raises(

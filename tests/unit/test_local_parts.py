@@ -245,3 +245,23 @@ def test_a_parsed_program_sent_again_with_new_inputs_runs_with_those_inputs() ->
         )
         document = json.loads(run_program(sv1, "braket.ir.openqasm.program", action, 0, None, "arn:task"))
         assert math.isclose(document["resultTypes"][0]["value"], math.cos(theta), abs_tol=1e-9)
+
+
+def test_quantum_task_settings_are_named_so_and_the_former_names_still_work(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """Found: ``--task-workers`` and its kin named a quantum task "task", which in this project
+    means an Airflow task. The new names are ``--quantum-task-*``; the former ones still work."""
+    from airflow_provider_braket.local.cli import _parser
+
+    args = _parser().parse_args(["serve", "--quantum-task-workers", "3", "--quantum-task-timeout", "9"])
+    assert (args.quantum_task_workers, args.quantum_task_timeout) == (3, 9.0)
+    assert capsys.readouterr().err == ""
+    args = _parser().parse_args(["serve", "--task-workers", "4"])
+    assert args.quantum_task_workers == 4
+    assert "--task-workers is deprecated; use --quantum-task-workers" in capsys.readouterr().err
+    monkeypatch.setenv("BRAKET_LOCAL_TASK_MEMORY_MIB", "512")
+    assert _parser().parse_args(["serve"]).quantum_task_memory_mib == 512
+    assert "use BRAKET_LOCAL_QUANTUM_TASK_MEMORY_MIB" in capsys.readouterr().err
+    monkeypatch.setenv("BRAKET_LOCAL_QUANTUM_TASK_MEMORY_MIB", "256")
+    assert _parser().parse_args(["serve"]).quantum_task_memory_mib == 256

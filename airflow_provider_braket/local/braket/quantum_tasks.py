@@ -172,7 +172,7 @@ class QuantumTasks:
         if len(request.action) > self.limits.max_program_bytes:
             raise ValidationException(
                 f"action: {len(request.action)} bytes is over the local service's limit of "
-                f"{self.limits.max_program_bytes} bytes (braket-local serve --task-max-program-kib)"
+                f"{self.limits.max_program_bytes} bytes (braket-local serve --quantum-task-max-program-kib)"
             )
         action_type = request.action_type
         if action_type not in RUNNABLE_ACTIONS:
@@ -216,7 +216,7 @@ class QuantumTasks:
                 self.limits.check_seconds,
             )
         except WorkerLost as lost:
-            setting = " (braket-local serve --task-check-timeout)" if lost.timed_out else ""
+            setting = " (braket-local serve --quantum-task-check-timeout)" if lost.timed_out else ""
             raise ValidationException(f"action: the program could not be checked: {lost}{setting}") from None
         if not answer.get("ok"):
             reason = str(answer.get("reason"))
@@ -228,7 +228,7 @@ class QuantumTasks:
                 f"action: the program uses {facts['qubits']} qubits; its {facts['method'].replace('_', ' ')} "
                 f"simulation needs about {describe_bytes(need)}, more than the "
                 f"{describe_bytes(self.limits.memory_bytes)} "
-                "the local Braket service gives quantum tasks (braket-local serve --task-memory-mib)"
+                "the local Braket service gives quantum tasks (braket-local serve --quantum-task-memory-mib)"
             )
         return facts
 

@@ -75,7 +75,7 @@ class QuantumTaskRunner:
         self._busy = 0
         self._reserved = 0
         self._cancelled: set[str] = set()
-        #: Workers allowed to run at once (``PUT /_local/limits {"taskWorkers": n}``); 0 holds
+        #: Workers allowed to run at once (``PUT /_local/limits {"quantumTaskWorkers": n}``); 0 holds
         #: every task in the queue, as a device outside its availability window would.
         self.allowed = workers
         # The simulator's kernels run on every core; workers side by side share the cores, or
@@ -308,7 +308,7 @@ class QuantumTaskRunner:
             ):
                 self._end(task_arn, "CANCELLED", only_if=["CANCELLING"])
         else:
-            setting = " (braket-local serve --task-timeout)" if lost.timed_out else ""
+            setting = " (braket-local serve --quantum-task-timeout)" if lost.timed_out else ""
             reason = f"The local Braket service stopped the quantum task: {lost}{setting}"
             if not self._end(task_arn, "FAILED", only_if=["RUNNING"], failure_reason=reason):
                 self._end(task_arn, "CANCELLED")

@@ -343,7 +343,7 @@ def _bounded_interpreter(max_statements: int) -> Any:
             if self.statements > max_statements:
                 raise ProgramRefused(
                     f"action: the program interprets more than {max_statements} statements (loops "
-                    "unrolled); the local service's limit is --task-max-statements"
+                    "unrolled); the local service's limit is --quantum-task-max-statements"
                 )
 
     return BoundedInterpreter

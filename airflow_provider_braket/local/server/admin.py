@@ -96,10 +96,12 @@ def build_admin_app(service: LocalService) -> FastAPI:
                 if limits[name] < 1:
                     return JSONResponse({"message": f"{name} must be >= 1"}, status_code=400)
                 setattr(service.config, attribute, limits[name])
-        if "taskWorkers" in limits:
-            if limits["taskWorkers"] < 0:
-                return JSONResponse({"message": "taskWorkers must be >= 0"}, status_code=400)
-            service.task_runner.set_allowed(limits["taskWorkers"])
+        # "taskWorkers": the former name, still read.
+        workers = limits.get("quantumTaskWorkers", limits.get("taskWorkers"))
+        if workers is not None:
+            if workers < 0:
+                return JSONResponse({"message": "quantumTaskWorkers must be >= 0"}, status_code=400)
+            service.task_runner.set_allowed(workers)
         service.runner.wake()
         return JSONResponse(_limits(service))
 
@@ -111,5 +113,5 @@ def _limits(service: LocalService) -> dict[str, int]:
     return {
         "concurrentJobQuota": config.concurrent_job_quota,
         "jobSlots": config.job_slots,
-        "taskWorkers": service.task_runner.allowed,
+        "quantumTaskWorkers": service.task_runner.allowed,
     }

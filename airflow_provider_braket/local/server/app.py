@@ -86,9 +86,12 @@ class LocalService:
         self.clients = SelfClients(config)
         self.task_store = QuantumTaskStore(config.data_dir / "tasks.sqlite3")
         self.task_runner = QuantumTaskRunner(
-            self.task_store, self._write_result, workers=config.task_workers, limits=config.task_limits
+            self.task_store,
+            self._write_result,
+            workers=config.quantum_task_workers,
+            limits=config.quantum_task_limits,
         )
-        self.task_checkers = WorkerPool(config.task_limits.checkers, "checker")
+        self.task_checkers = WorkerPool(config.quantum_task_limits.checkers, "checker")
         self.runner = JobRunner(config, self.store, self.clients)
         self.sweeper = FolderSweeper(config.data_dir / "jobs", self.store, config.job_retention_seconds)
         tasks = QuantumTasks(
