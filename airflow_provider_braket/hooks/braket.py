@@ -262,7 +262,7 @@ class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
         """
         job = self.get_job(job_arn, queue_info=False)
         usage = usage or QuantumTaskUsageReader(self.conn, self.s3_client)
-        tasks = usage.job_tasks(job_arn)
+        tasks = usage.job_quantum_tasks(job_arn)
         cost = job_cost(
             prices or configured_price_list(braket_str("price_list")),
             job,

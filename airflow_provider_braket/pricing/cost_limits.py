@@ -155,7 +155,7 @@ class CostWatch:
         if job_arn in self._ended:
             return self._ended[job_arn]
         job = self.hook.get_job(job_arn, queue_info=False)
-        total = job_cost(self.prices, job, self._usage.job_tasks(job_arn), self.duration_unit).total
+        total = job_cost(self.prices, job, self._usage.job_quantum_tasks(job_arn), self.duration_unit).total
         if job["status"] in TERMINAL_STATUSES:
             self._ended[job_arn] = total
         return total

@@ -36,7 +36,7 @@ class QuantumTaskUsageReader:
         #: Tasks whose simulator time could not be read (too large a result, no result).
         self.unreadable: set[str] = set()
 
-    def job_tasks(self, job_arn: str) -> list[QuantumTaskUsage]:
+    def job_quantum_tasks(self, job_arn: str) -> list[QuantumTaskUsage]:
         """Every task ``job_arn`` sent, with what its price depends on."""
         usages = []
         for summary in self._search(job_arn):

@@ -103,7 +103,7 @@ def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
     # What the provider computes for the job's tasks, read back over the API, is what the job's
     # own Tracker said: exactly (the same Decimal steps), so certainly to the cent.
     offer = PriceList.parse(SYNTHETIC_OFFER_FILE.encode(), "synthetic")
-    cost = job_cost(offer, job, QuantumTaskUsageReader(braket, s3).job_tasks(job["jobArn"]))
+    cost = job_cost(offer, job, QuantumTaskUsageReader(braket, s3).job_quantum_tasks(job["jobArn"]))
     assert cost.quantum_tasks == Decimal(saved["cost"])
 
     tasks = _job_tasks(braket, job["jobArn"])

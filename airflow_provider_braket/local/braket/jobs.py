@@ -47,7 +47,7 @@ class BraketBackend:
     store: JobStore
     devices: DeviceTable
     runner: JobRunner
-    tasks: QuantumTasks
+    quantum_tasks: QuantumTasks
 
     # -- jobs ------------------------------------------------------------------------------------
 
@@ -113,7 +113,7 @@ class BraketBackend:
         """CancelJob: the job and the quantum tasks it sent are cancelled."""
         record = self.job(job_arn)
         status = self.runner.cancel(record)
-        self.tasks.runner.cancel_job_tasks(record.job_arn)
+        self.quantum_tasks.runner.cancel_job_quantum_tasks(record.job_arn)
         return {"jobArn": record.job_arn, "cancellationStatus": status}
 
     def get_job(self, job_arn: str, attribute_names: list[str]) -> dict[str, Any]:
@@ -149,7 +149,7 @@ class BraketBackend:
     def get_device(self, device_arn: str, region: str | None = None) -> dict[str, Any]:
         description = self.devices.describe(device_arn, region)
         jobs_waiting = sum(1 for job in self.store.with_status(["QUEUED"]) if job.device == device_arn)
-        description["deviceQueueInfo"] = self.tasks.device_queue_info(device_arn, jobs_waiting)
+        description["deviceQueueInfo"] = self.quantum_tasks.device_queue_info(device_arn, jobs_waiting)
         return description
 
     def search_devices(self, body: dict[str, Any], region: str | None = None) -> dict[str, Any]:
@@ -181,7 +181,7 @@ class BraketBackend:
 
     def list_tags(self, resource_arn: str) -> dict[str, str]:
         """Tags of a job or a quantum task: the two resources the local service keeps."""
-        task = self.tasks.store.get(resource_arn)
+        task = self.quantum_tasks.store.get(resource_arn)
         if task is not None:
             return task.tags
         job = self.store.get(resource_arn)
@@ -190,8 +190,8 @@ class BraketBackend:
         return job.tags
 
     def _set_tags(self, resource_arn: str, tags: dict[str, str]) -> None:
-        if self.tasks.store.get(resource_arn) is not None:
-            self.tasks.store.update(resource_arn, tags=tags)
+        if self.quantum_tasks.store.get(resource_arn) is not None:
+            self.quantum_tasks.store.update(resource_arn, tags=tags)
         else:
             self.store.update(resource_arn, tags=tags)
 

@@ -56,7 +56,7 @@ def build_braket_app(backend: BraketBackend) -> FastAPI:
         )
 
     app.include_router(_routes(backend))
-    app.include_router(task_routes(backend.tasks, _json))
+    app.include_router(task_routes(backend.quantum_tasks, _json))
     return app
 
 

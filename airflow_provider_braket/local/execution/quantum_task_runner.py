@@ -148,7 +148,7 @@ class QuantumTaskRunner:
                 self._cancelled.add(record.task_arn)
         return "CANCELLING"
 
-    def cancel_job_tasks(self, job_arn: str) -> int:
+    def cancel_job_quantum_tasks(self, job_arn: str) -> int:
         """A cancelled or ended hybrid job takes its waiting and running tasks with it."""
         records = self.store.with_status([*_WAITING, "RUNNING"], job_arn=job_arn)
         for record in records:

@@ -101,7 +101,7 @@ def build_admin_app(service: LocalService) -> FastAPI:
         if workers is not None:
             if workers < 0:
                 return JSONResponse({"message": "quantumTaskWorkers must be >= 0"}, status_code=400)
-            service.task_runner.set_allowed(workers)
+            service.quantum_task_runner.set_allowed(workers)
         service.runner.wake()
         return JSONResponse(_limits(service))
 
@@ -113,5 +113,5 @@ def _limits(service: LocalService) -> dict[str, int]:
     return {
         "concurrentJobQuota": config.concurrent_job_quota,
         "jobSlots": config.job_slots,
-        "quantumTaskWorkers": service.task_runner.allowed,
+        "quantumTaskWorkers": service.quantum_task_runner.allowed,
     }

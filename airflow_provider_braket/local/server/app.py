@@ -84,30 +84,32 @@ class LocalService:
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
         self.devices = DeviceTable(config.data_dir / "devices.json", home_region=config.region)
         self.clients = SelfClients(config)
-        self.task_store = QuantumTaskStore(config.data_dir / "tasks.sqlite3")
-        self.task_runner = QuantumTaskRunner(
-            self.task_store,
+        self.quantum_task_store = QuantumTaskStore(config.data_dir / "tasks.sqlite3")
+        self.quantum_task_runner = QuantumTaskRunner(
+            self.quantum_task_store,
             self._write_result,
             workers=config.quantum_task_workers,
             limits=config.quantum_task_limits,
         )
-        self.task_checkers = WorkerPool(config.quantum_task_limits.checkers, "checker")
+        self.quantum_task_checkers = WorkerPool(config.quantum_task_limits.checkers, "checker")
         self.runner = JobRunner(config, self.store, self.clients)
         self.sweeper = FolderSweeper(config.data_dir / "jobs", self.store, config.job_retention_seconds)
-        tasks = QuantumTasks(
+        quantum_tasks = QuantumTasks(
             config.region,
             config.account_id,
-            self.task_store,
-            self.task_runner,
+            self.quantum_task_store,
+            self.quantum_task_runner,
             self.devices,
             self.store,
-            self.task_checkers,
+            self.quantum_task_checkers,
         )
         self.faults = FaultInjector()
         # Requests served, by "<service>:<operation>": what a client's polling really costs.
         self.calls: Counter[str] = Counter()
         self.ready = threading.Event()
-        self.braket = build_braket_app(BraketBackend(config, self.store, self.devices, self.runner, tasks))
+        self.braket = build_braket_app(
+            BraketBackend(config, self.store, self.devices, self.runner, quantum_tasks)
+        )
         self.admin = build_admin_app(self)
         self.state_store = StateStore(config.data_dir)
         self.moto_wsgi = PersistentMoto(
@@ -216,7 +218,7 @@ class LocalService:
                 try:
                     await asyncio.to_thread(self._restore_state)
                     self.runner.recover()
-                    self.task_runner.recover()
+                    self.quantum_task_runner.recover()
                     threading.Thread(
                         target=self._bootstrap, name="braket-local-bootstrap", daemon=True
                     ).start()
@@ -228,10 +230,10 @@ class LocalService:
             elif message["type"] == "lifespan.shutdown":
                 self.sweeper.stop()
                 await asyncio.to_thread(self.runner.stop)
-                await asyncio.to_thread(self.task_runner.stop)
-                self.task_checkers.stop()
+                await asyncio.to_thread(self.quantum_task_runner.stop)
+                self.quantum_task_checkers.stop()
                 self.store.close()
-                self.task_store.close()
+                self.quantum_task_store.close()
                 self.state_store.close()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
@@ -249,7 +251,7 @@ class LocalService:
             )
         publish_images(self.clients.ecr, self.config.python)
         self.runner.start()
-        self.task_runner.start()
+        self.quantum_task_runner.start()
         self.sweeper.sweep()
         self.sweeper.start()
         self.ready.set()
