@@ -14,7 +14,13 @@ from collections.abc import Sequence
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
-from airflow.providers.common.compat.sdk import AirflowException, BaseOperator, BaseSensorOperator, conf
+from airflow.providers.common.compat.sdk import (
+    AirflowException,
+    BaseOperator,
+    BaseOperatorLink,
+    BaseSensorOperator,
+    conf,
+)
 
 from airflow_provider_braket.hooks.connection import (
     DEFAULT_CONN_ID,
@@ -24,6 +30,7 @@ from airflow_provider_braket.hooks.connection import (
 )
 from airflow_provider_braket.jobs.endpoints import is_loopback_endpoint
 from airflow_provider_braket.jobs.progress import created_epoch
+from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
 from airflow_provider_braket.utils.settings import braket_float
 
@@ -188,6 +195,8 @@ class BraketBaseOperator(BraketTaskMixin, BaseOperator):
     """
 
     ui_color = "#a166ff"
+    #: Every Braket task links to its job in the Braket console.
+    operator_extra_links: tuple[BaseOperatorLink, ...] = (BraketJobLink(),)
 
     def __init__(
         self,

@@ -45,7 +45,6 @@ class HybridJobSensor(JobPublisherMixin, BraketBaseSensor):
     """
 
     template_fields: Sequence[str] = braket_template_fields("job_arn")
-    operator_extra_links = (BraketJobLink(),)
 
     def __init__(
         self,

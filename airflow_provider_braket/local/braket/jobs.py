@@ -56,14 +56,7 @@ class BraketBackend:
         request = validate_create_job(body).wire()
         token = request.pop("clientToken")
         fingerprint = request_fingerprint(request)
-        existing = earlier_record(
-            self.store,
-            token,
-            fingerprint,
-            lambda job: ConflictException(
-                f"clientToken {token!r} was already used for job {job.job_arn} with a different request"
-            ),
-        )
+        existing = earlier_record(self.store, token, fingerprint, _token_used_for)
         if existing is not None:
             return existing
         check_local_algorithm(request["algorithmSpecification"])
@@ -203,3 +196,9 @@ def _device_offset(token: str | None) -> int:
     if not token.isdecimal() or len(token) > 9:
         raise ValidationException("nextToken: not a token this service issued")
     return int(token)
+
+
+def _token_used_for(job: JobRecord) -> ConflictException:
+    return ConflictException(
+        f"clientToken {job.client_token!r} was already used for job {job.job_arn} with a different request"
+    )

@@ -78,14 +78,7 @@ class QuantumTasks:
         wire = request.model_dump(exclude_none=True)
         token = wire.pop("clientToken")
         fingerprint = request_fingerprint(wire)
-        existing = earlier_record(
-            self.store,
-            token,
-            fingerprint,
-            lambda task: ValidationException(
-                f"clientToken: already used for quantum task {task.task_arn} with a different request"
-            ),
-        )
+        existing = earlier_record(self.store, token, fingerprint, _token_used_for)
         if existing is not None:
             return existing
         self._check_request(request, wire, region)
@@ -272,3 +265,9 @@ def _device(device_arn: str) -> tuple[str, dict[str, Any]]:
 
 def _task_region(device_arn: str, default: str) -> str:
     return QPUS[device_arn].region if device_arn in QPUS else default
+
+
+def _token_used_for(task: QuantumTaskRecord) -> ValidationException:
+    return ValidationException(
+        f"clientToken: already used for quantum task {task.task_arn} with a different request"
+    )
