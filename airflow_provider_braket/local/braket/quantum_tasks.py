@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import sqlite3
 import uuid
+from dataclasses import dataclass
 from typing import Any
 
 from airflow_provider_braket.local.braket.lookup import earlier_record, find_record, search_page
@@ -22,7 +23,11 @@ from airflow_provider_braket.local.exceptions import (
 )
 from airflow_provider_braket.local.execution.quantum_task_processes import WorkerLost, WorkerPool
 from airflow_provider_braket.local.execution.quantum_task_runner import QuantumTaskRunner
-from airflow_provider_braket.local.quantum_task_limits import describe_bytes, task_memory_bytes
+from airflow_provider_braket.local.quantum_task_limits import (
+    QuantumTaskLimits,
+    describe_bytes,
+    task_memory_bytes,
+)
 from airflow_provider_braket.local.storage.jobs import JobStore, now_ms
 from airflow_provider_braket.local.storage.quantum_task_requests import (
     RUNNABLE_ACTIONS,
@@ -38,6 +43,7 @@ from airflow_provider_braket.local.storage.records import request_fingerprint
 CREATE_WAIT_SECONDS = 0.2
 
 
+@dataclass
 class QuantumTasks:
     """What the task operations act on.
 
@@ -50,24 +56,17 @@ class QuantumTasks:
     :param checkers: worker processes that check programs (never this process).
     """
 
-    def __init__(
-        self,
-        region: str,
-        account_id: str,
-        store: QuantumTaskStore,
-        runner: QuantumTaskRunner,
-        devices: DeviceTable,
-        jobs: JobStore,
-        checkers: WorkerPool,
-    ) -> None:
-        self.region = region
-        self.account_id = account_id
-        self.store = store
-        self.runner = runner
-        self.devices = devices
-        self.jobs = jobs
-        self.checkers = checkers
-        self.limits = runner.limits
+    region: str
+    account_id: str
+    store: QuantumTaskStore
+    runner: QuantumTaskRunner
+    devices: DeviceTable
+    jobs: JobStore
+    checkers: WorkerPool
+
+    @property
+    def limits(self) -> QuantumTaskLimits:
+        return self.runner.limits
 
     def create(self, body: dict[str, Any], region: str | None = None) -> QuantumTaskRecord:
         """CreateQuantumTask; blocks while a worker checks the program (call it off the event loop).
