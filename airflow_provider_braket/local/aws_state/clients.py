@@ -7,7 +7,6 @@ what the Braket SDK and the hook read back.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -18,13 +17,30 @@ from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.config import LocalServiceConfig
 
 
+class _Client:
+    """``clients.<service>``: the client of the service the attribute is named after."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.service = name
+
+    def __get__(self, clients: SelfClients, owner: type | None = None) -> Any:
+        return clients.client(self.service)
+
+
 class SelfClients:
     """Lazily created boto3 clients signed with the service's own credentials."""
 
     def __init__(self, config: LocalServiceConfig) -> None:
         self._config = config
+        self._clients: dict[str, Any] = {}
 
-    def _client(self, service: str) -> Any:
+    def client(self, service: str) -> Any:
+        """The boto3 client of ``service``, made on first use."""
+        if service not in self._clients:
+            self._clients[service] = self._new_client(service)
+        return self._clients[service]
+
+    def _new_client(self, service: str) -> Any:
         session = boto3.session.Session(
             aws_access_key_id=self._config.access_key,
             aws_secret_access_key=self._config.secret_key,
@@ -33,21 +49,10 @@ class SelfClients:
         retries = Config(retries={"mode": "standard", "max_attempts": 5}, connect_timeout=5, read_timeout=60)
         return session.client(service, endpoint_url=self._config.endpoint_url, config=retries)
 
-    @cached_property
-    def s3(self) -> Any:
-        return self._client("s3")
-
-    @cached_property
-    def logs(self) -> Any:
-        return self._client("logs")
-
-    @cached_property
-    def iam(self) -> Any:
-        return self._client("iam")
-
-    @cached_property
-    def ecr(self) -> Any:
-        return self._client("ecr")
+    s3 = _Client()
+    logs = _Client()
+    iam = _Client()
+    ecr = _Client()
 
     def download_prefix(
         self, uri: str, destination: Path, reserve: Callable[[int, str], None] | None = None

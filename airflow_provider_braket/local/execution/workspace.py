@@ -46,6 +46,16 @@ def check_local_algorithm(algorithm: dict[str, Any]) -> None:
         )
 
 
+class _Under:
+    """A path in a job's folder: ``workspace.<name>`` is ``workspace.root / <parts>``."""
+
+    def __init__(self, *parts: str) -> None:
+        self.parts = parts
+
+    def __get__(self, workspace: Workspace, owner: type | None = None) -> Path:
+        return workspace.root.joinpath(*self.parts)
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
@@ -54,42 +64,17 @@ class Workspace:
     def for_job(cls, data_dir: Path, job_id: str) -> Workspace:
         return cls(data_dir / "jobs" / job_id)
 
-    @property
-    def source(self) -> Path:
-        return self.root / "source"
-
-    @property
-    def hyperparameters_file(self) -> Path:
-        return self.root / "input" / "config" / "hyperparameters.json"
-
-    @property
-    def input_data(self) -> Path:
-        return self.root / "input" / "data"
-
-    @property
-    def results(self) -> Path:
-        return self.root / "model"
-
-    @property
-    def checkpoints(self) -> Path:
-        return self.root / "checkpoints"
-
-    @property
-    def log_file(self) -> Path:
-        return self.root / "logs" / "algo-1.log"
-
-    @property
-    def code(self) -> Path:
-        """Where the launcher runs from, alone, as ``/opt/ml/code`` in AWS's container."""
-        return self.root / "code"
-
-    @property
-    def launcher(self) -> Path:
-        return self.code / LAUNCHER_NAME
-
-    @property
-    def failure_file(self) -> Path:
-        return self.root / "failure.txt"
+    # The job's folder, laid out as AWS's container lays out /opt/ml.
+    source = _Under("source")
+    hyperparameters_file = _Under("input", "config", "hyperparameters.json")
+    input_data = _Under("input", "data")
+    results = _Under("model")
+    checkpoints = _Under("checkpoints")
+    log_file = _Under("logs", "algo-1.log")
+    #: Where the launcher runs from, alone, as ``/opt/ml/code`` in AWS's container.
+    code = _Under("code")
+    launcher = _Under("code", LAUNCHER_NAME)
+    failure_file = _Under("failure.txt")
 
     def create(self) -> None:
         for folder in (self.source, self.hyperparameters_file.parent, self.results, self.checkpoints):
