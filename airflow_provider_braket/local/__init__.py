@@ -13,8 +13,9 @@ checks it, docs/architecture.md draws it):
   quantum task queue and its worker processes, simulation.
 - :mod:`.devices`, :mod:`.storage`, :mod:`.aws_state`: what is known and kept: the device
   catalogues, the job and quantum task records, moto's S3/Logs/IAM/STS/ECR state on disk.
-- :mod:`.config`, :mod:`.exceptions`, :mod:`.quantum_task_limits`: settings, Braket's error
-  types and what one quantum task may take, used by every layer.
+- :mod:`.config`, :mod:`.exceptions`, :mod:`.quantum_task_limits`, :mod:`.sqlite`: settings,
+  Braket's error types, what one quantum task may take and how every store opens SQLite, used by
+  every layer.
 
 :mod:`.container` is apart: the files that run inside a job process. They import nothing of the
 package, because they are copied into the job's folder.
