@@ -7,7 +7,9 @@ matches ``(\\w+)\\s*=\\s*([^;]+)\\s*;`` and casts each value to float, so this d
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -85,22 +87,23 @@ def plot(
     unknown = [name for name in names if name not in series]
     if unknown or not names:
         raise ValueError(f"metrics: {unknown or 'none'} not in the series (it has {sorted(series)})")
-    figure = new_figure(figsize=(7, 2.6 * len(names)))
-    axes = figure.subplots(len(names), 1, squeeze=False, sharex=True)
-    for axis, name in zip(axes[:, 0], names, strict=True):
-        x, label = _x_axis(series[name])
-        axis.plot(x, series[name]["value"], marker="o", markersize=3, linewidth=1.2)
-        axis.set_ylabel(name)
-        axis.grid(True, alpha=0.3)
-    axes[-1, 0].set_xlabel(label)
-    if title:
-        figure.suptitle(title)
-    figure.tight_layout()
     base = Path(path)
     base.parent.mkdir(parents=True, exist_ok=True)
     written = [base.with_name(f"{base.name}.{suffix}") for suffix in formats]
-    for file in written:
-        figure.savefig(file, dpi=120)
+    with literal_text():
+        figure = new_figure(figsize=(7, 2.6 * len(names)))
+        axes = figure.subplots(len(names), 1, squeeze=False, sharex=True)
+        for axis, name in zip(axes[:, 0], names, strict=True):
+            x, label = _x_axis(series[name])
+            axis.plot(x, series[name]["value"], marker="o", markersize=3, linewidth=1.2)
+            axis.set_ylabel(name)
+            axis.grid(True, alpha=0.3)
+        axes[-1, 0].set_xlabel(label)
+        if title:
+            figure.suptitle(title)
+        figure.tight_layout()
+        for file in written:
+            figure.savefig(file, dpi=120)
     return written
 
 
@@ -113,6 +116,20 @@ def _x_axis(columns: dict[str, list[float | None]]) -> tuple[list[float], str]:
         first = min(value for value in stamps if value is not None)
         return [float(value) - first for value in stamps if value is not None], "seconds"
     return [float(number) for number in range(len(columns["value"]))], "record"
+
+
+_RENDERING = threading.Lock()
+
+
+@contextmanager
+def literal_text() -> Iterator[None]:
+    """Draw and save a figure inside this: its labels are the user's text (metric names,
+    hyperparameter values), never matplotlib math, so ``$\\frac{$`` is drawn, not parsed (and
+    failed on). The setting is matplotlib's global one, so figures are drawn one at a time."""
+    import matplotlib
+
+    with _RENDERING, matplotlib.rc_context({"text.parse_math": False}):
+        yield
 
 
 def new_figure(figsize: tuple[float, float]) -> Any:

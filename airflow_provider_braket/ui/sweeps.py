@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.metrics import new_figure
+from airflow_provider_braket.jobs.metrics import literal_text, new_figure
 from airflow_provider_braket.utils.identity import airflow_tag
 from airflow_provider_braket.utils.masking import looks_secret
 
@@ -125,50 +125,54 @@ def run_summaries(jobs: JobDirectory, dag_id: str, metric: str, goal: str, days:
 
 def sweep_svg(points: Sequence[SweepPoint], metric: str, parameter: str, best: SweepPoint | None) -> bytes:
     """The final ``metric`` of each point against its ``parameter`` (numbers on a numeric axis)."""
-    drawn = [point for point in points if metric in point.metrics and parameter in point.hyperparameters]
-    raw = [point.hyperparameters[parameter] for point in drawn]
-    numeric = all(_is_number(value) for value in raw)
-    categories = sorted(set(raw))
-    x = [float(value) if numeric else float(categories.index(value)) for value in raw]
-    y = [point.metrics[metric] for point in drawn]
-    figure = new_figure(figsize=(7, 3.6))
-    axis = figure.subplots()
-    axis.scatter(x, y, s=36, label="points")
-    for point, px, py in zip(drawn, x, y, strict=True):
-        axis.annotate(str(point.map_index), (px, py), textcoords="offset points", xytext=(4, 4), fontsize=8)
-        if best is not None and point.job_arn == best.job_arn:
-            axis.scatter([px], [py], s=160, marker="*", color="#d97706", label="best", zorder=3)
-    if not numeric:
-        axis.set_xticks(range(len(categories)), categories)
-    axis.set_xlabel(parameter)
-    axis.set_ylabel(metric)
-    axis.grid(True, alpha=0.3)
-    axis.legend(loc="best", fontsize=8)
-    axis.set_title(f"{metric} by {parameter} (map index beside each point)")
-    figure.tight_layout()
-    return _svg(figure)
+    with literal_text():
+        drawn = [point for point in points if metric in point.metrics and parameter in point.hyperparameters]
+        raw = [point.hyperparameters[parameter] for point in drawn]
+        numeric = all(_is_number(value) for value in raw)
+        categories = sorted(set(raw))
+        x = [float(value) if numeric else float(categories.index(value)) for value in raw]
+        y = [point.metrics[metric] for point in drawn]
+        figure = new_figure(figsize=(7, 3.6))
+        axis = figure.subplots()
+        axis.scatter(x, y, s=36, label="points")
+        for point, px, py in zip(drawn, x, y, strict=True):
+            axis.annotate(
+                str(point.map_index), (px, py), textcoords="offset points", xytext=(4, 4), fontsize=8
+            )
+            if best is not None and point.job_arn == best.job_arn:
+                axis.scatter([px], [py], s=160, marker="*", color="#d97706", label="best", zorder=3)
+        if not numeric:
+            axis.set_xticks(range(len(categories)), categories)
+        axis.set_xlabel(parameter)
+        axis.set_ylabel(metric)
+        axis.grid(True, alpha=0.3)
+        axis.legend(loc="best", fontsize=8)
+        axis.set_title(f"{metric} by {parameter} (map index beside each point)")
+        figure.tight_layout()
+        return _svg(figure)
 
 
 def runs_svg(summaries: Sequence[RunSummary], metric: str) -> bytes:
     """The best ``metric`` and the total cost of each run, in run order."""
-    figure = new_figure(figsize=(7, 3.6))
-    axis = figure.subplots()
-    labels = [summary.started.strftime("%m-%d %H:%M") for summary in summaries]
-    positions = list(range(len(summaries)))
-    best = [summary.best if summary.best is not None else float("nan") for summary in summaries]
-    axis.plot(positions, best, marker="o", color="#1d4ed8", label=f"best {metric}")
-    axis.set_ylabel(f"best {metric}", color="#1d4ed8")
-    cost_axis = axis.twinx()
-    cost_axis.bar(
-        positions, [summary.cost for summary in summaries], alpha=0.25, color="#b45309", label="cost"
-    )
-    cost_axis.set_ylabel("total cost (USD)", color="#b45309")
-    axis.set_xticks(positions, labels, rotation=30, ha="right", fontsize=8)
-    axis.set_xlabel("DAG run (first job created)")
-    axis.grid(True, alpha=0.3)
-    axis.set_title(f"Best {metric} and cost per run")
-    figure.tight_layout()
-    return _svg(figure)
+    with literal_text():
+        figure = new_figure(figsize=(7, 3.6))
+        axis = figure.subplots()
+        labels = [summary.started.strftime("%m-%d %H:%M") for summary in summaries]
+        positions = list(range(len(summaries)))
+        best = [summary.best if summary.best is not None else float("nan") for summary in summaries]
+        axis.plot(positions, best, marker="o", color="#1d4ed8", label=f"best {metric}")
+        axis.set_ylabel(f"best {metric}", color="#1d4ed8")
+        cost_axis = axis.twinx()
+        cost_axis.bar(
+            positions, [summary.cost for summary in summaries], alpha=0.25, color="#b45309", label="cost"
+        )
+        cost_axis.set_ylabel("total cost (USD)", color="#b45309")
+        axis.set_xticks(positions, labels, rotation=30, ha="right", fontsize=8)
+        axis.set_xlabel("DAG run (first job created)")
+        axis.grid(True, alpha=0.3)
+        axis.set_title(f"Best {metric} and cost per run")
+        figure.tight_layout()
+        return _svg(figure)
 
 
 def _svg(figure: Any) -> bytes:

@@ -26,6 +26,9 @@ ODD_KEYS = [
     "ünïcödé/日本語.txt",
     "trailing/",
     "x#y&z=1;w",
+    # A newline answered 404 on PUT: moto routes S3 keys with ".+", which stops at one.
+    "line\nbreak",
+    "carriage\rreturn\ttab",
 ]
 
 

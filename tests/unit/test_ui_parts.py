@@ -3,6 +3,7 @@ tests/integration/test_jobs_page_data.py and tests/e2e/test_ui.py."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from airflow_provider_braket.ui import jobs
@@ -36,3 +37,25 @@ def test_links_to_an_unmapped_task_and_its_run() -> None:
     )
     assert row.dag_run_path() == "dags/braket_vqe/runs/scheduled__2026-11-25T00%3A00%3A00%2B00%3A00"
     assert row.task_instance_path() == row.dag_run_path() + "/tasks/vqe"
+
+
+def test_plots_show_dollar_signs_as_text_not_math(tmp_path: Path) -> None:
+    """Found: a hyperparameter value such as ``$\\frac{$`` made the sweep plot answer 500
+    (matplotlib parsed it as math text and failed). Every label is literal text now."""
+    from airflow_provider_braket.jobs.metrics import plot
+    from airflow_provider_braket.ui.sweeps import SweepPoint, sweep_svg
+
+    hostile = "$\\frac{$"
+    points = [
+        SweepPoint(
+            index, "qaoa", f"arn:{index}", f"job-{index}", "COMPLETED", {"ansatz": value}, {"e": 1.0}, None
+        )
+        for index, value in enumerate([hostile, "$x$", "plain"])
+    ]
+    svg = sweep_svg(points, "e", "ansatz", points[0]).decode()
+    assert "frac" in svg
+    series: dict[str, dict[str, list[float | None]]] = {
+        "$cost{": {"iteration": [0.0, 1.0], "timestamp": [1.0, 2.0], "value": [1.0, 0.5]}
+    }
+    written = plot(series, tmp_path / "m", title=hostile)
+    assert all(Path(file).stat().st_size > 0 for file in written)

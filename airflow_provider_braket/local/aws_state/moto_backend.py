@@ -76,6 +76,10 @@ class PersistentMoto:
             query = environ.get("QUERY_STRING")
             environ["RAW_URI"] = scope["raw_path"].decode("latin-1") + (f"?{query}" if query else "")
         service = environ.get(SERVICE_KEY) or scope.get(SERVICE_KEY)
+        if service == "s3" and "\n" in environ.get("PATH_INFO", ""):
+            # Moto routes S3 keys with ".+", which stops at a newline (a 404 for a key AWS takes);
+            # it reads the key itself from RAW_URI, so only the routing copy is re-encoded.
+            environ["PATH_INFO"] = environ["PATH_INFO"].replace("\n", "%0A")
         body = environ.get(BODY_KEY) or scope.get(BODY_KEY) or b""
         headers = {
             name[5:].replace("_", "-").lower(): value
