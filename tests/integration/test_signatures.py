@@ -87,6 +87,45 @@ def test_an_s3_body_other_than_the_signed_one_is_refused(local_service: LocalSer
     assert send(local_service, "PUT", path, original, headers)[0] == 200
 
 
+def test_an_unsigned_x_amz_header_is_refused(local_service: LocalServiceProcess) -> None:
+    """Found: a captured, validly signed PUT replayed with an extra, unsigned
+    ``x-amz-copy-source: /bucket/secret.txt`` copied the secret over the target (200
+    CopyObjectResult); unsigned ``x-amz-meta-*`` headers were stored too. AWS requires every
+    ``x-amz-*`` header to be signed: "There were headers present in the request which were not
+    signed" (403 AccessDenied)."""
+    s3 = local_service.client("s3")
+    bucket = f"replay-{uuid.uuid4().hex[:8]}"
+    s3.create_bucket(Bucket=bucket)
+    s3.put_object(Bucket=bucket, Key="secret.txt", Body=b"the secret")
+    path = f"/{bucket}/public.txt"
+    mine = b"public words"
+    headers = signed_headers(
+        local_service,
+        "PUT",
+        path,
+        mine,
+        "s3",
+        S3SigV4Auth,
+        {"X-Amz-Content-SHA256": hashlib.sha256(mine).hexdigest()},
+    )
+    for name, value in (
+        ("x-amz-copy-source", f"/{bucket}/secret.txt"),
+        ("x-amz-meta-owner", "mallory"),
+        ("x-amz-website-redirect-location", "https://example.com/"),
+    ):
+        status, body = send(local_service, "PUT", path, mine, {**headers, name: value})
+        assert status == 403, (name, body)
+        assert b"AccessDenied" in body
+        assert name.encode() in body
+    assert s3.list_objects_v2(Bucket=bucket)["KeyCount"] == 1
+    braket = signed_headers(local_service, "POST", "/jobs", SEARCH)
+    status, body = send(local_service, "POST", "/jobs", SEARCH, {**braket, "X-Amz-Meta-Extra": "x"})
+    assert status == 403
+    # The same request with only its signed headers is served.
+    assert send(local_service, "PUT", path, mine, headers)[0] == 200
+    assert s3.get_object(Bucket=bucket, Key="public.txt")["Body"].read() == mine
+
+
 def test_an_s3_request_must_state_its_payload_hash(local_service: LocalServiceProcess) -> None:
     headers = signed_headers(local_service, "GET", "/", b"", "s3", SigV4Auth)  # no payload hash header
     status, body = send(local_service, "GET", "/", b"", headers)

@@ -85,6 +85,13 @@ def check_headers(headers: list[tuple[str, str]], access_key: str) -> Authorizat
     missing = [name for name in REQUIRED_SIGNED_HEADERS if name not in signed]
     if missing:
         raise SignatureError(f"SignedHeaders must include {', '.join(missing)}; it is {match['signed']}")
+    # AWS requires every x-amz-* header to be signed: an unsigned one could be added to a
+    # captured request (x-amz-copy-source turns a PUT into a copy of another object).
+    unsigned = sorted({name for name in received if name.startswith("x-amz-") and name not in signed})
+    if unsigned:
+        raise SignatureError(
+            "There were headers present in the request which were not signed: " + ", ".join(unsigned)
+        )
     timestamp = received.get("x-amz-date", "")
     _check_clock(timestamp)
     scope = Scope(match["key"], match["region"], match["service"])
