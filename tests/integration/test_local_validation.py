@@ -50,6 +50,12 @@ CREATE_JOB_CASES: list[tuple[str, dict[str, Any], str]] = [
         "volumeSizeInGb",
     ),
     (
+        # Found: accepted, so a job's volume (which caps its files) was the client's word.
+        "volume beyond the data dir's file system",
+        {"instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 1_000_000}},
+        "volumeSizeInGb: 1000000 GB is more than the",
+    ),
+    (
         "instance count minimum",
         {"instanceConfig": {"instanceType": "ml.m5.large", "volumeSizeInGb": 1, "instanceCount": 0}},
         "instanceCount",

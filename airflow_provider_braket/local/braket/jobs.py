@@ -32,7 +32,7 @@ from airflow_provider_braket.local.exceptions import (
     ValidationException,
 )
 from airflow_provider_braket.local.execution.job_runner import JobRunner
-from airflow_provider_braket.local.execution.workspace import check_local_algorithm
+from airflow_provider_braket.local.execution.workspace import check_local_algorithm, check_volume
 from airflow_provider_braket.local.storage.jobs import JobRecord, JobStore, now_ms
 from airflow_provider_braket.local.storage.records import request_fingerprint
 
@@ -60,6 +60,7 @@ class BraketBackend:
         if existing is not None:
             return existing
         check_local_algorithm(request["algorithmSpecification"])
+        check_volume(request["instanceConfig"], self.config.data_dir)
         self.devices.check_runnable(request["deviceConfig"]["device"])
         check_reservation(
             request.get("associations"),

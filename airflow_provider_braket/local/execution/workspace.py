@@ -56,6 +56,18 @@ class _Under:
         return workspace.root.joinpath(*self.parts)
 
 
+def check_volume(instance_config: dict[str, Any], data_dir: Path) -> None:
+    """Refuse a volume larger than the data dir's file system: the job's files land there, and
+    its volume size is what caps them (:class:`VolumeBudget`), so it cannot be the client's word."""
+    size_gb = int(instance_config.get("volumeSizeInGb", DEFAULT_VOLUME_GB))
+    capacity = shutil.disk_usage(data_dir).total
+    if size_gb << 30 > capacity:
+        raise ValidationException(
+            f"instanceConfig.volumeSizeInGb: {size_gb} GB is more than the {capacity >> 30} GB "
+            "file system of the local service's data dir can hold"
+        )
+
+
 @dataclass(frozen=True)
 class Workspace:
     root: Path
