@@ -14,6 +14,7 @@ import uuid
 from pathlib import Path
 
 import pytest
+from botocore.exceptions import ClientError
 from servers import LocalServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -224,3 +225,33 @@ def test_a_damaged_job_or_task_record_costs_only_itself(own_service: LocalServic
     assert listed == [kept["jobArn"]]
     assert braket.get_job(jobArn=kept["jobArn"])["status"] == "COMPLETED"
     assert "skipped an unreadable job record" in own_service.log_path.read_text()
+
+
+def test_a_write_the_store_cannot_keep_is_not_seen(own_service: LocalServiceProcess) -> None:
+    """Found: with the disk full, a PUT answered 500 ("could not persist") stayed readable until
+    the next restart, then vanished: moto applied it before the store failed. Now moto is put back
+    to what the store holds. A full disk is stood in for by RLIMIT_FSIZE on the running service
+    (its writes past the limit fail with EFBIG, as they would with ENOSPC)."""
+    import psutil
+
+    own_service.start()
+    s3, bucket = _bucket(own_service)
+    s3.put_object(Bucket=bucket, Key="kept", Body=b"first version")  # type: ignore[attr-defined]
+    assert own_service.process is not None
+    service = psutil.Process(own_service.process.pid)
+    unlimited = service.rlimit(psutil.RLIMIT_FSIZE)
+    service.rlimit(psutil.RLIMIT_FSIZE, (64 << 10, unlimited[1]))
+    try:
+        big = os.urandom(1 << 20)  # a body kept as a file, past the limit
+        for key in ("new", "kept"):
+            with pytest.raises(ClientError) as refused:
+                s3.put_object(Bucket=bucket, Key=key, Body=big)  # type: ignore[attr-defined]
+            assert refused.value.response["ResponseMetadata"]["HTTPStatusCode"] == 500
+    finally:
+        service.rlimit(psutil.RLIMIT_FSIZE, unlimited)
+    listed = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]]  # type: ignore[attr-defined]
+    assert listed == ["kept"]
+    assert s3.get_object(Bucket=bucket, Key="kept")["Body"].read() == b"first version"  # type: ignore[attr-defined]
+    _restart(own_service)
+    s3 = own_service.client("s3")
+    assert [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]] == ["kept"]  # type: ignore[attr-defined]

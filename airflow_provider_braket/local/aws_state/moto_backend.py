@@ -108,7 +108,8 @@ class PersistentMoto:
                 try:
                     self._sync(service, environ, headers, body, region)
                 except Exception:
-                    log.exception("could not persist a %s write; answering 500", service)
+                    log.exception("could not persist a %s write; undoing it and answering 500", service)
+                    self._undo(service, environ, headers)
                     start_response("500 Internal Server Error", [("content-type", "text/plain")])
                     return [b"the local service could not persist this write; retry it"]
         start_response(captured[0], captured[1])
@@ -167,6 +168,21 @@ class PersistentMoto:
             self._sync_bucket(bucket, every_key="delete" in query)
         elif "uploads" not in query and not ("uploadId" in query and environ["REQUEST_METHOD"] != "POST"):
             self._sync_object(bucket, key)
+
+    def _undo(self, service: str, environ: dict[str, Any], headers: dict[str, str]) -> None:
+        """Take back from moto a write the store could not keep: what a client cannot rely on
+        after a restart, it must not see before one either (S3; Logs and IAM writes stay, logged)."""
+        if service != "s3":
+            return
+        bucket, key = _s3_target(environ, headers)
+        if not bucket:
+            return
+        try:
+            MotoRestorer(self._store, self._account, self._s3(), self._iam()).revert_s3(bucket, key)
+        except Exception:
+            log.exception(
+                "could not undo an S3 write to %s/%s; it stays visible until a restart", bucket, key
+            )
 
     def _s3(self) -> Any:
         from moto.s3.models import s3_backends

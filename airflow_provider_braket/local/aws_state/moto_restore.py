@@ -44,6 +44,27 @@ class MotoRestorer:
         )
         return restored, skipped
 
+    def revert_s3(self, bucket_name: str, key_name: str | None) -> None:
+        """Make moto's bucket, or one key of it, what the store holds again: undo an S3 write that
+        moto applied but the store could not keep (a full disk), so that it is not seen at all."""
+        backend = self._s3_backend
+        stored_bucket = next((row for row in self._store.buckets() if row["name"] == bucket_name), None)
+        if stored_bucket is None:
+            backend.buckets.pop(bucket_name, None)
+            return
+        bucket = backend.buckets.get(bucket_name) or backend.create_bucket(
+            bucket_name, stored_bucket["region"]
+        )
+        stored_keys = self._store.object_keys(bucket_name)
+        live_keys = {name for name, value in bucket.keys.items() if value is not None}
+        wanted = {key_name} if key_name is not None else live_keys ^ stored_keys
+        for name in wanted:
+            stored = self._store.get_object(bucket_name, name)
+            if stored is not None:
+                self._restore_object(backend, stored)
+            elif name in live_keys:
+                backend.delete_object(bucket_name, name)
+
     def _restore_s3(self) -> Iterator[bool]:
         backend = self._s3_backend
         for row in self._store.buckets():
