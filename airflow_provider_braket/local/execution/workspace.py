@@ -31,6 +31,22 @@ DEFAULT_VOLUME_GB = 30  # the SDK's default instanceConfig.volumeSizeInGb
 MAX_SOURCE_MEMBERS = 20_000
 
 
+#: What a job takes from the service's environment: what a Python process needs to find its
+#: interpreter, libraries, locale, time zone, certificates, proxies and package index on this
+#: machine. Nothing else passes, so the service's own secrets stay with it whatever they are
+#: named (``--admin-token-env``, ``--secret-key-env``): an allow-list, never a deny-list.
+INHERITED_VARIABLES = frozenset(
+    {
+        "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TZ", "TMPDIR",
+        "LD_LIBRARY_PATH", "VIRTUAL_ENV", "SSL_CERT_FILE", "SSL_CERT_DIR", "REQUESTS_CA_BUNDLE",
+        "CURL_CA_BUNDLE", "HTTP_PROXY", "HTTPS_PROXY", "NO_PROXY", "http_proxy", "https_proxy",
+        "no_proxy",
+    }
+)  # fmt: skip
+#: Locale settings, and pip's (a job's requirements.txt is installed as on AWS).
+INHERITED_PREFIXES = ("LC_", "PIP_")
+
+
 def check_local_algorithm(algorithm: dict[str, Any]) -> None:
     """Refuse what local mode cannot run: custom containers, or no script to run."""
     image = algorithm.get("containerImage", {}).get("uri")
@@ -190,7 +206,7 @@ def job_environment(
     inherited = {
         key: value
         for key, value in os.environ.items()
-        if not key.startswith(("AWS_", "AMZN_BRAKET_", "BRAKET_LOCAL"))
+        if key in INHERITED_VARIABLES or key.startswith(INHERITED_PREFIXES)
     }
     environment = {
         **inherited,

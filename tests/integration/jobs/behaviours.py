@@ -45,6 +45,11 @@ if mode == "count":
     for tick in range(int(hyperparameters.get("ticks", 10))):
         print(f"count {tick}", flush=True)
         time.sleep(float(hyperparameters.get("tick_seconds", 1)))
+if mode == "environment":
+    # The names of what the job inherited, for the test that no secret of the service is among them.
+    with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+        data = {"mode": mode, "names": sorted(os.environ)}
+        json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
 if mode == "print-hyperparameters":
     print(f"hyperparameters: {json.dumps(hyperparameters)}", flush=True)
 if mode == "fail":
