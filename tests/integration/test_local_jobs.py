@@ -119,6 +119,11 @@ def test_failure_reason_has_the_algorithm_error_form(local_service: LocalService
     )
     assert failed["status"] == "FAILED"
     assert failed["failureReason"] == "AlgorithmError: ValueError: the algorithm diverged, exit code: 1"
+    # Found: a failed job still uploaded output/model.tar.gz (behaviours.py writes results.json
+    # before it fails); AWS's container uploads the results folder only on success.
+    bucket, _, prefix = failed["outputDataConfig"]["s3Path"].removeprefix("s3://").partition("/")
+    uploaded = s3.list_objects_v2(Bucket=bucket, Prefix=f"{prefix}/output/").get("KeyCount", 0)
+    assert uploaded == 0
     exited = wait_for(
         braket,
         braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "exit3"}))["jobArn"],

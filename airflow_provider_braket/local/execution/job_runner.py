@@ -333,17 +333,19 @@ class _Execution(threading.Thread):
             self._fail(f"MaxRuntimeExceeded: {message}")
             return
         if returncode != 0:
+            # As on AWS, a failed job's results folder is not uploaded (no output/model.tar.gz);
+            # its checkpoints are, so that a retry can resume.
             shipper.write(f"Code exited with code {returncode}")
+            self._upload_checkpoints()
+            self._fail(self._failure_reason(returncode))
+            return
         self.runner.store.add_event(record.job_arn, "UPLOADING_RESULTS", "Uploading results and checkpoints")
         self._upload_results()
         self._upload_checkpoints()
-        if returncode == 0:
-            if self.runner.store.get(record.job_arn).status == "CANCELLING":  # type: ignore[union-attr]
-                self._finish_cancelled()
-            else:
-                self.runner._end(record, "COMPLETED", "COMPLETED", "Job completed")
-            return
-        self._fail(self._failure_reason(returncode))
+        if self.runner.store.get(record.job_arn).status == "CANCELLING":  # type: ignore[union-attr]
+            self._finish_cancelled()
+        else:
+            self.runner._end(record, "COMPLETED", "COMPLETED", "Job completed")
 
     def _failure_reason(self, returncode: int | None) -> str:
         if self.workspace.failure_file.exists():
