@@ -10,7 +10,7 @@ import random
 from datetime import datetime, timezone
 from typing import Any
 
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
+from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, parse_timestamp
 
 LOG_FORWARDING_STATUSES = frozenset({"RUNNING", "CANCELLING"}) | TERMINAL_STATUSES
 
@@ -56,10 +56,8 @@ def created_at(job: dict[str, Any]) -> datetime | None:
     value = job.get("createdAt")
     if value is None:
         return None
-    if isinstance(value, int | float):
-        return datetime.fromtimestamp(value, tz=timezone.utc)
     if not isinstance(value, datetime):
-        value = datetime.fromisoformat(str(value).replace("Z", "+00:00"))
+        return parse_timestamp(str(value))
     return value if value.tzinfo else value.replace(tzinfo=timezone.utc)
 
 

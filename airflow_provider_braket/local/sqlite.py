@@ -8,6 +8,7 @@ records through their dataclass's fields, so a new column is read by adding a fi
 from __future__ import annotations
 
 import dataclasses
+import json
 import sqlite3
 from collections.abc import Callable, Iterable, Mapping
 from pathlib import Path
@@ -62,6 +63,11 @@ def from_row(
         for field in dataclasses.fields(record_type)  # type: ignore[arg-type]
     }
     return record_type(**values)
+
+
+def json_or_none(text: str | None) -> Any:
+    """A JSON column's value; NULL (or an empty text) is None."""
+    return json.loads(text) if text else None
 
 
 def _as_stored(value: Any) -> Any:

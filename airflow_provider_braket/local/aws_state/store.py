@@ -28,12 +28,12 @@ import os
 import sqlite3
 import tempfile
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.local.sqlite import from_row, open_database
+from airflow_provider_braket.local.sqlite import from_row, json_or_none, open_database
 
 log = logging.getLogger(__name__)
 
@@ -358,12 +358,11 @@ class StateStore:
             return [(row[0], json.loads(row[1])) for row in self._db.execute("SELECT * FROM roles")]
 
 
+_OBJECT_COLUMNS: dict[str, Callable[[Any], Any]] = {"metadata": json.loads, "checksum": json_or_none}
+
+
 def _stored_object(row: sqlite3.Row) -> StoredObject:
-    return from_row(StoredObject, row, {"metadata": json.loads, "checksum": _json_or_none})
-
-
-def _json_or_none(text: str | None) -> Any:
-    return json.loads(text) if text else None
+    return from_row(StoredObject, row, _OBJECT_COLUMNS)
 
 
 def _forget_unreferenced(db: sqlite3.Connection, blobs: Iterable[str]) -> list[str]:

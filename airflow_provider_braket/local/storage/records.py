@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any, ClassVar, Generic, Protocol, TypeVar
 
 from airflow_provider_braket.jobs.models import parse_timestamp
-from airflow_provider_braket.local.sqlite import add_missing_columns, from_row, open_database
+from airflow_provider_braket.local.sqlite import add_missing_columns, from_row, json_or_none, open_database
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -159,6 +159,7 @@ class RecordStore(Generic[_R]):
     #: How a field's column becomes its value, where it is not the stored value or plain JSON.
     decoders: ClassVar[Mapping[str, Callable[[Any], Any]]] = {}
     what: ClassVar[str]
+    _decode: ClassVar[dict[str, Callable[[Any], Any]]] = {}
 
     def __init__(self, path: Path, schema: str, added_columns: Mapping[str, str]) -> None:
         self._lock = threading.RLock()
@@ -218,11 +219,11 @@ class RecordStore(Generic[_R]):
             row = self._db.execute(sql, (value,)).fetchone()
         return self._record(row) if row else None
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        # How each column is read, worked out once per store rather than for every row.
+        cls._decode = {name: json_or_none for name in cls.json_fields} | dict(cls.decoders)
+
     def _record(self, row: sqlite3.Row) -> _R:
-        decode = {name: _json for name in self.json_fields} | dict(self.decoders)
-        record: _R = from_row(self.record_type, row, decode)
+        record: _R = from_row(self.record_type, row, self._decode)
         return record
-
-
-def _json(text: str | None) -> Any:
-    return None if text is None else json.loads(text)
