@@ -3,7 +3,8 @@
 :class:`PersistentMoto` wraps moto's WSGI application. A request that changes S3, Logs or
 IAM runs under one lock; once moto has acknowledged it, the state it produced (the object,
 the log events, the role: read back from moto's backends, not from the request) is written to
-the store, and only then does the client get its answer. At start, :meth:`restore` rebuilds
+the store, and only then does the client get its answer; an S3 write the store cannot keep is
+taken back from moto before the error is answered. At start, :meth:`restore` rebuilds
 moto's backends from the store directly, record by record: a record that cannot be restored is
 logged and skipped, and nothing else is lost.
 
