@@ -142,12 +142,22 @@ class AirflowDeployment:
             start_new_session=True,
         )
 
-    def kill_component(self, component: str, sig: signal.Signals = signal.SIGKILL) -> None:
-        """Signal the component's whole process group (SIGKILL: as a crash, nothing runs)."""
+    def kill_component(self, component: str, sig: signal.Signals = signal.SIGKILL, grace: float = 30) -> None:
+        """Signal the component's whole process group (SIGKILL: as a crash, nothing runs).
+
+        A gentler signal gets ``grace`` seconds, then the group is killed: a scheduler's graceful
+        exit waits on its executor's workers and once took more than 60 s in CI, and the tests that
+        restart a component need it gone, not a clean goodbye.
+        """
         process = self.processes.pop(component)
         with contextlib.suppress(ProcessLookupError):
             os.killpg(process.pid, sig)
-        process.wait(timeout=60)
+        try:
+            process.wait(timeout=grace)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=60)
 
     def stop(self) -> None:
         """Stop every component at once (one at a time, their graceful exits added up to 20-50 s
