@@ -7,6 +7,7 @@ import re
 import time
 import uuid
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import psutil
@@ -110,6 +111,57 @@ def test_cancel_stops_the_whole_process_tree_within_5s(local_service: LocalServi
     assert not [pid for pid in pids if _alive(pid)], "a process of the cancelled job is still running"
 
 
+LOG_GROUP = "/aws/braket/jobs"
+
+
+def _log_messages(local_service: LocalServiceProcess, job: dict[str, Any]) -> list[str]:
+    logs = local_service.client("logs")
+    prefix = f"{job['jobName']}/"
+    (stream,) = logs.describe_log_streams(logGroupName="/aws/braket/jobs", logStreamNamePrefix=prefix)[
+        "logStreams"
+    ]
+    events = logs.get_log_events(
+        logGroupName=LOG_GROUP, logStreamName=stream["logStreamName"], startFromHead=True
+    )["events"]
+    return [event["message"] for event in events]
+
+
+def test_the_log_has_the_lines_aws_container_and_toolkit_write(local_service: LocalServiceProcess) -> None:
+    """Found: the job's log lacked what AWS's container writes around the code (SageMaker's
+    training toolkit names the command and reports SUCCESS or FAILURE; braket_container.py
+    prints boto3's version), so a tool reading them worked on AWS only."""
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    done = wait_for(braket, braket.create_job(**job_request(script, "behaviours"))["jobArn"])
+    assert done["status"] == "COMPLETED", done.get("failureReason")
+    lines = _log_messages(local_service, done)
+    text = "\n".join(lines)
+    toolkit = r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d,\d{3} sagemaker-training-toolkit "
+    assert re.match(toolkit + "INFO     Invoking user script$", lines[0])
+    command = lines[lines.index("Invoking script with the following command:") + 2]
+    assert re.fullmatch(r"\S*python\S* \S+/code/braket_container\.py", command)
+    assert '"user_entry_point": "braket_container.py"' in text
+    assert "SM_USER_ENTRY_POINT=braket_container.py" in text
+    order = ["Boto3 Version: ", "Beginning Setup", "Running Code As Process", "Code Run Finished"]
+    positions = [next(i for i, line in enumerate(lines) if line.startswith(mark)) for mark in order]
+    assert positions == sorted(positions)
+    assert re.fullmatch(toolkit + "INFO     Reporting training SUCCESS", lines[-1])
+    assert "FAILURE" not in text
+
+    failed = wait_for(
+        braket,
+        braket.create_job(**job_request(script, "behaviours", hyperParameters={"mode": "fail"}))["jobArn"],
+    )
+    lines = _log_messages(local_service, failed)
+    reported = lines[lines.index(next(line for line in lines if "Reporting training FAILURE" in line)) :]
+    assert re.fullmatch(toolkit + "ERROR    Reporting training FAILURE", reported[0])
+    assert re.fullmatch(toolkit + "ERROR    ExecuteUserScriptError:", reported[1])
+    assert reported[2:4] == ["ExitCode 1", 'ErrorMessage ""']
+    assert re.fullmatch(r'Command "\S+ \S+/braket_container\.py"', reported[4])
+    assert re.fullmatch(toolkit + "ERROR    Encountered exit_code 1", reported[5])
+    assert "Reporting training SUCCESS" not in "\n".join(lines)
+
+
 def test_failure_reason_has_the_algorithm_error_form(local_service: LocalServiceProcess) -> None:
     braket, s3 = local_service.client("braket"), local_service.client("s3")
     script = upload_script(s3, "behaviours.py")
@@ -177,7 +229,6 @@ def test_job_contract_entry_function_channels_and_checkpoints(local_service: Loc
     script = upload_script(s3, "typed_entry.py")
     for name in ("a.csv", "b.csv"):
         s3.put_object(Bucket=BUCKET, Key=f"inputs/train/{name}", Body=b"1,2\n")
-    s3.put_object(Bucket=BUCKET, Key="inputs/training-extra/ignored.csv", Body=b"not in the channel")
     s3.put_object(Bucket=BUCKET, Key="checkpoints/contract/old.json", Body=b"{}")
     request = job_request(
         script,
@@ -215,6 +266,55 @@ def test_job_contract_entry_function_channels_and_checkpoints(local_service: Loc
         "checkpoints/contract/old.json",
         "checkpoints/contract/progress.json",
     }
+
+
+def test_input_channels_take_every_key_that_starts_with_their_prefix(
+    local_service: LocalServiceProcess,
+) -> None:
+    """SageMaker's S3Prefix: ``.../requirements`` takes ``requirements.txt``; paths are relative to
+    the prefix when it names a folder, else to its parent (the Braket SDK's local mode's rule)."""
+    braket, s3 = local_service.client("braket"), local_service.client("s3")
+    script = upload_script(s3, "behaviours.py")
+    for key in (
+        "channels/reqs/requirements.txt",
+        "channels/train/a.csv",
+        "channels/train/sub/b.csv",
+        "channels/training-extra/c.csv",
+    ):
+        s3.put_object(Bucket=BUCKET, Key=key, Body=b"1\n")
+
+    def channel(name: str, key: str) -> dict[str, Any]:
+        return {"channelName": name, "dataSource": {"s3DataSource": {"s3Uri": f"s3://{BUCKET}/{key}"}}}
+
+    request = job_request(
+        script,
+        "behaviours",
+        hyperParameters={"mode": "list-inputs"},
+        inputDataConfig=[
+            channel("deps", "channels/reqs/requirements"),
+            channel("folder", "channels/reqs"),
+            channel("slash", "channels/train/"),
+            channel("mixed", "channels/tr"),
+        ],
+    )
+    job = wait_for(braket, braket.create_job(**request)["jobArn"])
+    assert job["status"] == "COMPLETED", job.get("failureReason")
+    assert results(s3, job)["files"] == [
+        "deps/requirements.txt",
+        "folder/requirements.txt",
+        "mixed/train/a.csv",
+        "mixed/train/sub/b.csv",
+        "mixed/training-extra/c.csv",
+        "slash/a.csv",
+        "slash/sub/b.csv",
+    ]
+
+    empty = job_request(script, "behaviours", inputDataConfig=[channel("none", "channels/nothing-here")])
+    failed = wait_for(braket, braket.create_job(**empty)["jobArn"])
+    assert failed["status"] == "FAILED"
+    assert (
+        f"no S3 objects found under S3 URL 's3://{BUCKET}/channels/nothing-here'" in failed["failureReason"]
+    )
 
 
 def test_single_file_source_without_compression(local_service: LocalServiceProcess) -> None:

@@ -57,34 +57,64 @@ class SelfClients:
     def download_prefix(
         self, uri: str, destination: Path, reserve: Callable[[int, str], None] | None = None
     ) -> int:
-        """Copy every object under ``uri`` into ``destination``; a URI naming one object copies it.
+        """Copy the folder ``uri`` names into ``destination``; a URI naming one object copies it.
 
-        Keys are made relative to the prefix and must stay inside ``destination``.
+        A checkpoint location is a folder: ``.../checkpoints`` does not take ``checkpoints-old/``.
 
         :param reserve: called with each object's size and URI before it is downloaded; raises
             to refuse it (the job's volume is full).
         """
         bucket, prefix = split_s3_uri(uri)
-        count = 0
-        for key, size in self._keys(bucket, prefix):
+        wanted = [
+            (key, size, PurePosixPath(key).name if key == prefix else key[len(prefix) :].lstrip("/"))
+            for key, size in self._keys(bucket, prefix)
+            # "data" must not also match "database/...": a prefix counts up to a "/" only.
+            if key == prefix or not prefix or prefix.endswith("/") or key[len(prefix)] == "/"
+        ]
+        return self._download(bucket, wanted, destination, reserve)
+
+    def download_channel(
+        self, uri: str, destination: Path, reserve: Callable[[int, str], None] | None = None
+    ) -> int:
+        """Copy an input channel's objects into ``destination``, as SageMaker's S3Prefix does.
+
+        Every key that starts with the prefix is taken (``.../requirements`` takes
+        ``requirements.txt``). Paths are relative to the prefix when it names a folder (it ends
+        with ``/``, or every key is under ``<prefix>/``), else to the prefix's parent: the rule
+        the Braket SDK's local mode follows (``local_job_container_setup._download_input_data``).
+        No object at all fails the job, as on AWS.
+        """
+        bucket, prefix = split_s3_uri(uri)
+        keys = list(self._keys(bucket, prefix))
+        if not keys:
+            raise ValueError(f"Data download failed: no S3 objects found under S3 URL {uri!r}")
+        is_folder = prefix.endswith("/") or all(key.startswith(f"{prefix}/") for key, _ in keys)
+        top = prefix if is_folder else prefix.rpartition("/")[0]
+        wanted = [(key, size, key[len(top) :].lstrip("/")) for key, size in keys]
+        return self._download(bucket, wanted, destination, reserve)
+
+    def _download(
+        self,
+        bucket: str,
+        wanted: list[tuple[str, int, str]],
+        destination: Path,
+        reserve: Callable[[int, str], None] | None,
+    ) -> int:
+        """Download each (key, size, relative path) to its path inside ``destination``."""
+        for key, size, relative in wanted:
             if reserve is not None:
                 reserve(size, f"s3://{bucket}/{key}")
-            relative = key[len(prefix) :].lstrip("/") if key != prefix else PurePosixPath(key).name
             target = (destination / relative).resolve()
             if not relative or not target.is_relative_to(destination.resolve()):
                 raise ValueError(f"refusing S3 key {key!r}: it would be written outside {destination}")
             target.parent.mkdir(parents=True, exist_ok=True)
             self.s3.download_file(bucket, key, str(target))
-            count += 1
-        return count
+        return len(wanted)
 
     def _keys(self, bucket: str, prefix: str) -> Iterator[tuple[str, int]]:
         paginator = self.s3.get_paginator("list_objects_v2")
         for page in paginator.paginate(Bucket=bucket, Prefix=prefix):
             for item in page.get("Contents", []):
                 key = item["Key"]
-                if key.endswith("/"):
-                    continue
-                # "data" must not also match "database/...": a prefix counts up to a "/" only.
-                if key == prefix or not prefix or prefix.endswith("/") or key[len(prefix)] == "/":
+                if not key.endswith("/"):
                     yield key, int(item.get("Size", 0))

@@ -27,6 +27,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import importlib.abc
+import importlib.metadata
 import inspect
 import json
 import multiprocessing
@@ -152,6 +153,10 @@ def run_customer_code() -> None:
 
 def main() -> None:
     sys.meta_path.insert(0, _HideServiceModules())
+    # The container prints it when it imports boto3; read from the metadata, as importing boto3
+    # here would cost every job a quarter of a second.
+    with contextlib.suppress(importlib.metadata.PackageNotFoundError):
+        print("Boto3 Version: ", importlib.metadata.version("boto3"), flush=True)
     print("Beginning Setup", flush=True)
     run_customer_code()
 

@@ -34,6 +34,7 @@ from airflow_provider_braket.local.execution.job_processes import (
     terminate,
 )
 from airflow_provider_braket.local.execution.log_shipping import LogShipper
+from airflow_provider_braket.local.execution.training_toolkit import invocation_lines, outcome_lines
 from airflow_provider_braket.local.execution.workspace import (
     VolumeBudget,
     Workspace,
@@ -260,8 +261,11 @@ class _Execution(threading.Thread):
         self._marker = new_marker(record.job_id)
         self.runner.store.update(record.job_arn, process_marker=self._marker)
         environment = job_environment(self.workspace, record.request, config, job_token)
+        command = [config.python, str(self.workspace.launcher)]
+        for line in invocation_lines(self.workspace, record.request, command):
+            shipper.write(line)
         process = subprocess.Popen(
-            [config.python, str(self.workspace.launcher)],
+            command,
             cwd=self.workspace.code,
             env={**environment, MARKER_VARIABLE: self._marker},
             stdout=subprocess.PIPE,
@@ -279,9 +283,13 @@ class _Execution(threading.Thread):
         self._stop_processes()
         reader.join(timeout=10)
         try:
-            self._conclude(outcome, process.returncode, shipper)
+            if outcome == "exited":
+                for line in outcome_lines(process.returncode, command):
+                    shipper.write(line)
         finally:
+            # Before the job ends: a client that reads the log once it sees the end gets all of it.
             shipper.close()
+        self._conclude(outcome, process.returncode)
 
     def _watch(self, process: subprocess.Popen[bytes]) -> str:
         limit = self.record.request.get("stoppingCondition", {}).get("maxRuntimeInSeconds")
@@ -315,7 +323,7 @@ class _Execution(threading.Thread):
     def _stop_processes(self) -> None:
         terminate(scan(self._leader, self._marker, self._seen), self.runner.config.cancel_grace_seconds)
 
-    def _conclude(self, outcome: str, returncode: int | None, shipper: LogShipper) -> None:
+    def _conclude(self, outcome: str, returncode: int | None) -> None:
         record = self.record
         if outcome == "cancelled":
             self._upload_checkpoints()
@@ -335,7 +343,6 @@ class _Execution(threading.Thread):
         if returncode != 0:
             # As on AWS, a failed job's results folder is not uploaded (no output/model.tar.gz);
             # its checkpoints are, so that a retry can resume.
-            shipper.write(f"Code exited with code {returncode}")
             self._upload_checkpoints()
             self._fail(self._failure_reason(returncode))
             return

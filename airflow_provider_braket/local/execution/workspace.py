@@ -179,7 +179,7 @@ def fetch_inputs(
         uri = channel["dataSource"]["s3DataSource"]["s3Uri"]
         target = workspace.input_data / channel["channelName"]
         target.mkdir(parents=True, exist_ok=True)
-        clients.download_prefix(uri, target, volume.reserve)
+        clients.download_channel(uri, target, volume.reserve)
     workspace.hyperparameters_file.write_text(json.dumps(request.get("hyperParameters", {})))
 
 

@@ -50,6 +50,15 @@ if mode == "environment":
     with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
         data = {"mode": mode, "names": sorted(os.environ)}
         json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
+if mode == "list-inputs":
+    # Every file of every input channel, relative to the input folder.
+    root = os.environ["AMZN_BRAKET_INPUT_DIR"]
+    files = sorted(
+        os.path.relpath(os.path.join(folder, name), root) for folder, _, names in os.walk(root) for name in names
+    )
+    with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+        data = {"mode": mode, "files": files}
+        json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
 if mode == "print-hyperparameters":
     print(f"hyperparameters: {json.dumps(hyperparameters)}", flush=True)
 if mode == "fail":
