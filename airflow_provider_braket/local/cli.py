@@ -11,6 +11,8 @@ from typing import Any
 
 from airflow_provider_braket.local.config import (
     DEFAULT_HOST,
+    DEFAULT_LOG_BYTES_MAX,
+    DEFAULT_LOG_EVENTS_MAX,
     DEFAULT_MAX_REQUEST_MB,
     DEFAULT_PORT,
     LocalServiceConfig,
@@ -128,6 +130,19 @@ def _parser() -> argparse.ArgumentParser:
         default=float(env("BRAKET_LOCAL_JOB_RETENTION_HOURS", 24 * 7)),
         help="hours an ended job's folder is kept (its record, outputs and logs are kept regardless)",
     )
+    serve.add_argument(
+        "--log-events-max",
+        type=int,
+        default=int(env("BRAKET_LOCAL_LOG_EVENTS_MAX", DEFAULT_LOG_EVENTS_MAX)),
+        help="CloudWatch Logs events kept at most, over all streams; past it the oldest streams' "
+        "events go first (every line of a job stays in its folder)",
+    )
+    serve.add_argument(
+        "--log-mib-max",
+        type=int,
+        default=int(env("BRAKET_LOCAL_LOG_MIB_MAX", DEFAULT_LOG_BYTES_MAX >> 20)),
+        help="MiB of CloudWatch Logs messages kept at most, over all streams",
+    )
     serve.add_argument("--no-verify-signatures", action="store_true", help="accept unsigned requests")
     serve.add_argument("--log-level", default=env("BRAKET_LOCAL_LOG_LEVEL", "info"))
     return parser
@@ -199,6 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         max_request_bytes=args.max_request_mb << 20,
         admin_token=os.environ.get(args.admin_token_env) or None,
         job_retention_seconds=args.job_retention_hours * 3600,
+        log_events_max=args.log_events_max,
+        log_bytes_max=args.log_mib_max << 20,
         price_list=args.price_list.expanduser().resolve() if args.price_list else None,
     )
     logging.basicConfig(

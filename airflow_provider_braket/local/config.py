@@ -22,6 +22,10 @@ def default_data_dir() -> Path:
 
 DEFAULT_REGION = "us-east-1"
 DEFAULT_MAX_REQUEST_MB = 64
+# CloudWatch Logs kept at most (aws_state/log_limits.py): about 100 MB of moto's memory for
+# one-character lines, 150 MB for 1 KiB lines (docs/benchmarks.md).
+DEFAULT_LOG_EVENTS_MAX = 500_000
+DEFAULT_LOG_BYTES_MAX = 128 << 20
 
 
 @dataclass
@@ -48,6 +52,9 @@ class LocalServiceConfig:
         they are read (S3 uploads above it must be sent in parts, as boto3 does above 8 MB).
     :param job_retention_seconds: how long an ended job's folder (unpacked source, input data,
         local log) is kept; its record, outputs and logs are kept regardless.
+    :param log_events_max: CloudWatch Logs events the service keeps at most, over all streams.
+    :param log_bytes_max: CloudWatch Logs message bytes the service keeps at most (see
+        :mod:`~airflow_provider_braket.local.aws_state.log_limits`).
     :param admin_token: token the ``/_local/`` admin endpoints require (see
     :mod:`~airflow_provider_braket.local.server.admin`);
         the service refuses to start off loopback without one.
@@ -74,6 +81,8 @@ class LocalServiceConfig:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_MB << 20
     admin_token: str | None = None
     job_retention_seconds: float = 7 * 24 * 3600.0
+    log_events_max: int = DEFAULT_LOG_EVENTS_MAX
+    log_bytes_max: int = DEFAULT_LOG_BYTES_MAX
 
     @property
     def on_loopback(self) -> bool:

@@ -24,8 +24,10 @@ from datetime import datetime, timezone
 from typing import Any
 from urllib.parse import parse_qs, quote, unquote, urlsplit
 
+from airflow_provider_braket.local.aws_state.log_limits import KeptLogs
 from airflow_provider_braket.local.aws_state.moto_restore import MotoRestorer
-from airflow_provider_braket.local.aws_state.store import StateStore, StoredEvent, StoredObject
+from airflow_provider_braket.local.aws_state.store import StateStore, StoredObject
+from airflow_provider_braket.local.config import DEFAULT_LOG_BYTES_MAX, DEFAULT_LOG_EVENTS_MAX
 
 log = logging.getLogger(__name__)
 
@@ -60,10 +62,21 @@ class PersistentMoto:
     :param store: where the state goes.
     :param account_id: the account moto files everything under.
     :param region: the region of requests that do not name one.
+    :param log_events_max: CloudWatch Logs events kept at most (see :mod:`.log_limits`).
+    :param log_bytes_max: CloudWatch Logs message bytes kept at most.
     """
 
-    def __init__(self, app: WsgiApp, store: StateStore, account_id: str, region: str) -> None:
+    def __init__(
+        self,
+        app: WsgiApp,
+        store: StateStore,
+        account_id: str,
+        region: str,
+        log_events_max: int = DEFAULT_LOG_EVENTS_MAX,
+        log_bytes_max: int = DEFAULT_LOG_BYTES_MAX,
+    ) -> None:
         self._app = app
+        self.logs = KeptLogs(store, account_id, log_events_max, log_bytes_max)
         self._backend_apps: dict[str, WsgiApp] = {}
         self._store = store
         self._account = account_id
@@ -239,22 +252,22 @@ class PersistentMoto:
         group = logs_backends[self._account][region].groups.get(group_name)
         if group is None:
             self._store.delete_log_group(region, group_name)
+            self.logs.forget(region, group_name)
             return
-        self._store.put_log_group(region, group_name, _millis(group.creation_time))
+        retention = int(group.retention_in_days) if group.retention_in_days else None
+        self._store.put_log_group(region, group_name, _millis(group.creation_time), retention)
+        if operation == "PutRetentionPolicy":
+            self.logs.expire()
         if not isinstance(stream_name, str):
             return
         stream = group.streams.get(stream_name)
         if stream is None:
             self._store.delete_log_stream(region, group_name, stream_name)
+            self.logs.forget(region, group_name, stream_name)
             return
         self._store.put_log_stream(region, group_name, stream_name, _millis(stream.creation_time))
         if operation == "PutLogEvents":
-            stored = self._store.log_event_count(region, group_name, stream_name)
-            new = [
-                StoredEvent(event.timestamp, event.ingestion_time, event.message)
-                for event in stream.events[stored:]
-            ]
-            self._store.append_log_events(region, group_name, stream_name, stored, new)
+            self.logs.appended(region, group, stream)
 
     def _iam(self) -> Any:
         from moto.iam.models import iam_backends
@@ -286,7 +299,10 @@ class PersistentMoto:
 
     def restore(self) -> tuple[int, int]:
         """Rebuild moto's S3, Logs and IAM from the store; return (records restored, skipped)."""
-        return MotoRestorer(self._store, self._account, self._s3(), self._iam()).restore()
+        restored = MotoRestorer(self._store, self._account, self._s3(), self._iam()).restore()
+        with self._lock:
+            self.logs.restored({row["region"] for row in self._store.log_groups()})
+        return restored
 
 
 def _s3_target(environ: dict[str, Any], headers: dict[str, str]) -> tuple[str | None, str | None]:

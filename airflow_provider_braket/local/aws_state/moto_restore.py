@@ -107,6 +107,7 @@ class MotoRestorer:
                 backend = logs_backends[self._account][region]
                 group = backend.groups.get(group_name) or backend.create_log_group(group_name, tags={})
                 group.creation_time = _from_millis(group_row["created_ms"])
+                group.retention_in_days = group_row["retention_days"]
             except Exception:
                 log.exception("skipped log group %r: it could not be restored", group_name)
                 yield False

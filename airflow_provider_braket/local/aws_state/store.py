@@ -33,7 +33,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from airflow_provider_braket.local.sqlite import from_row, json_or_none, open_database
+from airflow_provider_braket.local.aws_state.log_tables import LOG_SCHEMA, LogTables
+from airflow_provider_braket.local.sqlite import add_missing_columns, from_row, json_or_none, open_database
 
 log = logging.getLogger(__name__)
 
@@ -47,18 +48,6 @@ CREATE TABLE IF NOT EXISTS objects (
     checksum TEXT, PRIMARY KEY (bucket, key)
 );
 CREATE INDEX IF NOT EXISTS objects_by_blob ON objects (blob);
-CREATE TABLE IF NOT EXISTS log_groups (
-    region TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL, PRIMARY KEY (region, name)
-);
-CREATE TABLE IF NOT EXISTS log_streams (
-    region TEXT NOT NULL, log_group TEXT NOT NULL, name TEXT NOT NULL, created_ms INTEGER NOT NULL,
-    PRIMARY KEY (region, log_group, name)
-);
-CREATE TABLE IF NOT EXISTS log_events (
-    region TEXT NOT NULL, log_group TEXT NOT NULL, stream TEXT NOT NULL, seq INTEGER NOT NULL,
-    timestamp INTEGER NOT NULL, ingestion_time INTEGER NOT NULL, message TEXT NOT NULL,
-    PRIMARY KEY (region, log_group, stream, seq)
-);
 CREATE TABLE IF NOT EXISTS roles (name TEXT PRIMARY KEY, document TEXT NOT NULL);
 CREATE TABLE IF NOT EXISTS small_blobs (name TEXT PRIMARY KEY, data BLOB NOT NULL);
 """
@@ -81,14 +70,7 @@ class StoredObject:
     checksum: dict[str, Any] | None = None
 
 
-@dataclass(frozen=True)
-class StoredEvent:
-    timestamp: int
-    ingestion_time: int
-    message: str
-
-
-class StateStore:
+class StateStore(LogTables):
     """The on-disk state of S3, Logs and IAM; every method is one transaction.
 
     :param root: the data dir; the store owns ``state.sqlite3`` and ``blobs/`` in it.
@@ -100,8 +82,12 @@ class StateStore:
         self._lock = threading.RLock()
         # auto_vacuum must precede the first table: it lets free pages go back to the file system.
         self._db = open_database(
-            root / "state.sqlite3", _SCHEMA, synchronous="FULL", when_new=["PRAGMA auto_vacuum=INCREMENTAL"]
+            root / "state.sqlite3",
+            _SCHEMA + LOG_SCHEMA,
+            synchronous="FULL",
+            when_new=["PRAGMA auto_vacuum=INCREMENTAL"],
         )
+        add_missing_columns(self._db, "log_groups", {"retention_days": "INTEGER"})
 
     def close(self) -> None:
         with self._lock:
@@ -264,84 +250,6 @@ class StateStore:
             self._db.execute("PRAGMA incremental_vacuum")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
-
-    # -- CloudWatch Logs ---------------------------------------------------------------------
-
-    def put_log_group(self, region: str, name: str, created_ms: int) -> None:
-        with self._transaction() as db:
-            db.execute("INSERT OR IGNORE INTO log_groups VALUES (?, ?, ?)", (region, name, created_ms))
-
-    def delete_log_group(self, region: str, name: str) -> None:
-        with self._transaction() as db:
-            for table, column in (
-                ("log_events", "log_group"),
-                ("log_streams", "log_group"),
-                ("log_groups", "name"),
-            ):
-                db.execute(f"DELETE FROM {table} WHERE region = ? AND {column} = ?", (region, name))
-
-    def put_log_stream(self, region: str, group: str, name: str, created_ms: int) -> None:
-        with self._transaction() as db:
-            db.execute(
-                "INSERT OR IGNORE INTO log_streams VALUES (?, ?, ?, ?)", (region, group, name, created_ms)
-            )
-
-    def delete_log_stream(self, region: str, group: str, name: str) -> None:
-        with self._transaction() as db:
-            for table, column in (("log_events", "stream"), ("log_streams", "name")):
-                db.execute(
-                    f"DELETE FROM {table} WHERE region = ? AND log_group = ? AND {column} = ?",
-                    (region, group, name),
-                )
-
-    def log_event_count(self, region: str, group: str, stream: str) -> int:
-        with self._lock:
-            row = self._db.execute(
-                "SELECT COUNT(*) FROM log_events WHERE region = ? AND log_group = ? AND stream = ?",
-                (region, group, stream),
-            ).fetchone()
-        return int(row[0])
-
-    def append_log_events(
-        self, region: str, group: str, stream: str, first_seq: int, events: list[StoredEvent]
-    ) -> None:
-        with self._transaction() as db:
-            db.executemany(
-                "INSERT OR REPLACE INTO log_events VALUES (?, ?, ?, ?, ?, ?, ?)",
-                [
-                    (
-                        region,
-                        group,
-                        stream,
-                        first_seq + offset,
-                        event.timestamp,
-                        event.ingestion_time,
-                        event.message,
-                    )
-                    for offset, event in enumerate(events)
-                ],
-            )
-
-    def log_groups(self) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(self._db.execute("SELECT * FROM log_groups"))
-
-    def log_streams(self, region: str, group: str) -> list[sqlite3.Row]:
-        with self._lock:
-            return list(
-                self._db.execute(
-                    "SELECT * FROM log_streams WHERE region = ? AND log_group = ?", (region, group)
-                )
-            )
-
-    def log_events(self, region: str, group: str, stream: str) -> list[StoredEvent]:
-        with self._lock:
-            rows = self._db.execute(
-                "SELECT timestamp, ingestion_time, message FROM log_events "
-                "WHERE region = ? AND log_group = ? AND stream = ? ORDER BY seq",
-                (region, group, stream),
-            )
-            return [StoredEvent(*row) for row in rows]
 
     # -- IAM ---------------------------------------------------------------------------------
 

@@ -117,6 +117,8 @@ class LocalService:
             self.state_store,
             config.account_id,
             config.region,
+            log_events_max=config.log_events_max,
+            log_bytes_max=config.log_bytes_max,
         )
         self.moto = WSGIMiddleware(self.moto_wsgi)  # type: ignore[arg-type]
 
