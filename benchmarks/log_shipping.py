@@ -50,8 +50,10 @@ def script_archive() -> bytes:
     return buffer.getvalue()
 
 
-def run_case(root: Path, name: str, line_bytes: int, total_bytes: int) -> dict[str, Any]:
-    service = LocalServiceProcess(root / name).start()
+def run_case(
+    root: Path, name: str, line_bytes: int, total_bytes: int, service_args: list[str]
+) -> dict[str, Any]:
+    service = LocalServiceProcess(root / name, extra_args=service_args).start()
     assert service.process is not None
     process = psutil.Process(service.process.pid)
     session = __import__("boto3").session.Session(
@@ -118,12 +120,18 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--big-mib", type=int, default=200)
     parser.add_argument("--small-mib", type=int, default=10)
+    parser.add_argument(
+        "--service-args", default="", help="more `braket-local serve` flags, e.g. --log-events-max 1000"
+    )
     options = parser.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as folder:
         root = Path(folder)
-        rows.append(run_case(root, "1kib-lines", 1024, options.big_mib << 20))
-        rows.append(run_case(root, "1-char-lines", 2, options.small_mib << 20))
+        service_args = options.service_args.split()
+        if options.big_mib:
+            rows.append(run_case(root, "1kib-lines", 1024, options.big_mib << 20, service_args))
+        if options.small_mib:
+            rows.append(run_case(root, "1-char-lines", 2, options.small_mib << 20, service_args))
     print(
         "| job prints | status | lines printed | lines in CloudWatch | reported dropped | job wall s "
         "| service peak RSS MiB | RSS 5 s after MiB |"

@@ -155,10 +155,17 @@ def child_main(args: argparse.Namespace) -> None:
 # -- the driver --------------------------------------------------------------------------------
 
 
+#: The service's admin token (read from its data dir once it has started): PUT and DELETE need it.
+ADMIN_HEADERS: dict[str, str] = {}
+
+
 def admin(endpoint: str, method: str, path: str, body: dict[str, Any] | None = None) -> bytes:
     data = json.dumps(body).encode() if body is not None else None
     request = urllib.request.Request(
-        f"{endpoint}{path}", data=data, method=method, headers={"content-type": "application/json"}
+        f"{endpoint}{path}",
+        data=data,
+        method=method,
+        headers={"content-type": "application/json", **ADMIN_HEADERS},
     )
     with urllib.request.urlopen(request, timeout=30) as answer:
         return bytes(answer.read())
@@ -365,12 +372,14 @@ def main() -> None:
         return
     _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))  # the baseline holds a socket per job
+    from airflow_provider_braket.local.config import ADMIN_TOKEN_HEADER, read_admin_token
     from airflow_provider_braket.local.service_process import LocalServiceProcess
 
     rows = []
     with tempfile.TemporaryDirectory() as scratch_dir:
         scratch = Path(scratch_dir)
         with LocalServiceProcess(scratch / "service") as service:
+            ADMIN_HEADERS[ADMIN_TOKEN_HEADER] = read_admin_token(service.data_dir) or ""
             _, s3 = clients(service.endpoint)
             script = upload_sleeper(s3, scratch)
             for count in args.sizes:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -116,3 +117,35 @@ def make_private(data_dir: Path) -> None:
             path = os.path.join(root, name)
             if not os.path.islink(path):
                 os.chmod(path, os.stat(path).st_mode & 0o700)
+
+
+ADMIN_TOKEN_FILE = "admin-token"
+ADMIN_TOKEN_HEADER = "X-Braket-Local-Admin-Token"
+
+
+def write_admin_token(data_dir: Path) -> str:
+    """Make a new admin token and keep it in ``<data-dir>/admin-token``, readable by its owner only.
+
+    Written to a new file that is never readable by others, then renamed over the last one, so no
+    reader sees half a token and no other user ever could read it.
+    """
+    token = secrets.token_urlsafe(32)
+    path = data_dir / ADMIN_TOKEN_FILE
+    partial = data_dir / f".{ADMIN_TOKEN_FILE}.{os.getpid()}"
+    partial.unlink(missing_ok=True)
+    descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as handle:
+        handle.write(token)
+    os.replace(partial, path)
+    return token
+
+
+def read_admin_token(data_dir: Path) -> str | None:
+    """The admin token for a service of ``data_dir``: ``BRAKET_LOCAL_ADMIN_TOKEN``, else its file."""
+    from_environment = os.environ.get("BRAKET_LOCAL_ADMIN_TOKEN")
+    if from_environment:
+        return from_environment
+    try:
+        return (data_dir / ADMIN_TOKEN_FILE).read_text().strip() or None
+    except OSError:
+        return None

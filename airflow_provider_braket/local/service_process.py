@@ -15,7 +15,7 @@ import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from airflow_provider_braket.local.config import DEFAULT_REGION
+from airflow_provider_braket.local.config import ADMIN_TOKEN_HEADER, DEFAULT_REGION, read_admin_token
 
 
 def free_port() -> int:
@@ -96,9 +96,11 @@ class LocalServiceProcess:
         self.process.wait()
 
     def admin(self, method: str, path: str, body: bytes | None = None) -> bytes:
-        request = urllib.request.Request(
-            f"{self.endpoint}{path}", data=body, method=method, headers={"content-type": "application/json"}
-        )
+        headers = {"content-type": "application/json"}
+        token = read_admin_token(self.data_dir)
+        if token:
+            headers[ADMIN_TOKEN_HEADER] = token
+        request = urllib.request.Request(f"{self.endpoint}{path}", data=body, method=method, headers=headers)
         with urllib.request.urlopen(request, timeout=10) as answer:
             return bytes(answer.read())
 

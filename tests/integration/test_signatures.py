@@ -261,9 +261,17 @@ def test_off_loopback_the_service_needs_an_admin_token(
     assert "reachable from other machines" in own_service.log_path.read_text()
     assert json.loads(own_service.admin("GET", "/_local/health"))["status"] == "ready"
     faults = b'{"operations": {"*": {"error": 1.0}}}'
+    without_token = urllib.request.Request(
+        f"{own_service.endpoint}/_local/faults",
+        data=faults,
+        method="PUT",
+        headers={"content-type": "application/json"},
+    )
     with pytest.raises(urllib.error.HTTPError) as refused:
-        own_service.admin("PUT", "/_local/faults", faults)
+        urllib.request.urlopen(without_token, timeout=10)
     assert refused.value.code == 403
+    # Given by the environment, the token is not written to the data dir.
+    assert not (own_service.data_dir / "admin-token").exists()
     allowed = urllib.request.Request(
         f"{own_service.endpoint}/_local/limits",
         headers={"X-Braket-Local-Admin-Token": token},
@@ -271,3 +279,56 @@ def test_off_loopback_the_service_needs_an_admin_token(
     with urllib.request.urlopen(allowed, timeout=10) as answer:
         assert json.loads(answer.read())["jobSlots"] == 2
     assert token not in own_service.log_path.read_text()
+
+
+def test_on_loopback_changing_faults_or_limits_needs_the_token_from_the_data_dir(
+    own_service: LocalServiceProcess, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found: on loopback, anything there (a job's process too) could set faults that refused
+    every client's calls, or ``quantumTaskWorkers: 0`` that froze every user's tasks."""
+    import urllib.error
+    import urllib.request
+
+    monkeypatch.delenv("BRAKET_LOCAL_ADMIN_TOKEN", raising=False)
+    own_service.start()
+    token_file = own_service.data_dir / "admin-token"
+    assert stat.S_IMODE(token_file.stat().st_mode) == 0o600
+    token = token_file.read_text()
+    assert len(token) >= 40
+    assert token not in own_service.log_path.read_text()
+
+    refusals: list[str] = []
+
+    def call(method: str, path: str, body: bytes | None, headers: dict[str, str]) -> int:
+        request = urllib.request.Request(
+            f"{own_service.endpoint}{path}",
+            data=body,
+            method=method,
+            headers={"content-type": "application/json", **headers},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=10) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as error:
+            refusals.append(error.read().decode())
+            return error.code
+
+    changes = [
+        ("PUT", "/_local/faults", b'{"operations": {"*": {"error": 1.0}}}'),
+        ("PUT", "/_local/limits", b'{"quantumTaskWorkers": 0}'),
+        ("DELETE", "/_local/calls", None),
+    ]
+    for method, path, body in changes:
+        assert call(method, path, body, {}) == 403, path
+        assert call(method, path, body, {"X-Braket-Local-Admin-Token": "not-the-token"}) == 403, path
+    assert all("needs the admin token" in refusal for refusal in refusals)
+    # Nothing changed: every client's calls still answer.
+    assert own_service.client("braket").search_jobs(filters=[])["jobs"] == []
+    assert call("GET", "/_local/limits", None, {}) == 200  # reading stays open on loopback
+    assert call("PUT", "/_local/faults", b'{"operations": {}}', {"X-Braket-Local-Admin-Token": token}) == 200
+    # A restart makes a new token: an old one read by anyone no longer works.
+    own_service.stop()
+    own_service.start()
+    assert token_file.read_text() != token
+    assert call("DELETE", "/_local/calls", None, {"X-Braket-Local-Admin-Token": token}) == 403
+    assert own_service.admin("DELETE", "/_local/calls") is not None  # the helper reads the new one

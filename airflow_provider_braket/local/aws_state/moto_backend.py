@@ -55,6 +55,26 @@ def is_write(service: str, method: str, headers: dict[str, str], body: bytes) ->
     return bool(action) and not action.startswith((*_READ_PREFIXES, "AssumeRole"))
 
 
+def stop_tracking_instances() -> None:
+    """Stop moto from keeping every model instance it ever made.
+
+    ``moto.core.common_models.BaseModel.__new__`` appends each new instance to a list on its
+    class, for moto's dashboard and ``reset()``; nothing ever takes them out. In a long-running
+    service that kept every log event and every S3 object version (its body buffer too), deleted
+    or overwritten, for the life of the process: about 200 bytes a log line, for good. Neither
+    the dashboard nor ``reset()`` is used here.
+    """
+    from moto.core.common_models import BaseModel
+
+    def new_untracked(cls: type, *args: Any, **kwargs: Any) -> Any:
+        return object.__new__(cls)
+
+    BaseModel.__new__ = new_untracked  # type: ignore[method-assign]
+    from moto.core.model_instances import reset_model_data
+
+    reset_model_data()  # and let go of what was tracked before
+
+
 class PersistentMoto:
     """Moto's WSGI app whose acknowledged writes are on disk before the client hears of them.
 
@@ -75,6 +95,7 @@ class PersistentMoto:
         log_events_max: int = DEFAULT_LOG_EVENTS_MAX,
         log_bytes_max: int = DEFAULT_LOG_BYTES_MAX,
     ) -> None:
+        stop_tracking_instances()
         self._app = app
         self.logs = KeptLogs(store, account_id, log_events_max, log_bytes_max)
         self._backend_apps: dict[str, WsgiApp] = {}

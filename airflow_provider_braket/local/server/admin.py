@@ -1,10 +1,14 @@
 """The unsigned ``/_local/`` admin endpoints: health, faults, limits, call counts, price list.
 
-On loopback they are open, as a developer's own machine is. When the service is bound to any
-other address they need a token (``BRAKET_LOCAL_ADMIN_TOKEN``), sent in the
-``X-Braket-Local-Admin-Token`` header, since faults and limits change what every user sees.
-Health and the price list stay open: they hold nothing secret, and the SDK reads the price list
-without credentials.
+Faults and limits change what every user of the service sees, so a request that changes
+anything (any method but GET) needs the admin token, sent in the ``X-Braket-Local-Admin-Token``
+header, on loopback too: a job's process is on loopback as well. Bound to any other address,
+reading needs it too. The token is ``BRAKET_LOCAL_ADMIN_TOKEN`` (the variable
+``--admin-token-env`` names) or, when that is unset, one the service makes at start and keeps in
+``<data-dir>/admin-token`` (mode 0600), where ``braket-local`` and the test helpers read it;
+jobs never see it (their environment is an allow-list, and run as root the service runs them as
+another user). Health and the price list stay open: they hold nothing secret, and the SDK reads
+the price list without credentials.
 """
 
 from __future__ import annotations
@@ -17,12 +21,13 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 
 from airflow_provider_braket.local.aws_state.offer_file import PRICE_LIST_PATH, served_price_list
+from airflow_provider_braket.local.config import ADMIN_TOKEN_HEADER
 from airflow_provider_braket.local.server.faults import FaultSettings
 
 if TYPE_CHECKING:
     from airflow_provider_braket.local.server.app import LocalService
 
-TOKEN_HEADER = "X-Braket-Local-Admin-Token"
+TOKEN_HEADER = ADMIN_TOKEN_HEADER
 Handler = Callable[[Request], Awaitable[Response]]
 OPEN_PATHS = frozenset({"/_local/health", PRICE_LIST_PATH})
 
@@ -32,18 +37,23 @@ def _has_token(request: Request, token: str) -> bool:
 
 
 def build_admin_app(service: LocalService) -> FastAPI:
-    """The ``/_local/`` endpoints; all but health and the price list need the admin token when
-    one is set (it must be, off loopback)."""
+    """The ``/_local/`` endpoints; see the module's docstring for which need the admin token."""
     admin = FastAPI(openapi_url=None, docs_url=None, redoc_url=None)
 
     @admin.middleware("http")
     async def require_token(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
-        token = service.config.admin_token
-        if token and request.url.path not in OPEN_PATHS and not _has_token(request, token):
+        token = service.admin_token
+        open_here = request.url.path in OPEN_PATHS or (
+            request.method in ("GET", "HEAD") and service.config.on_loopback
+        )
+        if not open_here and not _has_token(request, token):
             return JSONResponse(
-                {"message": f"/_local/ admin endpoints need the admin token: header '{TOKEN_HEADER}'"},
+                {
+                    "message": f"{request.method} {request.url.path} needs the admin token in the header "
+                    f"'{TOKEN_HEADER}' (BRAKET_LOCAL_ADMIN_TOKEN, or the file admin-token in the data dir)"
+                },
                 status_code=403,
             )
         return await call_next(request)

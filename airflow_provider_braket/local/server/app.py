@@ -31,7 +31,7 @@ from airflow_provider_braket.local.aws_state.store import StateStore
 from airflow_provider_braket.local.braket.jobs import BraketBackend
 from airflow_provider_braket.local.braket.quantum_tasks import QuantumTasks
 from airflow_provider_braket.local.braket.responses import build_braket_app, error_response
-from airflow_provider_braket.local.config import LocalServiceConfig, make_private
+from airflow_provider_braket.local.config import LocalServiceConfig, make_private, write_admin_token
 from airflow_provider_braket.local.devices.table import DeviceTable
 from airflow_provider_braket.local.exceptions import (
     AccessDeniedException,
@@ -81,6 +81,7 @@ class LocalService:
 
         self.config = config
         make_private(config.data_dir)
+        self.admin_token = config.admin_token or write_admin_token(config.data_dir)
         self.store = JobStore(config.data_dir / "jobs.sqlite3")
         self.devices = DeviceTable(config.data_dir / "devices.json", home_region=config.region)
         self.clients = SelfClients(config)
