@@ -11,7 +11,6 @@ import time
 from typing import Any
 
 import pytest
-
 from servers import LocalServiceProcess
 
 pytestmark = pytest.mark.integration
@@ -41,7 +40,9 @@ def restart(service: LocalServiceProcess) -> None:
     service.start()
 
 
-def test_retention_deletes_older_events_and_is_kept_across_a_restart(own_service: LocalServiceProcess) -> None:
+def test_retention_deletes_older_events_and_is_kept_across_a_restart(
+    own_service: LocalServiceProcess,
+) -> None:
     own_service.start()
     logs = own_service.client("logs")
     logs.create_log_group(logGroupName=GROUP)

@@ -54,7 +54,9 @@ if mode == "list-inputs":
     # Every file of every input channel, relative to the input folder.
     root = os.environ["AMZN_BRAKET_INPUT_DIR"]
     files = sorted(
-        os.path.relpath(os.path.join(folder, name), root) for folder, _, names in os.walk(root) for name in names
+        os.path.relpath(os.path.join(folder, name), root)
+        for folder, _, names in os.walk(root)
+        for name in names
     )
     with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
         data = {"mode": mode, "files": files}
