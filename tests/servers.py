@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import boto3
@@ -16,6 +18,7 @@ REGION = "us-east-1"
 
 class LocalServiceProcess(_ServiceProcess):
     def start(self, timeout: float = 60) -> LocalServiceProcess:
+        open_for_job_users(self.data_dir)
         if "--cancel-grace" not in self.extra_args:
             self.extra_args = [*self.extra_args, "--cancel-grace", "2"]
         super().start(timeout)
@@ -39,3 +42,16 @@ class LocalServiceProcess(_ServiceProcess):
             "AWS_SECRET_ACCESS_KEY": SECRET_KEY,
             "AWS_DEFAULT_REGION": REGION,
         }
+
+
+def open_for_job_users(data_dir: Path) -> None:
+    """Run as root, the service runs each job as a user of its own, which must pass through every
+    folder above the data dir; pytest makes its temporary folders 0700. Let others pass (not
+    list), as docs/local-service.md asks of a root-run service's data dir."""
+    if os.geteuid() != 0:
+        return
+    folder = data_dir.resolve().parent
+    folder.mkdir(parents=True, exist_ok=True)
+    while folder != folder.parent:
+        folder.chmod(folder.stat().st_mode | 0o001)
+        folder = folder.parent

@@ -42,7 +42,7 @@ from typing import Any
 JOB_ROOT = Path(__file__).resolve().parent.parent
 SOURCE_DIR = JOB_ROOT / "source"
 DEPENDENCIES_DIR = JOB_ROOT / "dependencies"
-FAILURE_FILE = JOB_ROOT / "failure.txt"
+FAILURE_FILE = JOB_ROOT / "output" / "failure"
 HIDDEN_PACKAGES = ("airflow_provider_braket",)
 
 
@@ -78,7 +78,7 @@ def install_additional_requirements() -> None:
                 ],
                 cwd=SOURCE_DIR,
             )
-    if DEPENDENCIES_DIR.exists():
+    if DEPENDENCIES_DIR.is_dir() and any(DEPENDENCIES_DIR.iterdir()):
         # In the container pip installs into site-packages, ahead of the appended source folder.
         sys.path.insert(1, str(DEPENDENCIES_DIR))
     print("Additional Requirements Check Finished", flush=True)
@@ -151,7 +151,23 @@ def run_customer_code() -> None:
         sys.exit(process.exitcode)
 
 
+def enter_containment() -> None:
+    """The local service's part, before anything of the job runs (see execution/containment.py):
+    join the job's cgroup while still allowed to, then become the job's own user for good."""
+    cgroup = os.environ.pop("BRAKET_LOCAL_CGROUP", "")
+    if cgroup:
+        with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
+            procs.write("0")
+    run_as = os.environ.pop("BRAKET_LOCAL_RUN_AS", "")
+    if run_as:
+        uid = int(run_as)
+        os.setgroups([])
+        os.setgid(uid)
+        os.setuid(uid)
+
+
 def main() -> None:
+    enter_containment()
     sys.meta_path.insert(0, _HideServiceModules())
     # The container prints it when it imports boto3; read from the metadata, as importing boto3
     # here would cost every job a quarter of a second.

@@ -11,9 +11,11 @@ from __future__ import annotations
 import logging
 import threading
 from pathlib import Path
+from stat import S_ISREG
 from typing import Any
 
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
+from airflow_provider_braket.local.execution.job_files import open_inside
 
 log = logging.getLogger(__name__)
 
@@ -60,13 +62,18 @@ class CheckpointSync:
         count = 0
         for path in sorted(self.folder.rglob("*")):
             try:
-                stat = path.stat()
+                stat = path.lstat()
             except FileNotFoundError:
                 continue  # removed by the job between the listing and now
-            if not path.is_file() or self.uploaded.get(path) == (stat.st_size, stat.st_mtime_ns):
-                continue
+            if not S_ISREG(stat.st_mode) or self.uploaded.get(path) == (stat.st_size, stat.st_mtime_ns):
+                continue  # a link is not followed: the job may point it at what it cannot read
             key = "/".join(filter(None, [self.prefix, path.relative_to(self.folder).as_posix()]))
-            self.s3.upload_file(str(path), self.bucket, key)
+            try:
+                handle = open_inside(path, self.folder)  # a link swapped in since is not followed
+            except OSError:
+                continue
+            with handle:
+                self.s3.upload_fileobj(handle, self.bucket, key)
             self.uploaded[path] = (stat.st_size, stat.st_mtime_ns)
             count += 1
         return count

@@ -13,11 +13,12 @@ import subprocess
 import threading
 import time
 from collections import deque
+from pathlib import Path
 from typing import Any
 
 import psutil
 
-from airflow_provider_braket.jobs.archives import UnsafeArchiveError, pack_folder
+from airflow_provider_braket.jobs.archives import UnsafeArchiveError
 from airflow_provider_braket.jobs.models import MAX_RUNTIME_SECONDS
 from airflow_provider_braket.jobs.results import results_key
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
@@ -25,6 +26,14 @@ from airflow_provider_braket.local.aws_state.clients import SelfClients
 from airflow_provider_braket.local.config import LocalServiceConfig
 from airflow_provider_braket.local.exceptions import ConflictException
 from airflow_provider_braket.local.execution.checkpoints import CheckpointSync
+from airflow_provider_braket.local.execution.containment import (
+    CGROUP_VARIABLE,
+    RUN_AS_VARIABLE,
+    Containment,
+    kill_cgroup,
+    stop_cgroup,
+)
+from airflow_provider_braket.local.execution.job_files import pack_inside, read_inside
 from airflow_provider_braket.local.execution.job_processes import (
     MARKER_VARIABLE,
     Seen,
@@ -61,10 +70,18 @@ class JobRunner:
     :param config: service settings (slots, interpreter, cancel grace period).
     :param store: job records.
     :param clients: boto3 clients to this service's S3 and CloudWatch Logs.
+    :param containment: the cgroups and users jobs run in (none by default).
     """
 
-    def __init__(self, config: LocalServiceConfig, store: JobStore, clients: SelfClients) -> None:
+    def __init__(
+        self,
+        config: LocalServiceConfig,
+        store: JobStore,
+        clients: SelfClients,
+        containment: Containment | None = None,
+    ) -> None:
         self.config = config
+        self.containment = containment or Containment()
         self.store = store
         self.clients = clients
         self._queue: deque[str] = deque()
@@ -80,7 +97,12 @@ class JobRunner:
     def recover(self) -> None:
         """After a restart: stop what ran (FAILED; CANCELLED if it was being cancelled), requeue the rest."""
         for record in self.store.with_status(["RUNNING", "CANCELLING"]):
+            cgroup = self.containment.cgroup_of(record.job_id)
+            if cgroup is not None:
+                kill_cgroup(cgroup)
             _kill_leftover(record, self.config.cancel_grace_seconds)
+            if self.containment.job_users:
+                Workspace.for_job(self.config.data_dir, record.job_id).take_back()
             if record.status == "CANCELLING":
                 self._end(
                     record,
@@ -199,6 +221,8 @@ class _Execution(threading.Thread):
         self._marker = ""
         self._leader: Seen | None = None
         self._seen: set[Seen] = set()
+        self._cgroup: Path | None = None
+        self._uid: int | None = None
 
     def request_cancel(self) -> None:
         self._cancel.set()
@@ -214,6 +238,7 @@ class _Execution(threading.Thread):
             log.exception("job %s failed inside the local service", self.record.job_arn)
             self.runner._end(self.record, "FAILED", "FAILED", str(error), f"InternalServiceError: {error}")
         finally:
+            self._release()
             self.runner._finished(self.record.job_arn)
 
     def _run(self) -> None:
@@ -260,14 +285,18 @@ class _Execution(threading.Thread):
             ).start()
         self._marker = new_marker(record.job_id)
         self.runner.store.update(record.job_arn, process_marker=self._marker)
-        environment = job_environment(self.workspace, record.request, config, job_token)
+        environment = {
+            **job_environment(self.workspace, record.request, config, job_token),
+            **self._contain(),
+            MARKER_VARIABLE: self._marker,
+        }
         command = [config.python, str(self.workspace.launcher)]
         for line in invocation_lines(self.workspace, record.request, command):
             shipper.write(line)
         process = subprocess.Popen(
             command,
             cwd=self.workspace.code,
-            env={**environment, MARKER_VARIABLE: self._marker},
+            env=environment,
             stdout=subprocess.PIPE,
             stderr=subprocess.STDOUT,
             start_new_session=True,  # its own session and process group
@@ -281,6 +310,7 @@ class _Execution(threading.Thread):
         # Whatever the ending, nothing of the job outlives it; this also closes the log pipe
         # that a leftover child could hold open.
         self._stop_processes()
+        self._release()
         reader.join(timeout=10)
         try:
             if outcome == "exited":
@@ -290,6 +320,27 @@ class _Execution(threading.Thread):
             # Before the job ends: a client that reads the log once it sees the end gets all of it.
             shipper.close()
         self._conclude(outcome, process.returncode)
+
+    def _contain(self) -> dict[str, str]:
+        """The job's cgroup and user, made ready; what the launcher needs to enter them."""
+        containment = self.runner.containment
+        entering: dict[str, str] = {}
+        self._cgroup = containment.make_cgroup(self.record.job_id)
+        if self._cgroup is not None:
+            entering[CGROUP_VARIABLE] = str(self._cgroup)
+        self._uid = containment.take_uid()
+        if self._uid is not None:
+            self.workspace.hand_over(self._uid)
+            entering[RUN_AS_VARIABLE] = str(self._uid)
+            entering["HOME"] = str(self.workspace.home)  # the service's home is closed to the job
+        return entering
+
+    def _release(self) -> None:
+        """Once the job's processes are gone: its folders back to the service, its uid free."""
+        if self._uid is not None:
+            self.workspace.take_back()
+            self.runner.containment.give_back_uid(self._uid)
+            self._uid = None
 
     def _watch(self, process: subprocess.Popen[bytes]) -> str:
         limit = self.record.request.get("stoppingCondition", {}).get("maxRuntimeInSeconds")
@@ -321,7 +372,10 @@ class _Execution(threading.Thread):
             self.runner.store.update(self.record.job_arn, processes=sorted(self._seen))
 
     def _stop_processes(self) -> None:
-        terminate(scan(self._leader, self._marker, self._seen), self.runner.config.cancel_grace_seconds)
+        grace = self.runner.config.cancel_grace_seconds
+        if self._cgroup is not None:
+            stop_cgroup(self._cgroup, grace)  # every process the job started, wherever it went
+        terminate(scan(self._leader, self._marker, self._seen), grace)
 
     def _conclude(self, outcome: str, returncode: int | None) -> None:
         record = self.record
@@ -355,10 +409,11 @@ class _Execution(threading.Thread):
             self.runner._end(record, "COMPLETED", "COMPLETED", "Job completed")
 
     def _failure_reason(self, returncode: int | None) -> str:
-        if self.workspace.failure_file.exists():
-            # What the container wrote (`<Type>: <message>`), framed the way AWS reports it.
-            with self.workspace.failure_file.open("rb") as failure:  # the job may write any amount
-                written = failure.read(4096).decode(errors="replace").strip()
+        # What the container wrote (`<Type>: <message>`), framed the way AWS reports it; the job
+        # may write any amount, or leave a link there.
+        failure = read_inside(self.workspace.failure_file, self.workspace.root, 4096)
+        if failure is not None:
+            written = failure.decode(errors="replace").strip()
             return f"AlgorithmError: {written}, exit code: {returncode}"
         if returncode is not None and returncode < 0:
             return f"AlgorithmError: the process was killed by signal {-returncode}, exit code: {returncode}"
@@ -366,7 +421,7 @@ class _Execution(threading.Thread):
 
     def _upload_results(self) -> None:
         output = self.record.request["outputDataConfig"]["s3Path"].rstrip("/")
-        archive = pack_folder(self.workspace.results, self.workspace.root / "output" / "model.tar.gz")
+        archive = pack_inside(self.workspace.results, self.workspace.archive)
         bucket, key = split_s3_uri(results_key(output))
         self.runner.clients.s3.upload_file(str(archive), bucket, key)
 

@@ -3,7 +3,8 @@
 Layout under ``<data-dir>/jobs/<job-id>/``: ``code/braket_container.py`` (the launcher, alone
 in its folder), ``source/`` (unpacked script, the working directory of the code),
 ``input/config/hyperparameters.json``, ``input/data/<channel>/``, ``model/`` (results),
-``checkpoints/``, ``logs/algo-1.log``, ``failure.txt``.
+``checkpoints/``, ``output/failure``, ``dependencies/``, ``home/`` (what a job writes: see
+:data:`JOB_OWNED`), ``logs/algo-1.log`` and ``archive/`` (the service's alone).
 """
 
 from __future__ import annotations
@@ -102,14 +103,48 @@ class Workspace:
     #: Where the launcher runs from, alone, as ``/opt/ml/code`` in AWS's container.
     code = _Under("code")
     launcher = _Under("code", LAUNCHER_NAME)
-    failure_file = _Under("failure.txt")
+    #: ``/opt/ml/output/failure`` in AWS's container: the code's exception, for failureReason.
+    failure_file = _Under("output", "failure")
+    dependencies = _Under("dependencies")
+    home = _Under("home")
+    #: The service's own, which a job never writes: the launcher's folder and the job's log.
+    archive = _Under("archive", "model.tar.gz")
 
     def create(self) -> None:
-        for folder in (self.source, self.hyperparameters_file.parent, self.results, self.checkpoints):
+        for name in JOB_OWNED:
+            (self.root / name).mkdir(parents=True, exist_ok=True)
+        for folder in (self.hyperparameters_file.parent, self.input_data, self.log_file.parent, self.code):
             folder.mkdir(parents=True, exist_ok=True)
-        self.log_file.parent.mkdir(parents=True, exist_ok=True)
-        self.code.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(LAUNCHER, self.launcher)
+
+    def hand_over(self, uid: int) -> None:
+        """Give a job's own user the folders it writes, and a way to its launcher; nothing else."""
+        for name in JOB_OWNED:
+            _chown_tree(self.root / name, uid)
+        self.root.chmod(0o711)
+        self.code.chmod(0o755)
+        self.launcher.chmod(0o644)
+
+    def take_back(self) -> None:
+        """After the job: its folders are the service's again, closed to a later job of that uid."""
+        for name in JOB_OWNED:
+            _chown_tree(self.root / name, os.getuid(), os.getgid())
+        self.root.chmod(0o700)
+
+
+#: A job's folders that its code writes (AWS's /opt/ml: input, model, output, checkpoints, code).
+JOB_OWNED = ("source", "input", "model", "checkpoints", "dependencies", "output", "home")
+
+
+def _chown_tree(top: Path, uid: int, gid: int | None = None) -> None:
+    """``top`` and everything under it to ``uid``; a link is changed itself, never followed."""
+    owner = (uid, uid if gid is None else gid)
+    if not top.exists():
+        return
+    os.chown(top, *owner, follow_symlinks=False)
+    for folder, folders, files in os.walk(top):
+        for name in folders + files:
+            os.chown(os.path.join(folder, name), *owner, follow_symlinks=False)
 
 
 class VolumeFullError(ValueError):

@@ -40,6 +40,7 @@ from airflow_provider_braket.local.exceptions import (
     ThrottlingException,
     ValidationException,
 )
+from airflow_provider_braket.local.execution.containment import Containment
 from airflow_provider_braket.local.execution.job_runner import JobRunner
 from airflow_provider_braket.local.execution.quantum_task_processes import WorkerPool
 from airflow_provider_braket.local.execution.quantum_task_runner import QuantumTaskRunner
@@ -93,7 +94,8 @@ class LocalService:
             limits=config.quantum_task_limits,
         )
         self.quantum_task_checkers = WorkerPool(config.quantum_task_limits.checkers, "checker")
-        self.runner = JobRunner(config, self.store, self.clients)
+        self.containment = Containment.detect(config.python, config.data_dir)
+        self.runner = JobRunner(config, self.store, self.clients, self.containment)
         self.sweeper = FolderSweeper(config.data_dir / "jobs", self.store, config.job_retention_seconds)
         quantum_tasks = QuantumTasks(
             config.region,

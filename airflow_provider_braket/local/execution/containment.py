@@ -1,0 +1,219 @@
+"""What holds a job's processes: a cgroup of its own, and a user of its own when the service is root.
+
+**cgroup v2** (checked at start, never assumed): each job runs in ``<the service's
+cgroup>/braket-job-<id>``. The launcher moves itself there before anything of the job runs, so
+every process the job starts is a member whatever it does to its environment, session or
+parentage (``env -i setsid -f``, a double fork); ending the job kills the whole cgroup
+(``cgroup.kill``). (A memory limit from the instance type is not set: the repo has no sourced
+table of the ml.* types' memory yet, and the machine the tests run on has no memory controller
+in its cgroup v2 hierarchy to try it with.) Without a writable cgroup v2 hierarchy
+the service says why at start and falls back to finding a job's processes by tree, group,
+session and an inherited marker (:mod:`.job_processes`).
+
+**Job users**: run as root (containers, CI), the service starts each running job as a user of
+its own, uid ``JOB_UID_BASE + n`` (no login, no home, no groups), so a job cannot read
+``/proc/<service pid>/environ``, the data dir (its state, the admin token) or another job's
+folder. Checked at start by running the interpreter as such a user; when that fails (an
+interpreter a job user cannot read), the service says so and runs jobs as itself. Run as an
+ordinary user, jobs are that user: what they can reach is what that user can reach
+(docs/security.md says so).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import logging
+import os
+import signal
+import subprocess
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger(__name__)
+
+CGROUP_VARIABLE = "BRAKET_LOCAL_CGROUP"
+RUN_AS_VARIABLE = "BRAKET_LOCAL_RUN_AS"
+#: Far above any uid a distribution hands out (login users from 1000, subordinate ranges from
+#: 100000 by 65536 each): nobody on the machine owns files as these users.
+JOB_UID_BASE = 2_100_000_000
+_CGROUP_PREFIX = "braket-job-"
+_PROBE = (
+    "import importlib.util as u, os, sys; "
+    "assert u.find_spec('braket.jobs') and u.find_spec('boto3'), 'the Braket SDK cannot be found'; "
+    "os.stat(sys.argv[1])"
+)
+
+
+@dataclass
+class Containment:
+    """Decided once at start.
+
+    :param cgroups: the cgroup v2 folder job cgroups are made in; None where there is none.
+    :param job_users: whether jobs run as users of their own.
+    """
+
+    cgroups: Path | None = None
+    job_users: bool = False
+    _uids_in_use: set[int] = field(default_factory=set)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    @classmethod
+    def detect(cls, python: str, data_dir: Path) -> Containment:
+        containment = cls(cgroups=_own_cgroup())
+        if containment.cgroups is None:
+            log.warning(
+                "no writable cgroup v2 hierarchy for this process: a job's processes are found by "
+                "tree, group, session and an inherited marker, which a process that empties its "
+                "environment and leaves its session can escape (docs/local-service.md)"
+            )
+        else:
+            log.info("each job runs in a cgroup of its own under %s", containment.cgroups)
+        if os.geteuid() == 0:
+            # A job's user must reach its own folder: through these two, never into anything else.
+            jobs = data_dir / "jobs"
+            jobs.mkdir(mode=0o700, exist_ok=True)
+            for folder in (data_dir, jobs):
+                folder.chmod(0o711)
+            problem = _job_user_problem(python, jobs)
+            containment.job_users = problem is None
+            if problem:
+                for folder in (data_dir, jobs):
+                    folder.chmod(0o700)
+                log.warning("running as root, but jobs run as root too: %s", problem)
+            else:
+                log.info("running as root: each job runs as a user of its own (uid %d and up)", JOB_UID_BASE)
+        return containment
+
+    # -- job users ---------------------------------------------------------------------------
+
+    def take_uid(self) -> int | None:
+        """A uid no running job has, or None when jobs run as the service."""
+        if not self.job_users:
+            return None
+        with self._lock:
+            uid = next(uid for uid in itertools.count(JOB_UID_BASE) if uid not in self._uids_in_use)
+            self._uids_in_use.add(uid)
+        return uid
+
+    def give_back_uid(self, uid: int | None) -> None:
+        if uid is not None:
+            with self._lock:
+                self._uids_in_use.discard(uid)
+
+    # -- cgroups -----------------------------------------------------------------------------
+
+    def cgroup_of(self, job_id: str) -> Path | None:
+        return self.cgroups / f"{_CGROUP_PREFIX}{job_id}" if self.cgroups else None
+
+    def make_cgroup(self, job_id: str) -> Path | None:
+        """The job's cgroup, empty and new; None where there are no cgroups."""
+        cgroup = self.cgroup_of(job_id)
+        if cgroup is None:
+            return None
+        if cgroup.exists():
+            kill_cgroup(cgroup)
+        cgroup.mkdir()
+        return cgroup
+
+
+def cgroup_members(cgroup: Path) -> list[int]:
+    """The pids in ``cgroup`` (and its descendants, which a job cannot make: it is not the owner)."""
+    pids: list[int] = []
+    for procs in [cgroup / "cgroup.procs", *cgroup.glob("**/cgroup.procs")][: 1 + 64]:
+        with contextlib.suppress(OSError, ValueError):
+            pids += [int(line) for line in procs.read_text().split()]
+    return sorted(set(pids))
+
+
+def stop_cgroup(cgroup: Path, grace_seconds: float) -> None:
+    """SIGTERM every member, then kill what is left and remove the cgroup."""
+    for pid in cgroup_members(cgroup):
+        with contextlib.suppress(OSError):
+            os.kill(pid, signal.SIGTERM)
+    deadline = time.monotonic() + grace_seconds
+    while cgroup_members(cgroup) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    kill_cgroup(cgroup)
+
+
+def kill_cgroup(cgroup: Path) -> None:
+    """Kill every member at once (``cgroup.kill``, or SIGKILL each where the kernel is older than
+    5.14), wait until it is empty, remove it."""
+    if not cgroup.exists():
+        return
+    killer = cgroup / "cgroup.kill"
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        if killer.exists():
+            with contextlib.suppress(OSError):
+                killer.write_text("1")
+        else:
+            for pid in cgroup_members(cgroup):
+                with contextlib.suppress(OSError):
+                    os.kill(pid, signal.SIGKILL)
+        if not cgroup_members(cgroup):
+            break
+        time.sleep(0.02)
+    try:
+        cgroup.rmdir()
+    except OSError as error:
+        log.warning("could not remove the cgroup %s: %s", cgroup, error)
+
+
+def remove_leftover_cgroups(containment: Containment, job_ids: list[str]) -> None:
+    """After a restart: the cgroups of jobs that ran under a killed service, emptied and removed."""
+    for job_id in job_ids:
+        cgroup = containment.cgroup_of(job_id)
+        if cgroup is not None and cgroup.exists():
+            log.info("stopping the processes left in %s", cgroup)
+            kill_cgroup(cgroup)
+
+
+def _own_cgroup() -> Path | None:
+    """This process's cgroup v2 folder, if there is one it may make cgroups in."""
+    try:
+        membership = Path("/proc/self/cgroup").read_text().splitlines()
+        mount = next(
+            Path(line.split()[4])
+            for line in Path("/proc/self/mountinfo").read_text().splitlines()
+            if " - cgroup2 " in line
+        )
+    except (OSError, StopIteration, IndexError):
+        return None
+    path = next((line[3:] for line in membership if line.startswith("0::")), None)
+    if path is None:
+        return None
+    own = mount / path.lstrip("/")
+    probe = own / f"{_CGROUP_PREFIX}probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError:
+        return None
+    return own
+
+
+def _job_user_problem(python: str, jobs: Path) -> str | None:
+    """Why a job user could not run the job interpreter with the Braket SDK, or reach the job
+    folders (every folder above the data dir must let others pass), or None."""
+    try:
+        probe = subprocess.run(
+            # Finding the packages reads the interpreter, its library and site-packages as the job
+            # would, in 50 ms; importing them would cost every start a second.
+            [python, "-c", _PROBE, str(jobs)],
+            user=JOB_UID_BASE,
+            group=JOB_UID_BASE,
+            extra_groups=[],
+            env={"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/nonexistent"},
+            cwd="/",
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError) as error:
+        return f"a job user cannot start {python}: {error}"
+    if probe.returncode != 0:
+        return f"a job user cannot run {python}: {probe.stderr.decode(errors='replace').strip()[-300:]}"
+    return None
