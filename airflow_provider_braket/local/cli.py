@@ -131,6 +131,13 @@ def _parser() -> argparse.ArgumentParser:
         help="hours an ended job's folder is kept (its record, outputs and logs are kept regardless)",
     )
     serve.add_argument(
+        "--job-memory-mib",
+        type=int,
+        default=int(env("BRAKET_LOCAL_JOB_MEMORY_MIB", 0)) or None,
+        help="memory limit of a job's processes together, instead of its instance type's "
+        "(where a memory controller is available)",
+    )
+    serve.add_argument(
         "--log-events-max",
         type=int,
         default=int(env("BRAKET_LOCAL_LOG_EVENTS_MAX", DEFAULT_LOG_EVENTS_MAX)),
@@ -214,6 +221,7 @@ def main(argv: list[str] | None = None) -> int:
         max_request_bytes=args.max_request_mb << 20,
         admin_token=os.environ.get(args.admin_token_env) or None,
         job_retention_seconds=args.job_retention_hours * 3600,
+        job_memory_bytes=args.job_memory_mib << 20 if args.job_memory_mib else None,
         log_events_max=args.log_events_max,
         log_bytes_max=args.log_mib_max << 20,
         price_list=args.price_list.expanduser().resolve() if args.price_list else None,

@@ -53,6 +53,8 @@ class LocalServiceConfig:
         they are read (S3 uploads above it must be sent in parts, as boto3 does above 8 MB).
     :param job_retention_seconds: how long an ended job's folder (unpacked source, input data,
         local log) is kept; its record, outputs and logs are kept regardless.
+    :param job_memory_bytes: memory limit of every job's processes together, instead of its
+        instance type's (see :mod:`~airflow_provider_braket.local.execution.containment`).
     :param log_events_max: CloudWatch Logs events the service keeps at most, over all streams.
     :param log_bytes_max: CloudWatch Logs message bytes the service keeps at most (see
         :mod:`~airflow_provider_braket.local.aws_state.log_limits`).
@@ -82,6 +84,7 @@ class LocalServiceConfig:
     max_request_bytes: int = DEFAULT_MAX_REQUEST_MB << 20
     admin_token: str | None = None
     job_retention_seconds: float = 7 * 24 * 3600.0
+    job_memory_bytes: int | None = None
     log_events_max: int = DEFAULT_LOG_EVENTS_MAX
     log_bytes_max: int = DEFAULT_LOG_BYTES_MAX
 

@@ -111,3 +111,34 @@ def test_a_job_run_by_a_root_service_reads_nothing_of_the_service_or_other_jobs(
     # Its folder is the service's again once it ended: a later job of the same uid cannot read it.
     folder = local_service.data_dir / "jobs" / failed["jobArn"].rsplit("/", 1)[1]
     assert (folder.stat().st_uid, (folder / "model").stat().st_uid) == (os.getuid(), os.getuid())
+
+
+def test_a_job_gets_its_memory_limit_and_fails_naming_it_past_it(own_service: LocalServiceProcess) -> None:
+    own_service.extra_args = ["--job-memory-mib", "200"]
+    own_service.start()
+    log = own_service.log_path.read_text()
+    if "a job's memory is limited in cgroups" not in log:
+        assert "jobs get no memory limit" in log  # checked, and said
+        pytest.skip("no memory controller this service may use on this machine")
+    braket, s3 = own_service.client("braket"), own_service.client("s3")
+    script = upload_script(s3, "containment.py")
+    within = job_request(script, "containment", hyperParameters={"mode": "allocate", "mib": "50"})
+    assert wait_for(braket, braket.create_job(**within)["jobArn"])["status"] == "COMPLETED"
+    past = job_request(script, "containment", hyperParameters={"mode": "allocate", "mib": "400"})
+    failed = wait_for(braket, braket.create_job(**past)["jobArn"])
+    assert failed["status"] == "FAILED"
+    assert failed["failureReason"].startswith(
+        "AlgorithmError: OutOfMemory: the job's processes needed more than its 200 MiB (ml.m5.large; "
+        "braket-local serve --job-memory-mib sets another limit), exit code: "
+    )
+
+
+def test_every_instance_type_with_a_published_figure_has_its_memory() -> None:
+    from airflow_provider_braket.jobs.instance_memory import INSTANCE_MEMORY_GIB, instance_memory_bytes
+    from airflow_provider_braket.jobs.models import INSTANCE_TYPES
+
+    assert set(INSTANCE_MEMORY_GIB) <= set(INSTANCE_TYPES)
+    assert instance_memory_bytes("ml.m5.large") == 8 << 30
+    assert instance_memory_bytes("ml.c4.xlarge") == int(7.5 * (1 << 30))
+    unknown = {name.split(".")[1] for name in set(INSTANCE_TYPES) - set(INSTANCE_MEMORY_GIB)}
+    assert unknown == {"t3", "p2", "p3dn", "p4d", "g6", "g6e"}  # as the module's docstring says

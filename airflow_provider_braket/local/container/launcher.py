@@ -153,9 +153,8 @@ def run_customer_code() -> None:
 
 def enter_containment() -> None:
     """The local service's part, before anything of the job runs (see execution/containment.py):
-    join the job's cgroup while still allowed to, then become the job's own user for good."""
-    cgroup = os.environ.pop("BRAKET_LOCAL_CGROUP", "")
-    if cgroup:
+    join the job's cgroups while still allowed to, then become the job's own user for good."""
+    for cgroup in filter(None, os.environ.pop("BRAKET_LOCAL_CGROUPS", "").split(os.pathsep)):
         with open(os.path.join(cgroup, "cgroup.procs"), "w") as procs:
             procs.write("0")
     run_as = os.environ.pop("BRAKET_LOCAL_RUN_AS", "")

@@ -4,11 +4,15 @@
 cgroup>/braket-job-<id>``. The launcher moves itself there before anything of the job runs, so
 every process the job starts is a member whatever it does to its environment, session or
 parentage (``env -i setsid -f``, a double fork); ending the job kills the whole cgroup
-(``cgroup.kill``). (A memory limit from the instance type is not set: the repo has no sourced
-table of the ml.* types' memory yet, and the machine the tests run on has no memory controller
-in its cgroup v2 hierarchy to try it with.) Without a writable cgroup v2 hierarchy
+(``cgroup.kill``). Without a writable cgroup v2 hierarchy
 the service says why at start and falls back to finding a job's processes by tree, group,
 session and an inherited marker (:mod:`.job_processes`).
+
+**Memory**: the job's processes together get its instance type's memory
+(:mod:`airflow_provider_braket.jobs.instance_memory`), or ``--job-memory-mib``: ``memory.max``
+where cgroup v2 has the memory controller, else ``memory.limit_in_bytes`` in a cgroup v1 memory
+hierarchy the service may write (as on a hybrid machine), else none, said at start. Past it the
+kernel kills the job's largest process and the job FAILS naming the limit.
 
 **Job users**: run as root (containers, CI), the service starts each running job as a user of
 its own, uid ``JOB_UID_BASE + n`` (no login, no home, no groups), so a job cannot read
@@ -34,7 +38,7 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-CGROUP_VARIABLE = "BRAKET_LOCAL_CGROUP"
+CGROUP_VARIABLE = "BRAKET_LOCAL_CGROUPS"  # the cgroups' folders, os.pathsep between them
 RUN_AS_VARIABLE = "BRAKET_LOCAL_RUN_AS"
 #: Far above any uid a distribution hands out (login users from 1000, subordinate ranges from
 #: 100000 by 65536 each): nobody on the machine owns files as these users.
@@ -52,10 +56,14 @@ class Containment:
     """Decided once at start.
 
     :param cgroups: the cgroup v2 folder job cgroups are made in; None where there is none.
+    :param memory_cgroups: where a job's memory-limiting cgroup is made (``cgroups`` itself when
+        ``memory_v2``, else a cgroup v1 memory folder); None where memory cannot be limited.
     :param job_users: whether jobs run as users of their own.
     """
 
     cgroups: Path | None = None
+    memory_cgroups: Path | None = None
+    memory_v2: bool = False
     job_users: bool = False
     _uids_in_use: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
@@ -71,6 +79,14 @@ class Containment:
             )
         else:
             log.info("each job runs in a cgroup of its own under %s", containment.cgroups)
+            if _enable_memory_v2(containment.cgroups):
+                containment.memory_cgroups, containment.memory_v2 = containment.cgroups, True
+        if containment.memory_cgroups is None:
+            containment.memory_cgroups = _own_memory_cgroup_v1()
+        if containment.memory_cgroups is None:
+            log.warning("no memory controller this process may use: jobs get no memory limit")
+        else:
+            log.info("a job's memory is limited in cgroups under %s", containment.memory_cgroups)
         if os.geteuid() == 0:
             # A job's user must reach its own folder: through these two, never into anything else.
             jobs = data_dir / "jobs"
@@ -105,18 +121,50 @@ class Containment:
 
     # -- cgroups -----------------------------------------------------------------------------
 
-    def cgroup_of(self, job_id: str) -> Path | None:
-        return self.cgroups / f"{_CGROUP_PREFIX}{job_id}" if self.cgroups else None
+    def cgroups_of(self, job_id: str) -> list[Path]:
+        """Where the job's cgroups are (whether or not they exist now), tracking one first."""
+        roots = [self.cgroups, None if self.memory_v2 else self.memory_cgroups]
+        return [root / f"{_CGROUP_PREFIX}{job_id}" for root in roots if root is not None]
 
-    def make_cgroup(self, job_id: str) -> Path | None:
-        """The job's cgroup, empty and new; None where there are no cgroups."""
-        cgroup = self.cgroup_of(job_id)
-        if cgroup is None:
-            return None
-        if cgroup.exists():
-            kill_cgroup(cgroup)
-        cgroup.mkdir()
-        return cgroup
+    def make_cgroups(self, job_id: str, memory_bytes: int | None) -> JobCgroups:
+        """The job's cgroups, empty and new, with its memory limit where one can be set."""
+        made = JobCgroups()
+        for cgroup in self.cgroups_of(job_id):
+            if cgroup.exists():
+                kill_cgroup(cgroup)
+            cgroup.mkdir()
+            made.paths.append(cgroup)
+        if memory_bytes and self.memory_cgroups is not None:
+            made.memory = self.memory_cgroups / f"{_CGROUP_PREFIX}{job_id}"
+            limit = "memory.max" if self.memory_v2 else "memory.limit_in_bytes"
+            (made.memory / limit).write_text(str(memory_bytes))
+            made.memory_bytes = memory_bytes
+        return made
+
+
+@dataclass
+class JobCgroups:
+    """A running job's cgroups: every process of the job is in each of ``paths``."""
+
+    paths: list[Path] = field(default_factory=list)
+    memory: Path | None = None
+    memory_bytes: int | None = None
+
+    def ran_out_of_memory(self) -> bool:
+        """Whether the kernel killed a process of the job for going past its memory limit."""
+        if self.memory is None:
+            return False
+        for name in ("memory.events", "memory.oom_control"):  # v2, v1
+            with contextlib.suppress(OSError, ValueError):
+                for line in (self.memory / name).read_text().splitlines():
+                    key, _, value = line.partition(" ")
+                    if key == "oom_kill" and int(value) > 0:
+                        return True
+        return False
+
+    def stop(self, grace_seconds: float) -> None:
+        for cgroup in self.paths:
+            stop_cgroup(cgroup, grace_seconds)
 
 
 def cgroup_members(cgroup: Path) -> list[int]:
@@ -163,15 +211,6 @@ def kill_cgroup(cgroup: Path) -> None:
         log.warning("could not remove the cgroup %s: %s", cgroup, error)
 
 
-def remove_leftover_cgroups(containment: Containment, job_ids: list[str]) -> None:
-    """After a restart: the cgroups of jobs that ran under a killed service, emptied and removed."""
-    for job_id in job_ids:
-        cgroup = containment.cgroup_of(job_id)
-        if cgroup is not None and cgroup.exists():
-            log.info("stopping the processes left in %s", cgroup)
-            kill_cgroup(cgroup)
-
-
 def _own_cgroup() -> Path | None:
     """This process's cgroup v2 folder, if there is one it may make cgroups in."""
     try:
@@ -185,6 +224,45 @@ def _own_cgroup() -> Path | None:
         return None
     path = next((line[3:] for line in membership if line.startswith("0::")), None)
     if path is None:
+        return None
+    own = mount / path.lstrip("/")
+    probe = own / f"{_CGROUP_PREFIX}probe-{os.getpid()}"
+    try:
+        probe.mkdir()
+        probe.rmdir()
+    except OSError:
+        return None
+    return own
+
+
+def _enable_memory_v2(cgroups: Path) -> bool:
+    """Whether job cgroups under ``cgroups`` can have ``memory.max``: the controller is there and
+    may be enabled for the subtree (refused where ``cgroups`` itself holds processes)."""
+    try:
+        if "memory" not in (cgroups / "cgroup.controllers").read_text().split():
+            return False
+        (cgroups / "cgroup.subtree_control").write_text("+memory")
+        return True
+    except OSError:
+        return False
+
+
+def _own_memory_cgroup_v1() -> Path | None:
+    """This process's cgroup v1 memory folder, if it may make cgroups there."""
+    try:
+        path = next(
+            line.split(":", 2)[2]
+            for line in Path("/proc/self/cgroup").read_text().splitlines()
+            if "memory" in line.split(":", 2)[1].split(",")
+        )
+        mount = next(
+            Path(fields[4])
+            for fields in (line.split() for line in Path("/proc/self/mountinfo").read_text().splitlines())
+            if "-" in fields
+            and fields[fields.index("-") + 1] == "cgroup"
+            and "memory" in fields[-1].split(",")
+        )
+    except (OSError, StopIteration, IndexError):
         return None
     own = mount / path.lstrip("/")
     probe = own / f"{_CGROUP_PREFIX}probe-{os.getpid()}"

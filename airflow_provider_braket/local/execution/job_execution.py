@@ -9,21 +9,22 @@ the upload of results and checkpoints.
 from __future__ import annotations
 
 import logging
+import os
 import secrets
 import subprocess
 import threading
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import psutil
 
 from airflow_provider_braket.jobs.archives import UnsafeArchiveError
+from airflow_provider_braket.jobs.instance_memory import instance_memory_bytes
 from airflow_provider_braket.jobs.models import MAX_RUNTIME_SECONDS
 from airflow_provider_braket.jobs.results import results_key
 from airflow_provider_braket.jobs.s3uri import split_s3_uri
 from airflow_provider_braket.local.execution.checkpoints import CheckpointSync
-from airflow_provider_braket.local.execution.containment import CGROUP_VARIABLE, RUN_AS_VARIABLE, stop_cgroup
+from airflow_provider_braket.local.execution.containment import CGROUP_VARIABLE, RUN_AS_VARIABLE, JobCgroups
 from airflow_provider_braket.local.execution.job_files import pack_inside, read_inside
 from airflow_provider_braket.local.execution.job_processes import (
     MARKER_VARIABLE,
@@ -68,7 +69,8 @@ class JobExecution(threading.Thread):
         self._marker = ""
         self._leader: Seen | None = None
         self._seen: set[Seen] = set()
-        self._cgroup: Path | None = None
+        self._cgroups = JobCgroups()
+        self._out_of_memory = False
         self._uid: int | None = None
 
     def request_cancel(self) -> None:
@@ -172,9 +174,9 @@ class JobExecution(threading.Thread):
         """The job's cgroup and user, made ready; what the launcher needs to enter them."""
         containment = self.runner.containment
         entering: dict[str, str] = {}
-        self._cgroup = containment.make_cgroup(self.record.job_id)
-        if self._cgroup is not None:
-            entering[CGROUP_VARIABLE] = str(self._cgroup)
+        self._cgroups = containment.make_cgroups(self.record.job_id, self._memory_limit())
+        if self._cgroups.paths:
+            entering[CGROUP_VARIABLE] = os.pathsep.join(str(path) for path in self._cgroups.paths)
         self._uid = containment.take_uid()
         if self._uid is not None:
             self.workspace.hand_over(self._uid)
@@ -220,8 +222,8 @@ class JobExecution(threading.Thread):
 
     def _stop_processes(self) -> None:
         grace = self.runner.config.cancel_grace_seconds
-        if self._cgroup is not None:
-            stop_cgroup(self._cgroup, grace)  # every process the job started, wherever it went
+        self._out_of_memory = self._out_of_memory or self._cgroups.ran_out_of_memory()
+        self._cgroups.stop(grace)  # every process the job started, wherever it went
         terminate(scan(self._leader, self._marker, self._seen), grace)
 
     def _conclude(self, outcome: str, returncode: int | None) -> None:
@@ -255,7 +257,18 @@ class JobExecution(threading.Thread):
         else:
             self.runner._end(record, "COMPLETED", "COMPLETED", "Job completed")
 
+    def _memory_limit(self) -> int | None:
+        instance_type = self.record.request.get("instanceConfig", {}).get("instanceType", "")
+        return self.runner.config.job_memory_bytes or instance_memory_bytes(instance_type)
+
     def _failure_reason(self, returncode: int | None) -> str:
+        if self._out_of_memory and self._cgroups.memory_bytes:
+            instance_type = self.record.request.get("instanceConfig", {}).get("instanceType", "?")
+            return (
+                f"AlgorithmError: OutOfMemory: the job's processes needed more than its "
+                f"{_size(self._cgroups.memory_bytes)} ({instance_type}; "
+                f"braket-local serve --job-memory-mib sets another limit), exit code: {returncode}"
+            )
         # What the container wrote (`<Type>: <message>`), framed the way AWS reports it; the job
         # may write any amount, or leave a link there.
         failure = read_inside(self.workspace.failure_file, self.workspace.root, 4096)
@@ -293,3 +306,7 @@ def create_time(pid: int) -> float:
         return float(psutil.Process(pid).create_time())
     except psutil.NoSuchProcess:
         return 0.0
+
+
+def _size(count: int) -> str:
+    return f"{count / (1 << 30):g} GiB" if count >= 1 << 30 else f"{count >> 20} MiB"

@@ -70,8 +70,7 @@ class JobRunner:
     def recover(self) -> None:
         """After a restart: stop what ran (FAILED; CANCELLED if it was being cancelled), requeue the rest."""
         for record in self.store.with_status(["RUNNING", "CANCELLING"]):
-            cgroup = self.containment.cgroup_of(record.job_id)
-            if cgroup is not None:
+            for cgroup in self.containment.cgroups_of(record.job_id):
                 kill_cgroup(cgroup)
             _kill_leftover(record, self.config.cancel_grace_seconds)
             if self.containment.job_users:

@@ -130,6 +130,8 @@ class Workspace:
         for name in JOB_OWNED:
             _chown_tree(self.root / name, os.getuid(), os.getgid())
         self.root.chmod(0o700)
+        self.code.chmod(0o700)
+        self.launcher.chmod(0o600)
 
 
 #: A job's folders that its code writes (AWS's /opt/ml: input, model, output, checkpoints, code).

@@ -3,6 +3,7 @@
 Modes (hyperparameter ``mode``), each tagged with ``tag`` so the test can find its processes:
 - ``detach``: ``env -i setsid -f sleep <tag>``: no inherited marker, own session, orphaned;
 - ``double-fork``: fork, setsid, fork, exec ``sleep <tag>`` with an empty environment;
+- ``allocate``: hold ``mib`` MiB;
 - ``pry``: try to read the service's environment, the admin token, the state database and
   another job's folder, and to change the service's limits; leave links to secrets in the
   results, checkpoints and failure file; write what each attempt got into results.json.
@@ -41,7 +42,10 @@ def attempt(action):
         return f"refused: {type(error).__name__}"
 
 
-if mode == "detach":
+if mode == "allocate":
+    held = bytearray(int(hyperparameters["mib"]) << 20)  # zero-filled: every page is touched
+    save({"mode": mode, "held": len(held)})
+elif mode == "detach":
     subprocess.run(["env", "-i", "setsid", "-f", "sleep", tag], check=True)
     time.sleep(0.5)
     save({"mode": mode})
