@@ -92,7 +92,8 @@ def _parser() -> argparse.ArgumentParser:
         "--admin-token-env",
         default="BRAKET_LOCAL_ADMIN_TOKEN",
         help="name of the environment variable holding the token the /_local/ admin endpoints "
-        "require; needed to bind to anything but loopback",
+        "require to change faults or limits; needed to bind to anything but loopback; unset, a new "
+        "token is made at every start into <data-dir>/admin-token (mode 0600)",
     )
     serve.add_argument("--region", default=env("BRAKET_LOCAL_REGION", "us-east-1"))
     serve.add_argument(
