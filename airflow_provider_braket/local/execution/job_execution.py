@@ -85,6 +85,7 @@ class JobExecution(threading.Thread):
             self._run()
         except Exception as error:
             log.exception("job %s failed inside the local service", self.record.job_arn)
+            self._stop_processes()  # an error of the service's own leaves nothing of the job running
             self.runner._end(self.record, "FAILED", "FAILED", str(error), f"InternalServiceError: {error}")
         finally:
             self._release()
