@@ -82,7 +82,7 @@ class Containment:
             if _enable_memory_v2(containment.cgroups):
                 containment.memory_cgroups, containment.memory_v2 = containment.cgroups, True
         if containment.memory_cgroups is None:
-            containment.memory_cgroups = _own_memory_cgroup_v1()
+            containment.memory_cgroups = _own_cgroup("memory")
         if containment.memory_cgroups is None:
             log.warning("no memory controller this process may use: jobs get no memory limit")
         else:
@@ -211,19 +211,28 @@ def kill_cgroup(cgroup: Path) -> None:
         log.warning("could not remove the cgroup %s: %s", cgroup, error)
 
 
-def _own_cgroup() -> Path | None:
-    """This process's cgroup v2 folder, if there is one it may make cgroups in."""
+def _own_cgroup(controller: str | None = None) -> Path | None:
+    """This process's cgroup folder, if it may make cgroups there: cgroup v2's (``controller``
+    None), or that of the cgroup v1 hierarchy holding ``controller``."""
     try:
-        membership = Path("/proc/self/cgroup").read_text().splitlines()
-        mount = next(
-            Path(line.split()[4])
-            for line in Path("/proc/self/mountinfo").read_text().splitlines()
-            if " - cgroup2 " in line
+        membership = [line.split(":", 2) for line in Path("/proc/self/cgroup").read_text().splitlines()]
+        mounts = [line.split() for line in Path("/proc/self/mountinfo").read_text().splitlines()]
+        path = next(
+            path
+            for _, names, path in membership
+            if (names == "" if controller is None else controller in names.split(","))
         )
-    except (OSError, StopIteration, IndexError):
-        return None
-    path = next((line[3:] for line in membership if line.startswith("0::")), None)
-    if path is None:
+        mount = next(
+            Path(fields[4])
+            for fields in mounts
+            if "-" in fields
+            and (
+                fields[fields.index("-") + 1] == "cgroup2"
+                if controller is None
+                else fields[fields.index("-") + 1] == "cgroup" and controller in fields[-1].split(",")
+            )
+        )
+    except (OSError, StopIteration, ValueError):
         return None
     own = mount / path.lstrip("/")
     probe = own / f"{_CGROUP_PREFIX}probe-{os.getpid()}"
@@ -245,33 +254,6 @@ def _enable_memory_v2(cgroups: Path) -> bool:
         return True
     except OSError:
         return False
-
-
-def _own_memory_cgroup_v1() -> Path | None:
-    """This process's cgroup v1 memory folder, if it may make cgroups there."""
-    try:
-        path = next(
-            line.split(":", 2)[2]
-            for line in Path("/proc/self/cgroup").read_text().splitlines()
-            if "memory" in line.split(":", 2)[1].split(",")
-        )
-        mount = next(
-            Path(fields[4])
-            for fields in (line.split() for line in Path("/proc/self/mountinfo").read_text().splitlines())
-            if "-" in fields
-            and fields[fields.index("-") + 1] == "cgroup"
-            and "memory" in fields[-1].split(",")
-        )
-    except (OSError, StopIteration, IndexError):
-        return None
-    own = mount / path.lstrip("/")
-    probe = own / f"{_CGROUP_PREFIX}probe-{os.getpid()}"
-    try:
-        probe.mkdir()
-        probe.rmdir()
-    except OSError:
-        return None
-    return own
 
 
 def _job_user_problem(python: str, jobs: Path) -> str | None:
