@@ -125,14 +125,14 @@ class KeptLogs:
             return
         target_events, target_bytes = int(self.max_events * _LOW_WATER), int(self.max_bytes * _LOW_WATER)
         oldest_first = sorted(
-            (stream.events[0].timestamp, region, group.name, stream)
+            ((stream.events[0].timestamp, region, group.name, stream.log_stream_name), stream)
             for region in self._regions
             for group in self._groups(region)
             for stream in group.streams.values()
             if stream.events
         )  # fmt: skip
         removed_events, removed_bytes, streams = 0, 0, 0
-        for _, region, group_name, stream in oldest_first:
+        for (_, region, group_name, _), stream in oldest_first:
             if self.events <= target_events and self.bytes <= target_bytes:
                 break
             count, size = 0, 0
