@@ -147,6 +147,15 @@ class BraketTaskMixin:
         for link in links:
             push(key=link.key, value={})
 
+    def push_job_keys(self, context: Context, job_arn: str, job_name: str) -> None:
+        """``jobArn`` and ``jobName`` as XComs of their own as soon as the job exists, so that
+        ``task.output["jobArn"]`` feeds a sensor or another task (while the job still runs, too)."""
+        push = getattr(context.get("ti"), "xcom_push", None)
+        if push is None or not self.do_xcom_push:  # type: ignore[attr-defined]
+            return
+        push(key="jobArn", value=job_arn)
+        push(key="jobName", value=job_name)
+
     def start_log_cursor(self, context: Context, job_arn: str) -> None:
         """Write the trigger's log cursor before deferring, so that the trigger finds one (an
         absent XCom is logged at error level) and forwards the job's log lines from the start."""

@@ -301,6 +301,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         # that a refused-looking CreateJob did create.
         earlier = None if submit.refusals else submitter.job_of_earlier_try(identity)
         if earlier is not None and earlier["status"] == "COMPLETED":
+            self.push_job_keys(context, earlier["jobArn"], earlier["jobName"])
             return self._finish(context, self.hook.get_job(earlier["jobArn"]))
         if earlier is not None:
             return self._watch(context, earlier["jobArn"], earlier["jobName"], caps)
@@ -337,6 +338,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
 
     def _watch(self, context: Context, job_arn: str, job_name: str, caps: CostCapEnforcer) -> dict[str, Any]:
         self.job_arn_to_cancel = job_arn
+        self.push_job_keys(context, job_arn, job_name)
         self.persist_links(context, [BraketJobLink, BraketJobLogsLink], job_arn=job_arn, job_name=job_name)
         if not self.wait_for_completion:
             return job_summary(self.hook.get_job(job_arn))

@@ -365,3 +365,16 @@ def test_a_job_task_and_a_sensor_put_the_jobs_summary_in_their_asset_events() ->
         assert point["outputS3Path"] == job["outputS3Path"]
         assert "results" not in point
         assert "metricSeries" not in point
+
+
+@pytest.mark.parametrize("deferrable", [False, True], ids=["sync", "deferrable"])
+def test_job_output_job_arn_feeds_a_sensor(deferrable: bool) -> None:
+    """Found: ``job.output["jobArn"]`` failed with ``XComNotFound: ... key="jobArn"``: only the
+    whole dict was pushed. Both keys are pushed as soon as the job exists."""
+    dag_run = run(load(f"test_output_keys_{mode_of(deferrable)}"))
+
+    assert states(dag_run) == {("job", -1): "success", ("sensor", -1): "success"}
+    job = xcoms(dag_run)[("job", -1)]
+    keyed = xcoms(dag_run, key="jobArn")[("job", -1)], xcoms(dag_run, key="jobName")[("job", -1)]
+    assert keyed == (job["jobArn"], job["jobName"])
+    assert xcoms(dag_run)[("sensor", -1)]["jobArn"] == job["jobArn"]

@@ -39,6 +39,13 @@ for mode_name, deferrable in (("sync", False), ("deferrable", True)):
             task_id="sensor", job_arn="{{ params.job_arn }}", deferrable=deferrable, poke_interval=0.5
         )
 
+    with DAG(f"test_output_keys_{mode_name}", schedule=None, start_date=START, params={"mode": "metrics"}):
+        # The way Airflow users take one key of an operator's output: job.output["jobArn"].
+        started = job_task(wait_for_completion=False, deferrable=deferrable)
+        HybridJobSensor(
+            task_id="sensor", job_arn=started.output["jobArn"], deferrable=deferrable, poke_interval=0.5
+        )
+
 with DAG("test_no_wait", schedule=None, start_date=START, params={"mode": "sleep"}):
     job_task(wait_for_completion=False)
 
