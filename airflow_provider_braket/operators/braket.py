@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_braket.operators.cost_enforcement import CostCapEnforcer
+    from airflow_provider_braket.pricing.cost_limits import CostLimits
 
 
 __all__ = ["CancelHybridJobOperator", "CreateHybridJobOperator"]
@@ -117,6 +118,9 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     :param run_budget: USD the Braket jobs of this DAG run may cost together (a mapped sweep): no
         job is created once it is spent, and this task's job is cancelled when it is exceeded.
     :param monthly_budget: The same for the Braket jobs of this DAG in a calendar month (UTC).
+    :param fail_on_cap_after_completion: A cap is checked at each look while the job runs; when it
+        is found passed only after the job COMPLETED (between two looks), the job is not
+        cancelled and by default the task succeeds with its results, warning; True fails it.
     :param kwargs: ``deferrable`` (wait in the triggerer instead of a worker slot) and the
         connection arguments (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``) of
         :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`; ``BaseOperator``'s.
@@ -191,6 +195,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         max_cost: float | str | None = None,
         run_budget: float | str | None = None,
         monthly_budget: float | str | None = None,
+        fail_on_cap_after_completion: bool = False,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -232,6 +237,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         self.max_cost = max_cost
         self.run_budget = run_budget
         self.monthly_budget = monthly_budget
+        self.fail_on_cap_after_completion = fail_on_cap_after_completion
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -255,6 +261,9 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         fail_if_not_watched(event, job_arn)
         if status == "cost_cap":
             self.job_arn_to_cancel = None
+            if event.get("endedAs"):  # passed only after the job ended: it was not cancelled
+                self._cost_caps(context).after_end(str(event.get("message")), event["endedAs"])
+                return self._finish(context, self.hook.get_job(job_arn))
             report_cost(self.hook, self.hook.get_job(job_arn), self.log)
             raise AirflowException(event.get("message"))
         return self._finish(context, self.hook.get_job(job_arn))
@@ -291,12 +300,8 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     def _submit_and_watch(
         self, context: Context, identity: TaskIdentity, job: PreparedJob, submit: SubmitState
     ) -> dict[str, Any]:
-        from airflow_provider_braket.operators.cost_enforcement import (
-            CostCapEnforcer,  # prices: not at DAG parsing
-        )
-
         submitter = self._submitter()
-        caps = CostCapEnforcer(self.hook, job.limits, identity, self.log)
+        caps = self._cost_caps(context, job.limits)
         # A resubmission of this try needs no search: its client token already finds a job
         # that a refused-looking CreateJob did create.
         earlier = None if submit.refusals else submitter.job_of_earlier_try(identity)
@@ -308,6 +313,20 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         caps.before_submit(job.spec)
         job_arn = submitter.submit(identity, job, submit, self.limits.execution_deadline(context))
         return self._watch(context, job_arn, job.spec.job_name, caps)
+
+    def _cost_caps(self, context: Context, limits: CostLimits | None = None) -> CostCapEnforcer:
+        # Prices: not at DAG parsing.
+        from airflow_provider_braket.operators.cost_enforcement import CostCapEnforcer
+        from airflow_provider_braket.pricing.cost_limits import CostLimits
+
+        identity = TaskIdentity.from_context(context, self.task_id)
+        return CostCapEnforcer(
+            self.hook,
+            limits or CostLimits(),
+            identity,
+            self.log,
+            fail_after_completion=self.fail_on_cap_after_completion,
+        )
 
     def _submitter(self) -> JobSubmitter:
         return JobSubmitter(

@@ -14,7 +14,13 @@ from airflow.providers.common.compat.sdk import AirflowException, AirflowFailExc
 
 from airflow_provider_braket.jobs.models import RequestValidationError
 from airflow_provider_braket.jobs.request import DEFAULT_INSTANCE_CONFIG
-from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostCapReached, CostLimits, CostWatch
+from airflow_provider_braket.pricing.cost_limits import (
+    BudgetScope,
+    CostCapReached,
+    CostLimits,
+    CostWatch,
+    cap_outcome,
+)
 from airflow_provider_braket.pricing.job_cost import qpu_price_name
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
 from airflow_provider_braket.utils.settings import braket_str
@@ -32,11 +38,21 @@ class CostCapEnforcer:
     :param limits: The caps.
     :param identity: The task instance (its DAG run and DAG are the budgets' scopes).
     :param log: The task's logger.
+    :param fail_after_completion: Fail the task when a cap is found passed only after its job
+        COMPLETED (the task succeeds with the job's results otherwise).
     """
 
-    def __init__(self, hook: BraketHook, limits: CostLimits, identity: TaskIdentity, log: Any) -> None:
+    def __init__(
+        self,
+        hook: BraketHook,
+        limits: CostLimits,
+        identity: TaskIdentity,
+        log: Any,
+        fail_after_completion: bool = False,
+    ) -> None:
         self.hook = hook
         self.limits = limits
+        self.fail_after_completion = fail_after_completion
         self.scope = BudgetScope.of(identity)
         self.log = log
 
@@ -68,13 +84,25 @@ class CostCapEnforcer:
             raise AirflowFailException(str(reached)) from None
 
     def on_poll(self, job: dict[str, Any]) -> None:
-        """Cancel the job and fail the task once a cap is reached (a job in a worker)."""
+        """Cancel the job and fail the task once a cap is reached (a job in a worker).
+
+        A job that ended between the cost read and the cancel is not failed for the cap: the
+        wait ends on its status at the next look, with its results (see :meth:`after_end`).
+        """
         if not self.limits.active:
             return
         reached = self.watch.breach(job["jobArn"])
         if reached:
-            status = self.hook.cancel_job(job["jobArn"])
-            raise AirflowException(f"{reached}; the job was cancelled ({status})")
+            message, ended_as = cap_outcome(reached, self.hook.cancel_job(job["jobArn"]))
+            if ended_as is None:
+                raise AirflowException(message)
+            self.after_end(message, ended_as)
+
+    def after_end(self, message: str, ended_as: str) -> None:
+        """A cap passed after the job ended: say so; fail only if the task asked for it."""
+        if ended_as == "COMPLETED" and self.fail_after_completion:
+            raise AirflowException(f"{message}; failing as fail_on_cap_after_completion=True asks")
+        self.log.warning("%s", message)
 
     def trigger_kwargs(self) -> dict[str, Any]:
         if not self.limits.active:

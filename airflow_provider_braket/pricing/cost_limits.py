@@ -35,6 +35,24 @@ class CostCapReached(Exception):
     """A cap is reached; the message names it and the cost."""
 
 
+def cap_outcome(reached: str, cancel_status: str) -> tuple[str, str | None]:
+    """What to say once a reached cap's job was cancelled, and the status it had already ended in.
+
+    The cost is read a moment before the cancel: a job may end in between. Then it was not
+    cancelled, and saying so ("cancelled (COMPLETED)") would contradict itself.
+
+    :param reached: What :meth:`CostWatch.breach` said.
+    :param cancel_status: What CancelJob answered (the job's status if it had already ended).
+    :return: The message, and ``COMPLETED``/``FAILED`` when the job had ended before the cancel.
+    """
+    if cancel_status in ("COMPLETED", "FAILED"):
+        return (
+            f"{reached}, after the job had already ended ({cancel_status}): it was not cancelled",
+            cancel_status,
+        )
+    return f"{reached}; the job was cancelled ({cancel_status})", None
+
+
 @dataclass(frozen=True)
 class CostLimits:
     """The caps of one task, in USD; None where there is none."""

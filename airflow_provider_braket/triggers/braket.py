@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import random
 import time
 import warnings
@@ -197,9 +198,9 @@ class JobStatusTrigger(BaseTrigger):
                             "jobArn": self.job_arn,
                             "failureReason": job.get("failureReason"),
                         }
-                    reached = await self._cost_cap_reached()
-                    if reached is not None:
-                        return {"status": "cost_cap", "jobArn": self.job_arn, "message": reached}
+                    capped = await self._cost_cap_reached()
+                    if capped is not None:
+                        return capped
                 if self.timeout_at is not None and time.time() >= self.timeout_at:
                     return {
                         "status": "timeout",
@@ -224,8 +225,9 @@ class JobStatusTrigger(BaseTrigger):
             braket_str("billable_duration_unit"),
         )
 
-    async def _cost_cap_reached(self) -> str | None:
-        """The cap the job reached, after cancelling it; None while the caps hold.
+    async def _cost_cap_reached(self) -> dict[str, Any] | None:
+        """The ``cost_cap`` event of a job that reached a cap, after cancelling it; None while the
+        caps hold. ``endedAs`` is set when the job had ended before the cancel (not cancelled).
 
         Costs are read with the sync hook in a thread: they take several calls, none in the loop.
         A check that fails (throttling, a lost connection) is logged and tried at the next look.
@@ -242,8 +244,11 @@ class JobStatusTrigger(BaseTrigger):
         except Exception as error:
             self.log.warning("Cost caps of %s not checked this time: %s", self.job_arn, error)
             return None
-        self.log.error("%s; cancelled hybrid job %s (%s).", reached, self.job_arn, status)
-        return f"{reached}; the job was cancelled ({status})"
+        from airflow_provider_braket.pricing.cost_limits import cap_outcome
+
+        message, ended_as = cap_outcome(reached, status)
+        self.log.log(logging.WARNING if ended_as else logging.ERROR, "%s", message)
+        return {"status": "cost_cap", "jobArn": self.job_arn, "message": message, "endedAs": ended_as}
 
     async def _mask_secret_hyperparameters(self) -> None:
         """Register the job's secret-looking hyperparameters with the masker of this process.

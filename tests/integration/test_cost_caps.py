@@ -78,3 +78,68 @@ def test_a_monthly_budget_counts_every_run_of_the_dag(capfd: pytest.CaptureFixtu
     assert states(second) == {("job", -1): "failed"}
     assert "monthly_budget=0.00005 USD is spent" in capfd.readouterr().out
     assert _jobs_of(second.run_id) == []
+
+
+def test_a_cap_found_passed_after_the_job_completed_leaves_the_task_its_results(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Found: ``max_cost=0.01 USD reached: ... has cost USD 0.0602; the job was cancelled
+    (COMPLETED)``: the cost was read while the job ran, the cancel came once it had completed, and
+    the task failed without its results. Both looks, the worker's and the trigger's, are run here
+    on a job that has COMPLETED, as the look before saw it (RUNNING): the race, made certain."""
+    import asyncio
+    import logging
+
+    from airflow.providers.common.compat.sdk import AirflowException
+    from helpers import start_job, wait_for
+
+    from airflow_provider_braket.operators.braket import CreateHybridJobOperator
+    from airflow_provider_braket.operators.cost_enforcement import CostCapEnforcer
+    from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostLimits
+    from airflow_provider_braket.triggers.braket import JobStatusTrigger
+    from airflow_provider_braket.utils.identity import TaskIdentity
+
+    hook = BraketHook()
+    job = wait_for(hook.conn, start_job(hook, "ok")["jobArn"])
+    assert job["status"] == "COMPLETED"
+    seen_running = {**job, "status": "RUNNING"}
+    limits = CostLimits.of(max_cost="0.0000001")
+    identity = TaskIdentity.from_context({}, "job")
+
+    def enforcer(strict: bool) -> CostCapEnforcer:
+        return CostCapEnforcer(
+            hook, limits, identity, logging.getLogger("test"), fail_after_completion=strict
+        )
+
+    with caplog.at_level(logging.WARNING):
+        enforcer(strict=False).on_poll(seen_running)  # in a worker: no failure
+    assert "after the job had already ended (COMPLETED): it was not cancelled" in caplog.text
+    with pytest.raises(AirflowException, match=r"not cancelled; failing as fail_on_cap_after_completion"):
+        enforcer(strict=True).on_poll(seen_running)
+
+    trigger = JobStatusTrigger(
+        job_arn=job["jobArn"],
+        job_name=job["jobName"],
+        waiter_delay=0.3,
+        cost_limits=limits.serialize(),
+        budget_scope=BudgetScope.of(identity).serialize(),
+    )
+    event = asyncio.run(trigger._cost_cap_reached())
+    assert event is not None
+    assert (event["status"], event["endedAs"]) == ("cost_cap", "COMPLETED")
+    assert "cancelled (COMPLETED)" not in event["message"]
+
+    def operator(strict: bool) -> CreateHybridJobOperator:
+        return CreateHybridJobOperator(
+            task_id="job",
+            device="local:braket/braket.local.qubit",
+            source_module="behaviours.py",
+            max_cost=0.0000001,
+            fail_on_cap_after_completion=strict,
+        )
+
+    summary = operator(strict=False).execute_complete({}, event)  # resumed in a worker
+    assert (summary["jobArn"], summary["status"]) == (job["jobArn"], "COMPLETED")
+    assert summary["results"] == {"mode": "ok"}
+    with pytest.raises(AirflowException, match="fail_on_cap_after_completion=True asks"):
+        operator(strict=True).execute_complete({}, event)
