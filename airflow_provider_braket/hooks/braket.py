@@ -107,10 +107,28 @@ class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
     def get_client_type(
         self, region_name: str | None = None, config: Config | None = None, deferrable: bool = False
     ) -> Any:
+        self.check_connection_exists()
         try:
             return super().get_client_type(region_name=region_name, config=config, deferrable=deferrable)
         except NoRegionError:
             raise AirflowException(self._no_region_message()) from None
+
+    def check_connection_exists(self) -> None:
+        """Fail, naming the connection and how to create it, when ``aws_conn_id`` names none.
+
+        The amazon provider only warns ("switching to empty") and goes on with boto3's own
+        credential chain: a typo (``braket_defualt``) then fails with NoCredentialsError, or,
+        where the machine has credentials of its own, quietly uses them. The default name may be
+        absent (boto3's chain is then what is meant), and ``aws_conn_id=None`` asks for it.
+        """
+        name = self.aws_conn_id
+        if name is None or name == DEFAULT_CONN_ID or self.conn_config:
+            return
+        raise AirflowException(
+            f"aws_conn_id: the Airflow connection {name!r} does not exist. Create it (in the UI, with "
+            f"`airflow connections add {name} --conn-type aws ...`, or as AIRFLOW_CONN_{name.upper()}), "
+            "or pass aws_conn_id=None to use boto3's own credentials (docs/connecting-aws.md)"
+        )
 
     def _no_region_message(self) -> str:
         """botocore's "You must specify a region", saying which connection and what to do."""
@@ -129,6 +147,7 @@ class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
     # -- other services behind the same connection ------------------------------------------
 
     def _service_client(self, service: str) -> Any:
+        self.check_connection_exists()
         wrapper: AwsConnectionWrapper = self.conn_config
         try:
             return self.get_session(region_name=self.region_name).client(
@@ -141,6 +160,7 @@ class BraketHook(JobFilesMixin, JobLogsMixin, AwsBaseHook):
             raise AirflowException(self._no_region_message()) from None
 
     def _async_client(self, service: str) -> Any:
+        self.check_connection_exists()
         session = self.get_session(region_name=self.region_name, deferrable=True)
         return session.create_client(
             service,

@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from airflow_provider_braket.jobs.aws_devices import check_managed_simulator
 from airflow_provider_braket.jobs.local_devices import check_local_device
 from airflow_provider_braket.jobs.models import (
     MAX_HYPERPARAMETERS,
@@ -165,6 +166,7 @@ class HybridJobSpec:
     def validate(self) -> CreateJobRequest:
         """Check the request this spec makes, with stand-ins for what needs AWS to look up."""
         check_local_device(self.device)
+        check_managed_simulator(self.device)
         location = JobLocation(PLACEHOLDER_BUCKET, self.job_name, "0", self.code_location)
         request = self.request(location, self.role_arn or PLACEHOLDER_ROLE_ARN, client_token="validation")
         return validate_for_arguments(request)

@@ -21,9 +21,10 @@ from dataclasses import asdict, dataclass, field, replace
 from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
-from airflow.providers.common.compat.sdk import AirflowException, AirflowTaskTimeout
+from airflow.providers.common.compat.sdk import AirflowException, AirflowFailException, AirflowTaskTimeout
 
 from airflow_provider_braket.hooks.connection import is_transient_error
+from airflow_provider_braket.jobs.aws_devices import did_you_mean
 from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.progress import Backoff
 from airflow_provider_braket.jobs.request import (
@@ -194,6 +195,10 @@ class JobSubmitter:
             except Exception as error:
                 if error_code(error) == "ConflictException":
                     return self._job_holding_token(identity, error)
+                refused_device = refusal_of_device(error, spec.device)
+                if refused_device:
+                    # The same request would be refused again: no retries.
+                    raise AirflowFailException(refused_device) from error
                 if not is_worth_resubmitting(error):
                     raise
                 self._wait_to_resubmit(submit, error, execution_deadline)
@@ -239,3 +244,13 @@ class JobSubmitter:
                 method_name="execute_resubmit",
             )
         time.sleep(delay)
+
+
+def refusal_of_device(error: Exception, device: str) -> str | None:
+    """Braket's refusal of the job's device, with the closest known device; None for any other error."""
+    if error_code(error) not in ("ValidationException", "ResourceNotFoundException"):
+        return None
+    message = str(getattr(error, "response", {}).get("Error", {}).get("Message") or error)
+    if device not in message:
+        return None
+    return f"device: Braket refused {device!r}: {message}{did_you_mean(device)}"

@@ -268,6 +268,10 @@ BAD_INPUTS = [
     ),
     ({"input_data": {"train": "/no/such/folder"}}, "input_data['train']: '/no/such/folder' does not exist"),
     ({"device": "local:braket/braket.local.qbit"}, "did you mean 'local:braket/braket.local.qubit'?"),
+    (
+        {"device": "arn:aws:braket:::device/quantum-simulator/amazon/sv2"},
+        "did you mean 'arn:aws:braket:::device/quantum-simulator/amazon/sv1'?",
+    ),
     ({"hyperparameters": {"weights": "0.1," * 1250}}, "pass large data as input_data"),
     (
         {"source_module": str(JOBS_DIR / "algo_pkg"), "entry_point": "run:main"},
@@ -292,6 +296,33 @@ def test_a_missing_connection_is_named_with_the_fix(monkeypatch: pytest.MonkeyPa
         AirflowException, match=r"connection 'no_such_conn' does not exist.*AIRFLOW_CONN_NO_SUCH_CONN"
     ):
         operator.execute({})
+
+
+def test_a_misspelt_connection_fails_naming_it_even_with_credentials_about(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Found: with ``aws_conn_id="braket_defualt"`` and AWS credentials in the environment, the
+    amazon provider only warned "switching to empty": the task failed with NoCredentialsError, or
+    on a machine with real credentials would quietly have used them."""
+    from airflow.providers.common.compat.sdk import AirflowException
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAEXAMPLEEXAMPLE12")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "example-secret")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "us-east-1")
+    operator = CreateHybridJobOperator(
+        task_id="misspelt_conn",
+        device=LOCAL_DEVICE,
+        source_module=str(JOBS_DIR / "behaviours.py"),
+        aws_conn_id="braket_defualt",
+    )
+    jobs_before = len(BraketHook().search_jobs())
+    with pytest.raises(AirflowException) as failed:
+        operator.execute({})
+    message = str(failed.value)
+    assert message.startswith("aws_conn_id: the Airflow connection 'braket_defualt' does not exist.")
+    assert "AIRFLOW_CONN_BRAKET_DEFUALT" in message
+    assert "example-secret" not in message
+    assert len(BraketHook().search_jobs()) == jobs_before
 
 
 def test_a_stopped_local_service_fails_fast_saying_how_to_start_it(monkeypatch: pytest.MonkeyPatch) -> None:
