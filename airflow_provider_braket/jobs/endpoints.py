@@ -25,3 +25,12 @@ def is_loopback(host: str) -> bool:
         return ipaddress.ip_address(host).is_loopback
     except ValueError:
         return False
+
+
+def is_aws_endpoint(endpoint_url: str | None) -> bool:
+    """Whether Braket at ``endpoint_url`` is AWS's (no endpoint: AWS's default one; a VPC or
+    FIPS endpoint is under ``amazonaws.com``), not another service such as the local one."""
+    if not endpoint_url:
+        return True
+    host = (urlsplit(endpoint_url).hostname or "").lower()
+    return host.endswith((".amazonaws.com", ".amazonaws.com.cn"))

@@ -15,8 +15,13 @@ def _console_fragment(value: str) -> str:
     return quote(quote(value, safe=""), safe="").replace("%", "$")
 
 
+#: The job in Airflow's own Braket Jobs page (:mod:`airflow_provider_braket.ui`), relative to Airflow.
+AIRFLOW_JOB_PAGE = "/braket/jobs?job={job_arn}"
+
+
 class BraketJobLink(BaseAwsLink):
-    """The hybrid job's page in the Amazon Braket console."""
+    """The hybrid job's page in the Amazon Braket console; for a job of another Braket than AWS's
+    (the local service), the job in Airflow's Braket Jobs page."""
 
     name = "Braket Hybrid Job"
     key = "braket_hybrid_job"
@@ -25,7 +30,10 @@ class BraketJobLink(BaseAwsLink):
     def format_link(self, **kwargs: Any) -> str:
         if "job_arn" not in kwargs:
             return ""
-        return super().format_link(**{**kwargs, "job_arn": quote(kwargs["job_arn"], safe="")})
+        job_arn = quote(kwargs["job_arn"], safe="")
+        if kwargs.get("console") is False:
+            return AIRFLOW_JOB_PAGE.format(job_arn=job_arn)
+        return super().format_link(**{**kwargs, "job_arn": job_arn})
 
 
 class BraketJobLogsLink(BaseAwsLink):
@@ -40,7 +48,9 @@ class BraketJobLogsLink(BaseAwsLink):
     )
 
     def format_link(self, **kwargs: Any) -> str:
-        if "job_arn" not in kwargs or "job_name" not in kwargs:
+        # A job of the local service has no CloudWatch console: the link is hidden (its lines are
+        # in the task log, forwarded).
+        if "job_arn" not in kwargs or "job_name" not in kwargs or kwargs.get("console") is False:
             return ""
         prefix = log_stream_prefix(kwargs["job_name"], kwargs["job_arn"])
         return super().format_link(

@@ -28,7 +28,7 @@ from airflow_provider_braket.hooks.connection import (
     ConnectionParams,
     unreachable_endpoint,
 )
-from airflow_provider_braket.jobs.endpoints import is_loopback_endpoint
+from airflow_provider_braket.jobs.endpoints import is_aws_endpoint, is_loopback_endpoint
 from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
@@ -166,13 +166,18 @@ class BraketTaskMixin:
             push(key=LOG_CURSOR_XCOM_KEY, value={"jobArn": job_arn, "positions": {}})
 
     def persist_links(self, context: Context, links: Sequence[type[BaseAwsLink]], **fields: str) -> None:
-        """Store what the console links of this task need (region, partition, job) in XCom."""
+        """Store what the console links of this task need (region, partition, job) in XCom.
+
+        A job of another Braket than AWS's (the local service) has no console page: its links
+        know so (``console=False``) and open the job in Airflow's Braket Jobs page instead.
+        """
         for link in links:
             link.persist(
                 context=context,
                 operator=self,
                 region_name=self.hook.conn_region_name,
                 aws_partition=self.hook.conn_partition,
+                console=is_aws_endpoint(self.braket_endpoint()),
                 **fields,
             )
 

@@ -12,10 +12,12 @@ import tempfile
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote
 
+from airflow_provider_braket.jobs.endpoints import is_aws_endpoint
 from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series, plot
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, created_since
@@ -199,9 +201,15 @@ class JobDirectory:
         # arn:<partition>:braket:<region>:<account>:job/<id>
         _, partition, _, region, *_ = job_arn.split(":")
         link = BraketJobLink()
+        if not self._on_aws:
+            return ""  # the local service has no console: the job's row on this page is its view
         return link.format_link(
             aws_domain=link.get_aws_domain(partition), region_name=region, job_arn=job_arn
         )
+
+    @cached_property
+    def _on_aws(self) -> bool:
+        return is_aws_endpoint(self.hook.conn_config.get_service_endpoint_url(service_name="braket"))
 
 
 def _map_index(tag: str) -> tuple[int, list[str]]:

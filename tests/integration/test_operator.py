@@ -8,6 +8,7 @@ import uuid
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 from dagrun import asset_events, forwarded, load, run, states, xcoms
@@ -409,3 +410,9 @@ def test_job_output_job_arn_feeds_a_sensor(deferrable: bool) -> None:
     keyed = xcoms(dag_run, key="jobArn")[("job", -1)], xcoms(dag_run, key="jobName")[("job", -1)]
     assert keyed == (job["jobArn"], job["jobName"])
     assert xcoms(dag_run)[("sensor", -1)]["jobArn"] == job["jobArn"]
+    # On the local service the job's link opens it in Airflow's Braket Jobs page, not the console.
+    from airflow_provider_braket.links.braket import BraketJobLink, BraketJobLogsLink
+
+    link = xcoms(dag_run, key=BraketJobLink.key)[("job", -1)]
+    assert BraketJobLink().format_link(**link) == f"/braket/jobs?job={quote(job['jobArn'], safe='')}"
+    assert BraketJobLogsLink().format_link(**xcoms(dag_run, key=BraketJobLogsLink.key)[("job", -1)]) == ""

@@ -225,6 +225,24 @@ def test_links() -> None:
         "https://console.aws.amazon.com/cloudwatch/home?region=us-west-2#logsV2:log-groups/log-group/"
         "$252Faws$252Fbraket$252Fjobs$3FlogStreamNameFilter$3Dvqe-1$252F0b1c$252F"
     )
+    # Found: a job of the local service linked to the AWS console. It opens in Airflow's Braket
+    # Jobs page instead, and its CloudWatch link is hidden.
+    local = {**fields, "console": False}
+    assert BraketJobLink().format_link(**local) == (
+        "/braket/jobs?job=arn%3Aaws%3Abraket%3Aus-east-1%3A123456789012%3Ajob%2F0b1c"
+    )
+    assert BraketJobLogsLink().format_link(**local) == ""
+
+
+def test_only_an_aws_endpoint_has_the_aws_console() -> None:
+    from airflow_provider_braket.jobs.endpoints import is_aws_endpoint
+
+    assert is_aws_endpoint(None)
+    assert is_aws_endpoint("https://braket.us-east-1.amazonaws.com")
+    assert is_aws_endpoint("https://vpce-0a1b-abc.braket.us-east-1.vpce.amazonaws.com")
+    assert not is_aws_endpoint("http://127.0.0.1:8975")
+    assert not is_aws_endpoint("http://braket-local.internal:8975")
+    assert not is_aws_endpoint("https://amazonaws.com.example.org")
 
 
 def test_trigger_serialization_round_trip() -> None:
