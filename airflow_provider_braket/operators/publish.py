@@ -48,7 +48,7 @@ class PublishJobResultsOperator(BaseOperator):
             raise AirflowFailException(
                 f"{self.task_id}: outlets must name at least one Asset to publish the sweep's results to"
             )
-        outcomes = _items(self.results)
+        outcomes = job_summaries(self.results)
         unreadable = [
             type(item).__name__ for item in outcomes if item is not None and not isinstance(item, Mapping)
         ]
@@ -68,11 +68,13 @@ class PublishJobResultsOperator(BaseOperator):
         return extra
 
 
-def _items(results: Any) -> list[Any]:
-    """The job summaries in ``results``: one, or each of a sequence.
+def job_summaries(results: Any) -> list[Any]:
+    """The job summaries in ``results`` as a list: one, or each of a sequence.
 
-    A mapped task's XCom is read by index up to its length: iterating it instead reads one past
-    the end, which Airflow's task log reports as an error ("XCom not found").
+    Use it on a mapped task's output (``pick_best(job_summaries(jobs))``): it reads the XCom by
+    index up to its length, where iterating it (``max(jobs, ...)``, ``for job in jobs``) reads
+    one past the end, which Airflow's task log reports as an error ("XCom not found ...
+    offset=<n>") on a run that succeeds.
     """
     if results is None:
         return []

@@ -563,3 +563,21 @@ def test_the_trigger_names_its_poll_interval_as_the_operators_do() -> None:
         old = JobStatusTrigger(job_arn="arn", job_name="n", poll_interval=5)
     assert old.waiter_delay == 5
     assert "poll_interval" not in old.serialize()[1]
+
+
+def test_the_configuration_page_lists_every_option_with_its_default() -> None:
+    """docs/configuration.md says what ``airflow config list`` says: the same options, defaults."""
+    from airflow_provider_braket.get_provider_info import get_provider_info
+
+    options = get_provider_info()["config"]["braket"]["options"]
+    page = (Path(__file__).parents[2] / "docs" / "configuration.md").read_text()
+    rows = {
+        cells[0].strip("` "): cells[1].strip("` ")
+        for line in page.splitlines()
+        if line.startswith("| `")
+        for cells in [line.strip("|").split("|")]
+    }
+    assert set(rows) == set(options)
+    for name, option in options.items():
+        assert rows[name] == (option["default"] or "empty"), name
+        assert option["description"], name
