@@ -8,6 +8,7 @@ is kept in memory and not asked for twice.
 
 from __future__ import annotations
 
+import math
 import tempfile
 import threading
 from dataclasses import dataclass, field
@@ -64,6 +65,10 @@ class JobRow:
         return f"{path}/mapped/{self.map_index}" if self.map_index >= 0 else path
 
 
+#: How a results key is named beside the metrics (``results.energy``).
+RESULTS_PREFIX = "results."
+
+
 class JobDirectory:
     """Lists Airflow's hybrid jobs and draws their metrics, remembering what cannot change.
 
@@ -76,6 +81,7 @@ class JobDirectory:
         self._ended_plots: dict[str, bytes | None] = {}
         self._ended_costs: dict[str, dict[str, Any] | None] = {}
         self._ended_metrics: dict[str, dict[str, float]] = {}
+        self._ended_results: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
     def rows(self, dag_ids: set[str] | None, days: int = DEFAULT_DAYS, limit: int = MAX_ROWS) -> list[JobRow]:
@@ -159,6 +165,36 @@ class JobDirectory:
         if job["status"] in TERMINAL_STATUSES:
             with self._lock:
                 _remember(self._ended_metrics, job_arn, values)
+        return values
+
+    def final_scores(self, job_arn: str) -> dict[str, float]:
+        """What a sweep can rank a job by: the last value of each metric it logged, and each
+        numeric key of the results it saved, as ``results.<key>``."""
+        results = {f"{RESULTS_PREFIX}{name}": value for name, value in self.numeric_results(job_arn).items()}
+        return {**self.final_metrics(job_arn), **results}
+
+    def numeric_results(self, job_arn: str) -> dict[str, float]:
+        """The numeric top-level values of the results a COMPLETED job saved (``save_job_result``)."""
+        with self._lock:
+            if job_arn in self._ended_results:
+                return self._ended_results[job_arn]
+        job = self.job(job_arn)
+        values: dict[str, float] = {}
+        if job["status"] == "COMPLETED":
+            try:
+                results = self.hook.get_results(job) or {}
+            except Exception:
+                # Unreadable results (too large, pickled, a missing permission) only leave
+                # the job ranked by its metrics.
+                results = {}
+            values = {
+                name: float(value)
+                for name, value in results.items()
+                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+            }
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                _remember(self._ended_results, job_arn, values)
         return values
 
     def tagged_jobs(self, days: int, **tags: str) -> list[dict[str, Any]]:

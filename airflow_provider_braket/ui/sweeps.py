@@ -2,9 +2,10 @@
 runs over time.
 
 A point is one map index of a mapped CreateHybridJobOperator: its hyperparameters (secret-looking
-ones hidden), the last value of each metric its job logged, its status and cost. The best point by
-a chosen metric is marked, and two plots are drawn: the metric against one hyperparameter across
-the points, and, across the DAG's runs, the best metric and the total cost of each run.
+ones hidden), the last value of each metric its job logged and each numeric key of the results it
+saved (``results.<key>``: what the job answered, ranked by default), its status and cost. The best
+point by a chosen one of these is marked, and two plots are drawn: it against one hyperparameter
+across the points, and, across the DAG's runs, its best value and the total cost of each run.
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ class SweepPoint:
     job_name: str
     status: str
     hyperparameters: dict[str, str]
+    #: The last value of each metric, and each numeric results key as ``results.<key>``.
     metrics: dict[str, float]
     cost: dict[str, Any] | None
 
@@ -69,7 +71,7 @@ def sweep_points(jobs: JobDirectory, dag_id: str, run_id: str, days: int) -> lis
                 job_name=job["jobName"],
                 status=job["status"],
                 hyperparameters=visible_hyperparameters(job.get("hyperParameters") or {}),
-                metrics=jobs.final_metrics(job["jobArn"]),
+                metrics=jobs.final_scores(job["jobArn"]),
                 cost=jobs.cost(job["jobArn"]),
             )
         )
@@ -91,7 +93,9 @@ def best_point(points: Sequence[SweepPoint], metric: str, goal: str) -> SweepPoi
 
 
 def metric_names(points: Iterable[SweepPoint]) -> list[str]:
-    return sorted({name for point in points for name in point.metrics})
+    """What the points can be ranked by: results keys first (the jobs' answers), then metrics."""
+    names = {name for point in points for name in point.metrics}
+    return sorted(names, key=lambda name: (not name.startswith("results."), name))
 
 
 def parameter_names(points: Iterable[SweepPoint]) -> list[str]:
@@ -107,7 +111,7 @@ def run_summaries(jobs: JobDirectory, dag_id: str, metric: str, goal: str, days:
         runs.setdefault(_tag(summary, "run_id"), []).append(summary)
     summaries = []
     for run_id, members in runs.items():
-        values = [jobs.final_metrics(job["jobArn"]).get(metric) for job in members]
+        values = [jobs.final_scores(job["jobArn"]).get(metric) for job in members]
         scored = [value for value in values if value is not None]
         costs = [jobs.cost(job["jobArn"]) for job in members]
         summaries.append(

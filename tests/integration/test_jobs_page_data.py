@@ -71,3 +71,33 @@ def test_a_malformed_tag_is_shown_as_such_and_an_unknown_job_is_none() -> None:
     unknown = odd["jobArn"].rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
     assert directory.job_or_none(unknown) is None
     assert directory.job_or_none("arn:aws:braket:us-east-1:123456789012:device/not-a-job") is None
+
+
+def test_a_sweep_ranks_its_points_by_their_saved_results_first() -> None:
+    """Found: the sweep view ranked by the last logged metric only: a script that saves its answer
+    with save_job_result (z = -1.0, -1.0, -0.94) was ranked by a metric it logged along the way."""
+    from airflow_provider_braket.ui.sweeps import best_point, metric_names, run_summaries, sweep_points
+
+    hook = BraketHook()
+    dag_id = f"answers_{uuid.uuid4().hex[:6]}"
+    points = [("-1.0", "-0.5"), ("-0.94", "-0.02"), ("-1.2", "0.3")]  # (answer, metric along the way)
+    jobs = [
+        start_job(hook, "answer", tags=airflow_tags(dag_id, index), answer=answer, along_the_way=along)
+        for index, (answer, along) in enumerate(points)
+    ]
+    for job in jobs:
+        assert wait_for(hook.conn, job["jobArn"])["status"] == "COMPLETED"
+
+    directory = JobDirectory(hook)
+    swept = sweep_points(directory, dag_id, "manual__2026-11-25T07:00:00+00:00", days=1)
+    assert [point.metrics for point in swept] == [
+        {"z": -0.5, "results.z": -1.0},
+        {"z": -0.02, "results.z": -0.94},
+        {"z": 0.3, "results.z": -1.2},
+    ]  # "converged" (a bool) and "mode" (a str) are no scores
+    names = metric_names(swept)
+    assert names == ["results.z", "z"]  # the view's default: the first, the jobs' answer
+    assert best_point(swept, names[0], "min").map_index == 2  # type: ignore[union-attr]
+    assert best_point(swept, "z", "min").map_index == 0  # type: ignore[union-attr]
+    (summary,) = run_summaries(directory, dag_id, "results.z", "min", 1)
+    assert summary.best == -1.2

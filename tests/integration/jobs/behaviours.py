@@ -40,6 +40,13 @@ if mode == "metrics":
         print(f"Metrics - timestamp={time.time()}; loss={1 / (iteration + 1)}; iteration_number={iteration};")
     for line in range(40):
         print(f"line {line}")
+if mode == "answer":
+    # A job that logs a metric along the way and saves its answer, as save_job_result does.
+    along = float(hyperparameters["along_the_way"])
+    print(f"Metrics - timestamp={time.time()}; z={along}; iteration_number=0;", flush=True)
+    with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+        data = {"mode": mode, "z": float(hyperparameters["answer"]), "converged": True}
+        json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
 if mode == "count":
     # A job of known length whose every log line is unique: "count 0" ... "count <ticks-1>".
     for tick in range(int(hyperparameters.get("ticks", 10))):
