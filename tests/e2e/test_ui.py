@@ -216,6 +216,10 @@ def qaoa_sweep(airflow: AirflowDeployment) -> tuple[str, list[dict[str, Any]]]:
         airflow.api("POST", "/pools", {"name": "braket_jobs", "slots": 3, "include_deferred": True})
     run_id = airflow.trigger("braket_qaoa_sweep", {"depths": [1, 2], "seeds": [1, 2], "maxiter": 15})
     assert airflow.wait_for_run("braket_qaoa_sweep", run_id, timeout=300) == "success"
+    # Found: a successful sweep's pick_best log had "[error] XCom not found ... offset=4" (it
+    # iterated the mapped output, which reads one past the end).
+    for task_id in ("pick_best", "publish_results"):
+        assert "XCom not found" not in airflow.task_log("braket_qaoa_sweep", run_id, task_id, try_number=1)
     return run_id, [airflow.xcom("braket_qaoa_sweep", run_id, "qaoa", map_index=index) for index in range(4)]
 
 
