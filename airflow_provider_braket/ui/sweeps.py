@@ -3,7 +3,7 @@ runs over time.
 
 A point is one map index of a mapped CreateHybridJobOperator: its hyperparameters (secret-looking
 ones hidden), the last value of each metric its job logged and each numeric key of the results it
-saved (``results.<key>``: what the job answered, ranked by default), its status and cost. The best
+saved (``results.<key>``: what the job answered, ranked first), its status and cost. The best
 point by a chosen one of these is marked, and two plots are drawn: it against one hyperparameter
 across the points, and, across the DAG's runs, its best value and the total cost of each run.
 """
@@ -93,9 +93,18 @@ def best_point(points: Sequence[SweepPoint], metric: str, goal: str) -> SweepPoi
 
 
 def metric_names(points: Iterable[SweepPoint]) -> list[str]:
-    """What the points can be ranked by: results keys first (the jobs' answers), then metrics."""
+    """What the points can be ranked by, the view's default first: results keys (the jobs'
+    answers) before metrics, and among them a key the jobs also logged as a metric (their
+    objective, as ``expected_cut`` in the QAOA example) before the rest (``p``, ``seed``)."""
     names = {name for point in points for name in point.metrics}
-    return sorted(names, key=lambda name: (not name.startswith("results."), name))
+    logged = {name for name in names if not name.startswith("results.")}
+
+    def order(name: str) -> tuple[int, str]:
+        if name.startswith("results."):
+            return (0 if name.removeprefix("results.") in logged else 1), name
+        return 2, name
+
+    return sorted(names, key=order)
 
 
 def parameter_names(points: Iterable[SweepPoint]) -> list[str]:

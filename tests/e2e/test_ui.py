@@ -304,7 +304,10 @@ def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
         )
     rows = browser.find_elements(By.CSS_SELECTOR, "#points tbody tr")
     assert [row.get_attribute("data-map-index") for row in rows] == ["0", "1", "2", "3"]
-    best_index = max(range(4), key=lambda index: points[index]["metrics"]["expected_cut"])
+    # Ranked by default by the jobs' saved answer that they also logged as a metric.
+    chosen = browser.find_element(By.CSS_SELECTOR, "select[name=metric] option:checked").text
+    assert chosen == "results.expected_cut"
+    best_index = max(range(4), key=lambda index: points[index]["results"]["expected_cut"])
     best_row = browser.find_element(By.CSS_SELECTOR, "#points tr.best")
     assert best_row.get_attribute("data-map-index") == str(best_index)
     assert f"map index {best_index}" in browser.find_element(By.ID, "best").text

@@ -133,7 +133,13 @@ def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
     """The page's sweep view of the run: one point per map index, the best marked, costs summed."""
     from airflow_provider_braket.ui.app import run_totals
     from airflow_provider_braket.ui.jobs import JobDirectory
-    from airflow_provider_braket.ui.sweeps import best_point, run_summaries, sweep_points, sweep_svg
+    from airflow_provider_braket.ui.sweeps import (
+        best_point,
+        metric_names,
+        run_summaries,
+        sweep_points,
+        sweep_svg,
+    )
 
     directory = JobDirectory(BraketHook())
     points = sweep_points(directory, dag_run.dag_id, dag_run.run_id, days=1)
@@ -152,6 +158,7 @@ def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
             str(job["results"]["p"]),
             str(job["results"]["seed"]),
         )
+    assert metric_names(points)[0] == "results.expected_cut"  # the answer the jobs also logged
     chosen = best_point(points, "expected_cut", "max")
     assert chosen is not None
     best_job = max(jobs, key=lambda job: job["metrics"]["expected_cut"])

@@ -96,7 +96,7 @@ def test_a_sweep_ranks_its_points_by_their_saved_results_first() -> None:
         {"z": 0.3, "results.z": -1.2},
     ]  # "converged" (a bool) and "mode" (a str) are no scores
     names = metric_names(swept)
-    assert names == ["results.z", "z"]  # the view's default: the first, the jobs' answer
+    assert names == ["results.z", "z"]  # the view's default first: the answer, also logged as z
     assert best_point(swept, names[0], "min").map_index == 2  # type: ignore[union-attr]
     assert best_point(swept, "z", "min").map_index == 0  # type: ignore[union-attr]
     (summary,) = run_summaries(directory, dag_id, "results.z", "min", 1)
