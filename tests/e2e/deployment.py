@@ -298,6 +298,20 @@ class AirflowDeployment:
             lines.append(item.get("event", "") if isinstance(item, dict) else str(item))
         return "\n".join(lines)
 
+    def task_log_errors(
+        self, dag_id: str, run_id: str, task_id: str, try_number: int, map_index: int = -1
+    ) -> list[str]:
+        """The lines of the task's log at error level or above."""
+        path = f"/dags/{dag_id}/dagRuns/{_quote(run_id)}/taskInstances/{task_id}/logs/{try_number}"
+        answer = self.api("GET", f"{path}?full_content=true&map_index={map_index}")
+        items = [item for item in answer["content"] if isinstance(item, dict)]
+        assert any("level" in item for item in items), "the log's lines carry no level to check"
+        return [
+            str(item.get("event", ""))
+            for item in items
+            if str(item.get("level", "")).lower() in ("error", "critical")
+        ]
+
     def xcom(
         self, dag_id: str, run_id: str, task_id: str, key: str = "return_value", map_index: int = -1
     ) -> Any:

@@ -217,9 +217,11 @@ def qaoa_sweep(airflow: AirflowDeployment) -> tuple[str, list[dict[str, Any]]]:
     run_id = airflow.trigger("braket_qaoa_sweep", {"depths": [1, 2], "seeds": [1, 2], "maxiter": 15})
     assert airflow.wait_for_run("braket_qaoa_sweep", run_id, timeout=300) == "success"
     # Found: a successful sweep's pick_best log had "[error] XCom not found ... offset=4" (it
-    # iterated the mapped output, which reads one past the end).
-    for task_id in ("pick_best", "publish_results"):
-        assert "XCom not found" not in airflow.task_log("braket_qaoa_sweep", run_id, task_id, try_number=1)
+    # iterated the mapped output, which reads one past the end). No task of a successful run may
+    # log an error line.
+    for task_id, map_index in (("make_sweep", -1), ("qaoa", 0), ("pick_best", -1), ("publish_results", -1)):
+        errors = airflow.task_log_errors("braket_qaoa_sweep", run_id, task_id, 1, map_index)
+        assert errors == [], (task_id, errors)
     return run_id, [airflow.xcom("braket_qaoa_sweep", run_id, "qaoa", map_index=index) for index in range(4)]
 
 
