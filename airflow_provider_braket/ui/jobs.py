@@ -20,9 +20,11 @@ from urllib.parse import quote
 
 from airflow_provider_braket.jobs.endpoints import is_aws_endpoint
 from airflow_provider_braket.jobs.errors import error_code
+from airflow_provider_braket.jobs.logs import LOG_GROUP
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series, plot
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, created_since
 from airflow_provider_braket.utils.identity import TAG_PREFIX, airflow_tag
+from airflow_provider_braket.utils.masking import mask_values, secret_values
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
@@ -31,6 +33,30 @@ DEFAULT_DAYS = 7
 MAX_ROWS = 50
 # Ended jobs remembered (GetJob answers and plots): the api-server runs for months.
 MAX_REMEMBERED = 2000
+# Log lines a task instance's view shows: the end of the story, not the log (the task's own log
+# in Airflow has it all).
+LOG_TAIL_LINES = 40
+
+
+@dataclass(frozen=True)
+class JobFilter:
+    """Which jobs a list keeps, by what SearchJobs already tells (no GetJob per job to decide).
+
+    :param dag_id: Only this DAG's jobs.
+    :param status: Only jobs in this status (``RUNNING``, ``COMPLETED``...).
+    :param device: Only jobs on this device ARN.
+    """
+
+    dag_id: str | None = None
+    status: str | None = None
+    device: str | None = None
+
+    def keeps(self, summary: dict[str, Any]) -> bool:
+        return (
+            (self.dag_id is None or airflow_tag(summary, "dag_id") == self.dag_id)
+            and (self.status is None or summary.get("status") == self.status)
+            and (self.device is None or summary.get("device") == self.device)
+        )
 
 
 @dataclass
@@ -51,6 +77,7 @@ class JobRow:
     task_id: str
     map_index: int
     console_url: str
+    started_at: datetime | None = None
     # What is wrong with the job's airflow:* tags (set by hand, or by another tool): shown as
     # such on the page instead of failing it for everyone.
     tag_problems: list[str] = field(default_factory=list)
@@ -79,13 +106,28 @@ class JobDirectory:
         self.hook = hook
         self._ended_jobs: dict[str, dict[str, Any]] = {}
         self._ended_plots: dict[str, bytes | None] = {}
+        self._ended_series: dict[str, dict[str, dict[str, list[float | None]]]] = {}
+        self._ended_tails: dict[str, list[dict[str, Any]]] = {}
         self._ended_costs: dict[str, dict[str, Any] | None] = {}
         self._ended_metrics: dict[str, dict[str, float]] = {}
         self._ended_results: dict[str, dict[str, float]] = {}
         self._lock = threading.Lock()
 
-    def rows(self, dag_ids: set[str] | None, days: int = DEFAULT_DAYS, limit: int = MAX_ROWS) -> list[JobRow]:
-        """The newest jobs with Airflow tags created in the last ``days``, of the given DAGs only."""
+    def rows(
+        self,
+        dag_ids: set[str] | None,
+        days: int = DEFAULT_DAYS,
+        limit: int = MAX_ROWS,
+        match: JobFilter | None = None,
+    ) -> list[JobRow]:
+        """The newest jobs with Airflow tags created in the last ``days``, of the given DAGs only,
+        and of those the ones ``match`` keeps (before ``limit`` counts them)."""
+        match = match or JobFilter()
+        kept = [summary for summary in self.airflow_summaries(dag_ids, days) if match.keeps(summary)]
+        return [self.row(summary) for summary in kept[:limit]]
+
+    def airflow_summaries(self, dag_ids: set[str] | None, days: int) -> list[dict[str, Any]]:
+        """SearchJobs summaries of the jobs with Airflow tags of the given DAGs, newest first."""
         since = datetime.now(timezone.utc) - timedelta(days=days)
         summaries = self.hook.search_jobs(created_since(since))
         ours = [
@@ -95,7 +137,7 @@ class JobDirectory:
             and (dag_ids is None or dag_id in dag_ids)
         ]
         ours.sort(key=lambda summary: summary["createdAt"], reverse=True)
-        return [self._row(summary) for summary in ours[:limit]]
+        return ours
 
     def job(self, job_arn: str) -> dict[str, Any]:
         with self._lock:
@@ -122,13 +164,45 @@ class JobDirectory:
                 return None
             raise
 
+    def metric_series(self, job_arn: str) -> dict[str, dict[str, list[float | None]]]:
+        """Every value of each metric the job logged so far (:func:`~..jobs.metrics.metric_series`)."""
+        with self._lock:
+            if job_arn in self._ended_series:
+                return self._ended_series[job_arn]
+        job = self.job(job_arn)
+        series = metric_series(self.hook.get_metrics(job["jobName"], job_arn))
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                _remember(self._ended_series, job_arn, series)
+        return series
+
+    def log_tail(self, job_arn: str, lines: int = LOG_TAIL_LINES) -> list[dict[str, Any]]:
+        """The job's last ``lines`` log events (``timestamp`` in ms, ``message``), oldest first, with
+        the values of its secret-looking hyperparameters replaced by ``***``."""
+        with self._lock:
+            if job_arn in self._ended_tails:
+                return self._ended_tails[job_arn][-lines:]
+        job = self.job(job_arn)
+        events: list[dict[str, Any]] = []
+        for stream in self.hook.job_log_streams(job["jobName"], job_arn):
+            page = self.hook.logs_client.get_log_events(
+                logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=False, limit=lines
+            )
+            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
+        events.sort(key=lambda event: event["timestamp"])
+        tail = mask_values(events[-lines:], secret_values(job.get("hyperParameters") or {}))
+        if job["status"] in TERMINAL_STATUSES:
+            with self._lock:
+                _remember(self._ended_tails, job_arn, tail)
+        return tail
+
     def metrics_svg(self, job_arn: str) -> bytes | None:
         """The job's metrics drawn as SVG; None if it logged none."""
         with self._lock:
             if job_arn in self._ended_plots:
                 return self._ended_plots[job_arn]
         job = self.job(job_arn)
-        series = metric_series(self.hook.get_metrics(job["jobName"], job_arn))
+        series = self.metric_series(job_arn)
         svg = None
         if series:
             with tempfile.TemporaryDirectory() as folder:
@@ -207,7 +281,8 @@ class JobDirectory:
             if all(airflow_tag(summary, name) == value for name, value in tags.items())
         ]
 
-    def _row(self, summary: dict[str, Any]) -> JobRow:
+    def row(self, summary: dict[str, Any]) -> JobRow:
+        """The row of a job from its SearchJobs summary (GetJob adds what the summary lacks)."""
         job = self.job(summary["jobArn"])
         queue = job.get("queueInfo") or {}
         tag = airflow_tag(summary, "map_index")
@@ -220,6 +295,7 @@ class JobDirectory:
             queue_position=queue.get("position") if job["status"] == "QUEUED" else None,
             billable_seconds=job.get("billableDuration"),
             created_at=job.get("createdAt"),
+            started_at=job.get("startedAt"),
             ended_at=job.get("endedAt"),
             failure_reason=job.get("failureReason"),
             cost=self.cost(job["jobArn"]),

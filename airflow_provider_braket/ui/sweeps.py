@@ -211,3 +211,11 @@ def _map_index(summary: dict[str, Any]) -> int:
         return int(_tag(summary, "map_index"))
     except ValueError:
         return -1
+
+
+def varying_parameter(points: Sequence[SweepPoint], parameters: Sequence[str]) -> str | None:
+    """The first hyperparameter whose value differs between points: what the sweep sweeps."""
+    for name in parameters:
+        if len({point.hyperparameters.get(name) for point in points}) > 1:
+            return name
+    return parameters[0] if parameters else None

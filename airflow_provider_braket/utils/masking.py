@@ -9,6 +9,7 @@ values itself, as Airflow's masker is per process; which names count as secret (
 from __future__ import annotations
 
 from collections.abc import Mapping
+from typing import Any
 
 
 def mask_secret_hyperparameters(hyperparameters: Mapping[str, str]) -> None:
@@ -28,3 +29,24 @@ def looks_secret(name: str) -> bool:
         )
 
     return bool(should_hide_value_for_key(name))
+
+
+def secret_values(hyperparameters: Mapping[str, str]) -> list[str]:
+    """The values of the hyperparameters whose names look secret, longest first (so a value that
+    holds another is replaced whole)."""
+    values = {value for name, value in hyperparameters.items() if value and looks_secret(name)}
+    return sorted(values, key=len, reverse=True)
+
+
+def mask_values(events: list[dict[str, Any]], secrets: list[str]) -> list[dict[str, Any]]:
+    """Log events with each of ``secrets`` in their message replaced by ``***``, as Airflow's masker
+    shows them in a task log (the api-server's own masker never saw a job's secrets)."""
+    if not secrets:
+        return events
+    masked = []
+    for event in events:
+        message = event["message"]
+        for secret in secrets:
+            message = message.replace(secret, "***")
+        masked.append({**event, "message": message})
+    return masked

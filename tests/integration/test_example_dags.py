@@ -131,7 +131,6 @@ def check_sweep_asset_event(dag_run: Any, jobs: list[dict[str, Any]], published:
 
 def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
     """The page's sweep view of the run: one point per map index, the best marked, costs summed."""
-    from airflow_provider_braket.ui.app import run_totals
     from airflow_provider_braket.ui.jobs import JobDirectory
     from airflow_provider_braket.ui.sweeps import (
         best_point,
@@ -140,6 +139,7 @@ def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
         sweep_points,
         sweep_svg,
     )
+    from airflow_provider_braket.ui.views import run_totals
 
     directory = JobDirectory(BraketHook())
     points = sweep_points(directory, dag_run.dag_id, dag_run.run_id, days=1)
