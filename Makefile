@@ -15,7 +15,8 @@ NEWEST_PINS := "apache-airflow>=3.3.2,<3.4"
 OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5" \
 	"apache-airflow-providers-celery==3.12.2"
 
-.PHONY: install demo test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
+
+.PHONY: install demo ui test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
 
 # Bytecode is written as modules are first imported. Some environments (this machine's) set
 # PYTHONDONTWRITEBYTECODE, and then every process compiles what it imports again (braket.circuits
@@ -100,6 +101,13 @@ test:
 	$(MAKE) -j2 --output-sync=target lint typecheck docs browser services $(VENV_OLDEST)/.installed
 	$(PY) -m pytest tests -q -ra --durations=25 $(XDIST)
 	$(MAKE) e2e-oldest
+
+# The React views' bundle (airflow_provider_braket/ui/static/) from frontend/, with the npm packages
+# of the committed lockfile; then the stamp that the suite checks the bundle against. Needs Node.js
+# >= 20.19 and the npm registry. `make test` and `make demo` do not: the bundle is committed.
+ui:
+	cd frontend && npm ci --no-audit --no-fund && npm run build
+	python3 frontend/stamp.py
 
 demo: install
 	$(PY) examples/demo.py --port $(PORT) --data-dir $(DEMO_DIR)

@@ -6,6 +6,8 @@ from airflow import __version__ as _airflow_version
 from packaging.version import Version
 
 AIRFLOW_VERSION = Version(Version(_airflow_version).base_version)
+# 3.1 loads plugins' React apps into its UI (react_apps); 3.0 has no plugin views.
+AIRFLOW_V_3_1_PLUS = Version("3.1.0") <= AIRFLOW_VERSION
 # 3.3 calls BaseTrigger.on_kill() when a user acts on a deferred task; earlier 3.x only cancel it.
 AIRFLOW_V_3_3_PLUS = Version("3.3.0") <= AIRFLOW_VERSION
 
@@ -21,6 +23,7 @@ except ImportError:  # Airflow < 3.1 kept it in airflow.exceptions
 
 
 __all__ = [
+    "AIRFLOW_V_3_1_PLUS",
     "AIRFLOW_V_3_3_PLUS",
     "TRIGGER_FAIL",
     "TRIGGER_TIMEOUT",

@@ -1,4 +1,10 @@
-"""The provider's Airflow plugin: a "Braket Jobs" page in the Airflow 3 UI, served by the api-server.
+"""The provider's Airflow plugin: Braket views in the Airflow 3 UI, served by the api-server.
+
+On Airflow >= 3.1 the views are React apps in Airflow's own UI (``react_apps``): "Braket Jobs" in
+the Browse menu, a "Braket Job" tab on each task instance and a "Braket Sweep" tab on each DAG run,
+all drawn by one bundle (``static/braket-ui.js``, built from ``frontend/`` by ``make ui``) that
+reads the app's JSON API. Airflow 3.0 has no plugin views: its users open the server-rendered page
+at ``/braket/jobs``.
 
 Registered by the provider package's ``airflow.plugins`` entry point, so installing the package is
 all it takes (Airflow loads plugins a provider declares in ``get_provider_info`` only with
@@ -9,9 +15,13 @@ first request to it.
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from airflow.plugins_manager import AirflowPlugin
+
+from airflow_provider_braket.version_compat import AIRFLOW_V_3_1_PLUS
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, MutableMapping
@@ -20,6 +30,35 @@ if TYPE_CHECKING:
     Message = MutableMapping[str, Any]
 
 URL_PREFIX = "/braket"
+STATIC = Path(__file__).parent / "static"
+# The names must be those the bundle registers itself under (frontend/src/main.tsx).
+JOBS_VIEW, JOB_VIEW, SWEEP_VIEW = "Braket Jobs", "Braket Job", "Braket Sweep"
+JOBS_ROUTE, JOB_ROUTE, SWEEP_ROUTE = "braket-jobs", "braket-job", "braket-sweep"
+
+
+def bundle_url() -> str:
+    """The bundle's URL, versioned by its digest so a browser never runs an old one after an
+    upgrade (Airflow's UI imports it as a module, which browsers cache by URL)."""
+    try:
+        version = json.loads((STATIC / "braket-ui.stamp.json").read_text())["bundle"][:16]
+    except (OSError, ValueError, KeyError):
+        version = "unversioned"
+    return f"{URL_PREFIX}/static/braket-ui.js?v={version}"
+
+
+def react_apps() -> list[dict[str, Any]]:
+    url = bundle_url()
+    return [
+        {
+            "name": JOBS_VIEW,
+            "bundle_url": url,
+            "destination": "nav",
+            "category": "browse",
+            "url_route": JOBS_ROUTE,
+        },
+        {"name": JOB_VIEW, "bundle_url": url, "destination": "task_instance", "url_route": JOB_ROUTE},
+        {"name": SWEEP_VIEW, "bundle_url": url, "destination": "dag_run", "url_route": SWEEP_ROUTE},
+    ]
 
 
 class _AppOnFirstRequest:
@@ -42,17 +81,8 @@ class _AppOnFirstRequest:
 
 
 class BraketJobsPlugin(AirflowPlugin):
-    """Mounts the "Braket Jobs" app at /braket and, on Airflow >= 3.1, adds it to the Browse menu."""
+    """Mounts the app at /braket and, on Airflow >= 3.1, adds its React views to Airflow's UI."""
 
     name = "braket"
     fastapi_apps = [{"app": _AppOnFirstRequest(), "url_prefix": URL_PREFIX, "name": "Braket Jobs"}]
-    # Airflow 3.0 has no external views; the page is at /braket/jobs there.
-    external_views = [
-        {
-            "name": "Braket Jobs",
-            "href": f"{URL_PREFIX}/jobs",
-            "destination": "nav",
-            "category": "browse",
-            "url_route": "braket-jobs",
-        }
-    ]
+    react_apps = react_apps() if AIRFLOW_V_3_1_PLUS else []
