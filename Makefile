@@ -15,7 +15,6 @@ NEWEST_PINS := "apache-airflow>=3.3.2,<3.4"
 OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5" \
 	"apache-airflow-providers-celery==3.12.2"
 
-
 .PHONY: install demo ui test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
 
 # Bytecode is written as modules are first imported. Some environments (this machine's) set

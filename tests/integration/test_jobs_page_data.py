@@ -141,7 +141,8 @@ def test_the_task_instance_view_has_the_newest_job_its_metrics_log_tail_and_cost
     job = view["job"]
     assert job["createdAt"] <= job["startedAt"] <= job["endedAt"]
     assert job["deviceName"] == "braket.local.qubit"
-    assert job["taskInstanceUrl"] == f"/dags/{dag_id}/runs/manual__2026-11-25T07%3A00%3A00%2B00%3A00/tasks/vqe"
+    run_path = "runs/manual__2026-11-25T07%3A00%3A00%2B00%3A00"
+    assert job["taskInstanceUrl"] == f"/dags/{dag_id}/{run_path}/tasks/vqe"
     assert job["cost"]["total"] >= 0
     assert view["ended"] is True
     tail = "\n".join(event["message"] for event in view["logTail"])

@@ -19,7 +19,8 @@ ROOT = Path(__file__).parents[2]
 
 def load_stamp_module() -> ModuleType:
     spec = importlib.util.spec_from_file_location("stamp", ROOT / "frontend" / "stamp.py")
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module
