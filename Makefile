@@ -86,7 +86,7 @@ production: install services
 	$(PY) -m pytest tests/production -q -ra
 
 e2e-oldest: $(VENV_OLDEST)/.installed browser services
-	$(VENV_OLDEST)/bin/python -m pytest tests/e2e tests/production -q -ra -m "cancel_on_kill or ui" $(XDIST)
+	$(VENV_OLDEST)/bin/python -m pytest tests/e2e tests/production -q -ra -m "(cancel_on_kill or ui) and not react" $(XDIST)
 
 # The whole suite: lint, types, unit, integration and e2e tests (integration and e2e start real
 # local services and a real Airflow), then the cancel-on-kill e2e scenarios on the oldest Airflow.

@@ -86,10 +86,12 @@ export const JobsView = () => {
                           </Text>
                         )}
                       </Table.Cell>
-                      <Table.Cell truncate>{when(job.createdAt)}</Table.Cell>
+                      <Table.Cell title={when(job.createdAt)} truncate>
+                        {when(job.createdAt, false)}
+                      </Table.Cell>
                       <Table.Cell>{duration(job.billableSeconds ?? seconds(job.startedAt, job.endedAt))}</Table.Cell>
                       <Table.Cell textAlign="end" title={money(job.cost, 6)}>
-                        {money(job.cost, 2)}
+                        {money(job.cost)}
                       </Table.Cell>
                     </Table.Row>
                   ))}
@@ -113,7 +115,13 @@ export const JobsView = () => {
                     const url = polled.data?.jobs.find((job) => job.dagId === run.dag_id && job.runId === run.run_id)?.dagRunUrl;
                     return (
                       <Table.Row data-run-id={run.run_id} key={`${run.dag_id}/${run.run_id}`}>
-                        <Table.Cell truncate>{`${run.dag_id} · ${run.run_id}`}</Table.Cell>
+                        <Table.Cell truncate>
+                          {url ? (
+                            <Link colorPalette="blue" href={url}>{`${run.dag_id} · ${run.run_id}`}</Link>
+                          ) : (
+                            `${run.dag_id} · ${run.run_id}`
+                          )}
+                        </Table.Cell>
                         <Table.Cell>{run.jobs}</Table.Cell>
                         <Table.Cell textAlign="end">{`${run.cost.toFixed(4)} USD${run.unpriced ? " + unpriced" : ""}`}</Table.Cell>
                         <Table.Cell>

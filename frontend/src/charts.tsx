@@ -97,6 +97,11 @@ export const SweepChart = ({
   const numeric = isNumeric(raw);
   const categories = [...new Set(raw)].sort();
   const x = (value: string): number => (numeric ? Number(value) : categories.indexOf(value));
+  // Whole numbers (a depth, a seed) get whole ticks, a little room on each side.
+  const whole = !numeric || raw.every((value) => Number.isInteger(Number(value)));
+  const xs = drawn.map((point) => x(point.hyperparameters[parameter] ?? ""));
+  const [low, high] = [Math.min(...xs), Math.max(...xs)];
+  const pad = whole ? 0.5 : (high - low) * 0.05 || 0.5;
   const toPoint = (point: SweepPoint) => ({ mapIndex: point.mapIndex, x: x(point.hyperparameters[parameter] ?? ""), y: point.scores[score] ?? 0 });
   const data: ChartData<"scatter", { mapIndex: number; x: number; y: number }[]> = {
     datasets: [
@@ -122,7 +127,13 @@ export const SweepChart = ({
       ...axes(palette, parameter, score),
       x: {
         ...axes(palette, parameter, score).x,
-        ticks: { callback: (value) => (numeric ? String(value) : (categories[Number(value)] ?? "")), color: palette.text, stepSize: numeric ? undefined : 1 },
+        max: high + pad,
+        min: low - pad,
+        ticks: {
+          callback: (value) => (!Number.isInteger(Number(value)) && whole ? "" : numeric ? String(value) : (categories[Number(value)] ?? "")),
+          color: palette.text,
+          stepSize: whole ? 1 : undefined,
+        },
         type: "linear",
       },
     },

@@ -8,7 +8,7 @@ export const money = (cost: Cost | null | undefined, digits = 4): string => {
   return cost.unpriced ? `${amount} + unpriced` : amount;
 };
 
-export const when = (iso: string | null | undefined): string => {
+export const when = (iso: string | null | undefined, withSeconds = true): string => {
   if (!iso) {
     return "–";
   }
@@ -18,7 +18,7 @@ export const when = (iso: string | null | undefined): string => {
     hour: "2-digit",
     minute: "2-digit",
     month: "short",
-    second: "2-digit",
+    second: withSeconds ? "2-digit" : undefined,
   });
 };
 

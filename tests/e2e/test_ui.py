@@ -187,24 +187,43 @@ def test_deployed_task_logs_mask_secrets_and_hold_no_false_errors(
         assert '"db_password": "***"' in log
 
 
-def test_the_page_is_in_the_airflow_ui_menu(airflow: AirflowDeployment, browser: Any) -> None:
-    from airflow import __version__
-    from packaging.version import Version
-
-    if Version(__version__) < Version("3.1"):
-        pytest.skip("Airflow 3.0 has no external views; the page is at /braket/jobs there")
-    from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
+def test_the_views_are_in_the_airflow_ui_menu_from_3_1_and_the_page_stays_on_3_0(
+    airflow: AirflowDeployment, browser: Any
+) -> None:
+    from airflow_provider_braket.version_compat import AIRFLOW_V_3_1_PLUS
 
     views = airflow.api("GET", "/plugins")["plugins"]
     braket = next(plugin for plugin in views if plugin["name"] == "braket")
-    assert braket["external_views"][0]["href"] == "/braket/jobs"
-    browser.get(f"{airflow.base_url}/plugin/braket-jobs")
-    frame = WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.TAG_NAME, "iframe"))
-    browser.switch_to.frame(frame)
-    WebDriverWait(browser, 60).until(lambda driver: driver.find_element(By.ID, "jobs"))
-    browser.switch_to.default_content()
-    browser.save_screenshot(str(OUTPUT / "airflow-ui-braket-jobs.png"))
+    if not AIRFLOW_V_3_1_PLUS:
+        # Airflow 3.0 has no plugin views: nothing is offered to its UI, the page is at /braket/jobs.
+        assert braket["react_apps"] == []
+        assert braket["external_views"] == []
+        return
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    apps = {app["destination"]: app for app in braket["react_apps"]}
+    assert {name: app["url_route"] for name, app in apps.items()} == {
+        "nav": "braket-jobs",
+        "task_instance": "braket-job",
+        "dag_run": "braket-sweep",
+    }
+    assert fetch(f"{airflow.base_url}{apps['nav']['bundle_url']}")[0] == 200
+    # Browse > Braket Jobs opens the React view inside Airflow's own page (no iframe).
+    browser.get(f"{airflow.base_url}/")
+    WebDriverWait(browser, 60).until(
+        lambda driver: driver.find_element(By.XPATH, "//*[text()='Browse']")
+    ).click()
+    WebDriverWait(browser, 30).until(
+        lambda driver: driver.find_element(
+            By.XPATH, "//a[.//*[text()='Braket Jobs'] or text()='Braket Jobs']"
+        )
+    ).click()
+    WebDriverWait(browser, 60).until(
+        lambda driver: driver.find_element(By.CSS_SELECTOR, "[data-testid=braket-jobs]")
+    )
+    assert browser.current_url.endswith("/plugin/braket-jobs")
+    assert browser.find_elements(By.TAG_NAME, "iframe") == []
 
 
 @pytest.fixture(scope="module")
@@ -315,3 +334,236 @@ def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
     assert f"map index {best_index}" in browser.find_element(By.ID, "best").text
     assert browser.find_element(By.ID, "sweep-total").text == f"{total:.4f}"
     browser.save_screenshot(str(OUTPUT / "braket-sweep.png"))
+
+
+# The React views (Airflow >= 3.1): Browse > Braket Jobs, a task instance's "Braket Job" tab and a
+# DAG run's "Braket Sweep" tab, in Airflow's light and dark themes. Their screenshots are those of
+# docs/ui.md.
+MODES = ("light", "dark")
+
+
+def open_view(browser: Any, airflow: AirflowDeployment, path: str, mode: str, ready: str) -> None:
+    """Open ``path`` of Airflow's UI in ``mode`` (Airflow keeps the choice in localStorage)."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get(f"{airflow.base_url}/")
+    browser.execute_script("localStorage.setItem('theme', arguments[0])", mode)
+    browser.get(f"{airflow.base_url}{path}")
+    WebDriverWait(browser, 90).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ready))
+    assert browser.execute_script("return document.documentElement.classList.contains('dark')") == (
+        mode == "dark"
+    )
+
+
+def text_is_light(browser: Any, css: str) -> bool:
+    """Whether the element's text is drawn light (on a dark background) in the current theme."""
+    rgb = browser.execute_script(
+        "return getComputedStyle(document.querySelector(arguments[0])).color.match(/\\d+/g).map(Number)", css
+    )
+    return sum(rgb[:3]) / 3 > 128
+
+
+def run_path(dag_id: str, run_id: str) -> str:
+    return f"/dags/{dag_id}/runs/{quote(run_id, safe='')}"
+
+
+@pytest.mark.react
+def test_the_jobs_view_lists_filters_and_fits_1280_pixels(
+    airflow: AirflowDeployment, vqe_job: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(1280, 900)
+    try:
+        for mode in MODES:
+            open_view(
+                browser, airflow, "/plugin/braket-jobs", mode, f'tr[data-job-arn="{vqe_job["jobArn"]}"]'
+            )
+            assert text_is_light(browser, "[data-testid=braket-jobs] h2") == (mode == "dark")
+            row = browser.find_element(By.CSS_SELECTOR, f'tr[data-job-arn="{vqe_job["jobArn"]}"]')
+            cells = row.find_elements(By.TAG_NAME, "td")
+            assert cells[0].text == vqe_job["jobName"]
+            assert cells[1].text.startswith("COMPLETED")
+            device = cells[2].find_element(By.CSS_SELECTOR, "span")
+            assert (device.text, device.get_attribute("title")) == (
+                "braket.local.qubit",
+                "local:braket/braket.local.qubit",
+            )
+            assert cells[6].text == f"{vqe_job['cost']['total']:.4f} USD"
+            # The job's name opens its task instance's Braket Job tab.
+            link = cells[0].find_element(By.TAG_NAME, "a").get_attribute("href")
+            tab = f"{run_path('braket_vqe', vqe_job['run_id'])}/tasks/vqe/plugin/braket-job"
+            assert link == f"{airflow.base_url}{tab}"
+            # Found: the old page's Task and Console columns were cut off at 1600 px.
+            widths = browser.execute_script(
+                "const view = document.querySelector('[data-testid=braket-jobs]');"
+                "return [document.documentElement.scrollWidth, document.documentElement.clientWidth,"
+                " view.scrollWidth, view.clientWidth];"
+            )
+            assert widths[0] <= widths[1], widths
+            assert widths[2] <= widths[3], widths
+            browser.save_screenshot(str(OUTPUT / f"react-braket-jobs-{mode}.png"))
+
+        Select(browser.find_element(By.CSS_SELECTOR, "select[name=status]")).select_by_value("FAILED")
+        WebDriverWait(browser, 30).until(
+            lambda driver: (
+                not driver.find_elements(By.CSS_SELECTOR, f'tr[data-job-arn="{vqe_job["jobArn"]}"]')
+            )
+        )
+        Select(browser.find_element(By.CSS_SELECTOR, "select[name=status]")).select_by_value("")
+        Select(browser.find_element(By.CSS_SELECTOR, "select[name=dag_id]")).select_by_value("braket_vqe")
+        WebDriverWait(browser, 30).until(
+            lambda driver: driver.find_elements(By.CSS_SELECTOR, f'tr[data-job-arn="{vqe_job["jobArn"]}"]')
+        )
+        dags = {
+            cell.text.split(" · ")[0]
+            for cell in browser.find_elements(
+                By.CSS_SELECTOR, "[data-testid=jobs-table] tbody td:nth-child(4)"
+            )
+        }
+        assert dags == {"braket_vqe"}
+    finally:
+        browser.set_window_size(1500, 1100)
+
+
+@pytest.mark.react
+def test_the_task_instance_tab_shows_its_job_metrics_cost_and_log(
+    airflow: AirflowDeployment, vqe_job: dict[str, Any], browser: Any
+) -> None:
+    from selenium.webdriver.common.action_chains import ActionChains
+    from selenium.webdriver.common.by import By
+
+    OUTPUT.mkdir(parents=True, exist_ok=True)
+    path = f"{run_path('braket_vqe', vqe_job['run_id'])}/tasks/vqe/plugin/braket-job"
+    for mode in MODES:
+        open_view(browser, airflow, path, mode, "[data-testid=metric-chart] canvas")
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=job-name]").text == vqe_job["jobName"]
+        assert browser.find_element(
+            By.CSS_SELECTOR, "[data-testid=job-detail] [data-testid=status]"
+        ).text == ("COMPLETED")
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=cost]").text == (
+            f"{vqe_job['cost']['total']:.4f} USD"
+        )
+        timeline = browser.find_element(By.CSS_SELECTOR, "[data-testid=timeline]").text
+        assert all(label in timeline for label in ("Created", "Started", "Ended", "Ran for"))
+        assert (
+            "Reporting training SUCCESS"
+            in browser.find_element(By.CSS_SELECTOR, "[data-testid=log-tail]").text
+        )
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=cancel]") == []  # it has ended
+        # The metric's value on hover: Chart.js draws its tooltip on the canvas.
+        canvas = browser.find_element(By.CSS_SELECTOR, "[data-testid=metric-chart] canvas")
+        before = canvas.screenshot_as_png
+        ActionChains(browser).move_to_element_with_offset(
+            canvas, -canvas.size["width"] // 2 + 60, 0
+        ).perform()
+        browser.implicitly_wait(0)
+        assert canvas.screenshot_as_png != before
+        browser.save_screenshot(str(OUTPUT / f"react-task-instance-{mode}.png"))
+
+
+@pytest.mark.react
+def test_a_running_job_refreshes_by_itself_and_an_editor_cancels_it(
+    airflow: AirflowDeployment, browser: Any, braket: Any
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    run_id = airflow.trigger("e2e_deferred", {"mode": "sleep", "ticks": 0})
+    airflow.wait_for_task("e2e_deferred", run_id, "job", ("deferred",), timeout=120)
+    api = f"{airflow.base_url}/braket/api"
+    query = f"dag_id=e2e_deferred&run_id={quote(run_id, safe='')}&task_id=job"
+    status, body = fetch(f"{api}/task-instance?{query}")
+    assert status == 200
+    view = json.loads(body)
+    job_arn = view["job"]["jobArn"]
+    assert view["mayCancel"] is True  # an admin may edit the DAG
+    viewer = {"Authorization": f"Bearer {airflow.token_for('viewer', 'viewer')}"}
+    assert json.loads(fetch(f"{api}/task-instance?{query}", viewer)[1])["mayCancel"] is False
+    cancel = json.dumps({"jobArn": job_arn}).encode()
+
+    def post(body: bytes, headers: dict[str, str]) -> int:
+        request = urllib.request.Request(f"{api}/cancel", data=body, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(request, timeout=60) as answer:
+                return answer.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    # A viewer may read the job but not cancel it; another site's form (not JSON) cannot either.
+    assert post(cancel, {**viewer, "Content-Type": "application/json"}) == 403
+    assert post(f"jobArn={job_arn}".encode(), {"Content-Type": "application/x-www-form-urlencoded"}) == 422
+    assert braket.get_job(jobArn=job_arn)["status"] in ("QUEUED", "RUNNING")
+
+    path = f"{run_path('e2e_deferred', run_id)}/tasks/job/plugin/braket-job"
+    open_view(browser, airflow, path, "light", "[data-testid=job-detail]")
+    WebDriverWait(browser, 60).until(
+        lambda driver: (
+            driver.find_element(By.CSS_SELECTOR, "[data-testid=job-detail] [data-testid=status]").text
+            == "RUNNING"
+        )
+    )
+    assert browser.find_element(By.CSS_SELECTOR, "[data-testid=cost]").text.endswith("USD")
+    # The tail grows without a reload: the view reads the job again while it runs.
+    WebDriverWait(browser, 60).until(
+        lambda driver: "tick 5" in driver.find_element(By.CSS_SELECTOR, "[data-testid=log-tail]").text
+    )
+    browser.save_screenshot(str(OUTPUT / "react-task-instance-running.png"))
+    browser.find_element(By.CSS_SELECTOR, "[data-testid=cancel]").click()
+    WebDriverWait(browser, 10).until(lambda driver: driver.switch_to.alert).accept()
+    WebDriverWait(browser, 120).until(
+        lambda driver: (
+            driver.find_element(By.CSS_SELECTOR, "[data-testid=job-detail] [data-testid=status]").text
+            == "CANCELLED"
+        )
+    )
+    assert braket.get_job(jobArn=job_arn)["status"] == "CANCELLED"
+    assert airflow.wait_for_run("e2e_deferred", run_id, timeout=120) == "failed"
+
+
+@pytest.mark.react
+def test_the_sweep_tab_ranks_by_a_chosen_score_and_marks_the_best(
+    airflow: AirflowDeployment, browser: Any, qaoa_sweep: tuple[str, list[dict[str, Any]]]
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    run_id, points = qaoa_sweep
+    total = sum(point["cost"]["total"] for point in points)
+    best_index = max(range(4), key=lambda index: points[index]["results"]["expected_cut"])
+    for mode in MODES:
+        open_view(
+            browser,
+            airflow,
+            f"{run_path('braket_qaoa_sweep', run_id)}/plugin/braket-sweep",
+            mode,
+            "[data-testid=points-table] tbody tr",
+        )
+        rank = Select(browser.find_element(By.CSS_SELECTOR, "select[name=score]"))
+        # Ranked by default by the jobs' saved answer that they also logged as a metric.
+        assert rank.first_selected_option.text == "results.expected_cut"
+        Select(browser.find_element(By.CSS_SELECTOR, "select[name=goal]")).select_by_value("max")
+        WebDriverWait(browser, 30).until(
+            lambda driver: (
+                driver.find_element(By.CSS_SELECTOR, "tr[data-best=true]").get_attribute("data-map-index")
+                == str(best_index)
+            )
+        )
+        rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=points-table] tbody tr")
+        assert [row.get_attribute("data-map-index") for row in rows] == ["0", "1", "2", "3"]
+        assert f"map index {best_index}" in browser.find_element(By.CSS_SELECTOR, "[data-testid=best]").text
+        assert browser.find_element(By.CSS_SELECTOR, "[data-testid=sweep-total]").text == f"{total:.4f} USD"
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=sweep-chart] canvas")
+        WebDriverWait(browser, 60).until(
+            lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-testid=runs-chart] canvas")
+        )
+        # Any score can rank: a metric the jobs logged instead of their saved results.
+        rank.select_by_value("expected_cut")
+        assert browser.find_element(By.CSS_SELECTOR, "tr[data-best=true]").get_attribute(
+            "data-map-index"
+        ) == str(max(range(4), key=lambda index: points[index]["metrics"]["expected_cut"]))
+        rank.select_by_value("results.expected_cut")
+        browser.save_screenshot(str(OUTPUT / f"react-sweep-{mode}.png"))
