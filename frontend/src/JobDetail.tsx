@@ -1,7 +1,7 @@
 // One job in full: status and queue position, its timeline, metrics, cost, links and last log
 // lines. The task instance view shows its task's job this way; the jobs list, the selected job.
 import { Box, Button, Flex, Grid, HStack, Link, Stack, Text } from "@chakra-ui/react";
-import { useState } from "react";
+import { useEffect, useRef, useState } from "react";
 
 import type { TaskInstanceAnswer } from "./api";
 import { cancelJob } from "./api";
@@ -29,6 +29,21 @@ const Timeline = ({ created, ended, started }: { readonly created: string | null
     <Stat label="Ended" value={when(ended)} />
   </Grid>
 );
+
+/** The last log lines, scrolled to the newest as they come. */
+const LogTail = ({ text }: { readonly text: string }) => {
+  const box = useRef<HTMLPreElement>(null);
+  useEffect(() => {
+    if (box.current) {
+      box.current.scrollTop = box.current.scrollHeight;
+    }
+  }, [text]);
+  return (
+    <Box as="pre" bg="bg.muted" borderRadius="md" data-testid="log-tail" fontFamily="mono" fontSize="xs" maxHeight="320px" overflow="auto" p={3} ref={box} whiteSpace="pre-wrap" wordBreak="break-all">
+      {text}
+    </Box>
+  );
+};
 
 export const JobDetail = ({ onChange, view }: { readonly onChange: () => void; readonly view: TaskInstanceAnswer }) => {
   const [metric, setMetric] = useState<string>();
@@ -119,9 +134,7 @@ export const JobDetail = ({ onChange, view }: { readonly onChange: () => void; r
         {view.logTail.length === 0 ? (
           <Text color="fg.muted">No log lines yet.</Text>
         ) : (
-          <Box as="pre" bg="bg.muted" borderRadius="md" data-testid="log-tail" fontFamily="mono" fontSize="xs" maxHeight="320px" overflow="auto" p={3} whiteSpace="pre-wrap" wordBreak="break-all">
-            {view.logTail.map((event) => event.message).join("\n")}
-          </Box>
+          <LogTail text={view.logTail.map((event) => event.message).join("\n")} />
         )}
       </Section>
     </Stack>

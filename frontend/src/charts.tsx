@@ -127,12 +127,17 @@ export const SweepChart = ({
       ...axes(palette, parameter, score),
       x: {
         ...axes(palette, parameter, score).x,
+        // Whole numbers get a tick at each one (Chart.js would step from the padded minimum).
+        afterBuildTicks: whole
+          ? (scale: { ticks: { value: number }[] }) => {
+              scale.ticks = Array.from({ length: high - low + 1 }, (_, step) => ({ value: low + step }));
+            }
+          : undefined,
         max: high + pad,
         min: low - pad,
         ticks: {
-          callback: (value) => (!Number.isInteger(Number(value)) && whole ? "" : numeric ? String(value) : (categories[Number(value)] ?? "")),
+          callback: (value) => (numeric ? String(value) : (categories[Number(value)] ?? "")),
           color: palette.text,
-          stepSize: whole ? 1 : undefined,
         },
         type: "linear",
       },
