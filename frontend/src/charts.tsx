@@ -66,7 +66,12 @@ export const MetricChart = ({ name, series }: { readonly name: string; readonly 
     maintainAspectRatio: false,
     plugins: {
       legend: { display: false },
-      tooltip: { callbacks: { label: (item) => `${name} = ${number(item.parsed.y ?? undefined)}` } },
+      tooltip: {
+        callbacks: {
+          label: (item) => `${name} = ${number(item.parsed.y ?? undefined)}`,
+          title: (items) => (items[0] ? `${byIteration ? "iteration" : "record"} ${items[0].parsed.x}` : ""),
+        },
+      },
     },
     scales: { ...axes(palette, byIteration ? "iteration" : "record", name), x: { ...axes(palette, "", "").x, title: { color: palette.text, display: true, text: byIteration ? "iteration" : "record" }, type: "linear" } },
   };
