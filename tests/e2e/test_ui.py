@@ -69,6 +69,19 @@ def vqe_job(airflow: AirflowDeployment) -> dict[str, Any]:
     return {"run_id": run_id, **airflow.xcom("braket_vqe", run_id, "vqe")}
 
 
+def test_successful_runs_log_no_error_lines(airflow: AirflowDeployment, vqe_job: dict[str, Any]) -> None:
+    """Found: successful runs printed ``[error] XCom not found ... offset=...`` lines. No task of a
+    successful VQE run, nor of an operator feeding a deferred sensor its ``jobArn``, logs an error."""
+    for task_id in ("prepare_hamiltonian", "vqe", "post_process"):
+        assert airflow.task_log_errors("braket_vqe", vqe_job["run_id"], task_id, 1) == [], task_id
+    airflow.wait_for_dag("e2e_sensor")
+    run_id = airflow.trigger("e2e_sensor")
+    assert airflow.wait_for_run("e2e_sensor", run_id, timeout=300) == "success"
+    for task_id in ("job", "sensor"):
+        assert airflow.task_log_errors("e2e_sensor", run_id, task_id, 1) == [], task_id
+    assert "count 7" in airflow.task_log("e2e_sensor", run_id, "sensor", 1)  # its lines were forwarded
+
+
 def fetch(url: str, headers: dict[str, str] | None = None) -> tuple[int, bytes]:
     request = urllib.request.Request(url, headers=headers or {})
     try:

@@ -7,6 +7,7 @@ from datetime import datetime, timedelta
 from airflow.sdk import DAG
 
 from airflow_provider_braket.operators.braket import CreateHybridJobOperator
+from airflow_provider_braket.sensors.braket import HybridJobSensor
 
 START = datetime(2026, 1, 1)
 BEHAVIOURS = "../../integration/jobs/behaviours.py"  # relative to this DAG file's folder
@@ -54,4 +55,15 @@ with DAG(
     job(
         deferrable=True,
         hyperparameters={"mode": "{{ params.mode }}", "db_password": "{{ params.password }}"},
+    )
+
+with DAG("e2e_sensor", schedule=None, start_date=START, params={"mode": "count", "ticks": 8}):
+    # The docs' pattern: one key of the operator's output feeds a sensor (deferred, logs forwarded).
+    started = job(wait_for_completion=False)
+    HybridJobSensor(
+        task_id="sensor",
+        job_arn=started.output["jobArn"],
+        deferrable=True,
+        forward_logs=True,
+        poke_interval=1,
     )
