@@ -15,8 +15,10 @@ from airflow_provider_braket.local.config import (
     DEFAULT_LOG_EVENTS_MAX,
     DEFAULT_MAX_REQUEST_MB,
     DEFAULT_PORT,
+    DataDirInUse,
     LocalServiceConfig,
     default_data_dir,
+    hold_data_dir,
 )
 from airflow_provider_braket.local.quantum_task_limits import QuantumTaskLimits
 
@@ -246,6 +248,11 @@ def main(argv: list[str] | None = None) -> int:
             config.host,
         )
     try:
+        lock = hold_data_dir(config.data_dir)
+    except DataDirInUse as error:
+        print(f"braket-local: {error}", file=sys.stderr)
+        return 2
+    try:
         service = LocalService(config)
     except PriceListError as error:
         print(f"braket-local: --price-list: {error}", file=sys.stderr)
@@ -256,9 +263,12 @@ def main(argv: list[str] | None = None) -> int:
                 operations=dict(parse_fault_flag(flag) for flag in args.fault), seed=args.fault_seed
             )
         )
-    uvicorn.run(
-        service, host=config.host, port=config.port, log_level=args.log_level.lower(), access_log=False
-    )
+    try:
+        uvicorn.run(
+            service, host=config.host, port=config.port, log_level=args.log_level.lower(), access_log=False
+        )
+    finally:
+        lock.close()
     return 0
 
 

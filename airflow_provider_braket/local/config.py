@@ -7,6 +7,7 @@ import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO
 
 from airflow_provider_braket.jobs.endpoints import is_loopback
 from airflow_provider_braket.local.quantum_task_limits import QuantumTaskLimits
@@ -152,3 +153,41 @@ def read_admin_token(data_dir: Path) -> str | None:
         return (data_dir / ADMIN_TOKEN_FILE).read_text().strip() or None
     except OSError:
         return None
+
+
+LOCK_FILE = "service.lock"
+
+
+class DataDirInUse(RuntimeError):
+    """Another local service holds the data dir."""
+
+
+def hold_data_dir(data_dir: Path) -> IO[str]:
+    """Lock ``data_dir`` for this process: one service per data dir.
+
+    Two services on one data dir would each resume the other's running jobs and quantum tasks as
+    its own, and write the same records. The lock is an ``flock`` on ``<data-dir>/service.lock``,
+    which the kernel releases however the process ends (a ``kill -9`` included), so a crash never
+    leaves the data dir locked. Keep the returned file open for as long as the service runs.
+
+    :raises DataDirInUse: naming the process that holds it.
+    """
+    import fcntl
+
+    data_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+    handle = open(data_dir / LOCK_FILE, "a+")  # noqa: SIM115 - held open for the service's life
+    try:
+        fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        handle.seek(0)
+        holder = handle.read().strip() or "unknown"
+        handle.close()
+        raise DataDirInUse(
+            f"--data-dir {data_dir} is in use by another braket-local (pid {holder}): stop it, "
+            "or give this one another --data-dir"
+        ) from None
+    handle.seek(0)
+    handle.truncate()
+    handle.write(str(os.getpid()))
+    handle.flush()
+    return handle

@@ -158,3 +158,27 @@ def test_after_kill_9_a_restart_stops_every_process_of_the_job(own_service: Loca
 
     assert _gone_within(escaped, 15), "a process of the interrupted job outlived the restart"
     assert own_service.client("braket").get_job(jobArn=job["jobArn"])["status"] == "FAILED"
+
+
+def test_a_second_service_on_the_same_data_dir_is_refused_until_the_first_is_gone(
+    own_service: LocalServiceProcess,
+) -> None:
+    """Found: two services started on one data dir both ran, each resuming the other's jobs as its
+    own and writing the same records. The second is refused, naming the first; a killed first
+    service leaves no lock behind."""
+    own_service.start()
+    assert own_service.process is not None
+    second = LocalServiceProcess(own_service.data_dir)
+    with pytest.raises(RuntimeError, match="local service exited") as refused:
+        second.start(timeout=30)
+    assert f"is in use by another braket-local (pid {own_service.process.pid})" in str(refused.value)
+    assert second.process is not None
+    assert second.process.returncode == 2
+    own_service.client("braket").search_jobs(filters=[])  # the first one is undisturbed
+
+    own_service.kill()  # kill -9: the kernel drops the lock with the process
+    second.start(timeout=60)
+    try:
+        assert second.client("braket").search_jobs(filters=[])["jobs"] == []
+    finally:
+        second.stop()
