@@ -418,5 +418,6 @@ def test_job_output_job_arn_feeds_a_sensor(deferrable: bool) -> None:
     # What the UI shows is the link the task computed as it ended (Airflow 3 keeps it as an XCom):
     # on Airflow >= 3.1, which has the provider's tabs, the task instance's Braket Job tab.
     shown = xcoms(dag_run, key=BraketJobLink().xcom_key)[("job", -1)]
-    assert shown == f"/dags/{dag_run.dag_id}/runs/{quote(dag_run.run_id, safe='')}/tasks/job/plugin/braket-job"
+    run_path = f"/dags/{dag_run.dag_id}/runs/{quote(dag_run.run_id, safe='')}"
+    assert shown == f"{run_path}/tasks/job/plugin/braket-job"
     assert BraketJobLogsLink().format_link(**xcoms(dag_run, key=BraketJobLogsLink.key)[("job", -1)]) == ""
