@@ -521,6 +521,14 @@ def test_a_running_job_refreshes_by_itself_and_an_editor_cancels_it(
     # A viewer may read the job but not cancel it; another site's form (not JSON) cannot either.
     assert post(cancel, {**viewer, "Content-Type": "application/json"}) == 403
     assert post(f"jobArn={job_arn}".encode(), {"Content-Type": "application/x-www-form-urlencoded"}) == 422
+    # Hostile bodies are refused before Braket is asked: too long, unknown fields, not a job of ours.
+    as_json = {"Content-Type": "application/json"}
+    assert post(json.dumps({"jobArn": "a" * 10_000}).encode(), as_json) == 422
+    assert post(json.dumps({"jobArn": job_arn, "force": True}).encode(), as_json) == 422
+    assert post(b"{" * 100_000, as_json) == 422
+    unknown = job_arn.rsplit("/", 1)[0] + "/00000000-0000-0000-0000-000000000000"
+    assert post(json.dumps({"jobArn": unknown}).encode(), as_json) == 404
+    assert post(json.dumps({"jobArn": "not an arn"}).encode(), as_json) == 404
     assert braket.get_job(jobArn=job_arn)["status"] in ("QUEUED", "RUNNING")
 
     path = f"{run_path('e2e_deferred', run_id)}/tasks/job/plugin/braket-job"
