@@ -20,6 +20,7 @@ Targets (issue 5), at N = 1,000: calls per minute at most 1/50 of the baseline's
 1/5, every terminal state noticed within two poll intervals.
 
     .venv/bin/python benchmarks/watching.py [--sizes 10 100 1000] [--poll 10] [--window 90]
+        [--kinds baseline shared] [--profile-dir DIR]
 """
 
 from __future__ import annotations
@@ -103,8 +104,13 @@ def watch(kind: str, jobs: list[dict[str, Any]], poll: float, window: float, end
     def trigger_for(job: dict[str, Any]) -> Any:
         if kind == "baseline":
             return baseline(job["jobArn"], poll)
+        # As the operator defers it: the job's secret-looking hyperparameter names (none here).
         return JobStatusTrigger(
-            job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=poll, created_at=job["createdAt"]
+            job_arn=job["jobArn"],
+            job_name=job["jobName"],
+            waiter_delay=poll,
+            created_at=job["createdAt"],
+            secret_hyperparameters=[],
         )
 
     fired: dict[str, float] = {}
@@ -148,7 +154,14 @@ def child_main(args: argparse.Namespace) -> None:
     import airflow.sdk  # noqa: F401  (a triggerer has Airflow loaded before any trigger runs)
 
     Path(args.ready_file).touch()
-    result = watch(args.kind, jobs, args.poll, args.window, args.endpoint)
+    if args.profile:
+        import cProfile
+
+        profiler = cProfile.Profile()
+        result = profiler.runcall(watch, args.kind, jobs, args.poll, args.window, args.endpoint)
+        profiler.dump_stats(args.profile)
+    else:
+        result = watch(args.kind, jobs, args.poll, args.window, args.endpoint)
     Path(args.out).write_text(json.dumps(result))
 
 
@@ -273,11 +286,12 @@ def run_one(
     jobs_file, ready, out = (scratch / f"{kind}-{count}.{ext}" for ext in ("json", "ready", "out"))
     jobs_file.write_text(json.dumps(jobs))
     env = {**os.environ, "AIRFLOW_CONN_BRAKET_DEFAULT": connection_uri(endpoint)}
+    profile = ["--profile", str(Path(args.profile_dir) / f"{kind}-{count}.prof")] if args.profile_dir else []
     with open(scratch / f"{kind}-{count}.log", "wb") as log_file:
         child = subprocess.Popen(
             [sys.executable, __file__, "child", "--kind", kind, "--jobs-file", str(jobs_file),
              "--poll", str(args.poll), "--window", str(args.window), "--endpoint", endpoint,
-             "--ready-file", str(ready), "--out", str(out)],
+             "--ready-file", str(ready), "--out", str(out), *profile],
             stdout=log_file, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
         while not ready.exists() and child.poll() is None:
@@ -361,11 +375,16 @@ def main() -> None:
         child.add_argument(name, required=True)
     child.add_argument("--poll", type=float, required=True)
     child.add_argument("--window", type=float, required=True)
+    child.add_argument("--profile", help="write a cProfile of the watching to this file")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--poll", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=90.0)
     parser.add_argument("--slots", type=int, default=8)
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--kinds", nargs="+", choices=["baseline", "shared"], default=["baseline", "shared"])
+    parser.add_argument(
+        "--profile-dir", help="write a cProfile of each watching process here (<kind>-<N>.prof)"
+    )
     args = parser.parse_args()
     if args.command == "child":
         child_main(args)
@@ -383,7 +402,7 @@ def main() -> None:
             _, s3 = clients(service.endpoint)
             script = upload_sleeper(s3, scratch)
             for count in args.sizes:
-                for kind in ("baseline", "shared"):
+                for kind in args.kinds:
                     result = run_one(kind, count, args, service.endpoint, scratch, script)
                     rows.append(summarise(kind, count, result, args.poll))
                     row = rows[-1]

@@ -32,6 +32,7 @@ from airflow_provider_braket.jobs.endpoints import is_aws_endpoint, is_loopback_
 from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.links.braket import BraketJobLink
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
+from airflow_provider_braket.utils.masking import secret_names
 from airflow_provider_braket.utils.settings import braket_float
 
 if TYPE_CHECKING:
@@ -108,6 +109,7 @@ class BraketTaskMixin:
             not_before=self.resume_not_before(),
             cancel_on_kill=cancel_on_kill,
             forward_logs=forward_logs,
+            secret_hyperparameters=secret_names(job) if forward_logs else None,
             **caps,
             **self.trigger_connection_kwargs(),
         )

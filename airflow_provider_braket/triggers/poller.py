@@ -76,6 +76,8 @@ class JobPoller:
         self._stopping = False
         self._clients_ready = asyncio.Event()
         self._logs_client: Any = None
+        self._braket_client: Any = None
+        self._get_job_limit = asyncio.Semaphore(GET_JOB_CONCURRENCY)
         self._search_works = True
         self.rounds = 0
 
@@ -156,12 +158,19 @@ class JobPoller:
         ):
             yield item
 
+    async def get_job(self, job_arn: str) -> dict[str, Any]:
+        """GetJob on the poller's client, with the rounds' own GetJob calls under one limit."""
+        await self._clients_ready.wait()
+        async with self._get_job_limit:
+            return await self.hook.get_job_async(job_arn, self._braket_client)
+
     # -- rounds --------------------------------------------------------------------------------
 
     async def _run(self) -> None:
         try:
             async with AsyncExitStack() as clients:
                 braket = await clients.enter_async_context(await self.hook.get_async_conn())
+                self._braket_client = braket
                 # Creating a client reads the connection, a sync call: kept off the event loop.
                 from asgiref.sync import sync_to_async
 
@@ -269,11 +278,10 @@ class JobPoller:
         self, braket: Any, arns: list[str], tracked: dict[str, Tracked]
     ) -> dict[str, dict[str, Any]]:
         """GetJob (with the queue position) for each of ``arns``, a few at a time."""
-        limit = asyncio.Semaphore(GET_JOB_CONCURRENCY)
         fetched: dict[str, dict[str, Any]] = {}
 
         async def get(arn: str) -> None:
-            async with limit:
+            async with self._get_job_limit:
                 try:
                     fetched[arn] = await self.hook.get_job_async(arn, braket)
                 except Exception as error:

@@ -31,6 +31,14 @@ def looks_secret(name: str) -> bool:
     return bool(should_hide_value_for_key(name))
 
 
+def secret_names(job: Mapping[str, Any]) -> list[str] | None:
+    """The names of a job's hyperparameters whose values must be masked; ``None`` when ``job`` is a
+    summary without them (its GetJob answer tells)."""
+    if "hyperParameters" not in job:
+        return None
+    return sorted(name for name in job["hyperParameters"] or {} if looks_secret(name))
+
+
 def secret_values(hyperparameters: Mapping[str, str]) -> list[str]:
     """The values of the hyperparameters whose names look secret, longest first (so a value that
     holds another is replaced whole)."""

@@ -174,3 +174,50 @@ def test_without_search_permission_the_poller_reads_each_job(service: Any) -> No
     counted = calls(local)
     assert counted["braket:SearchJobs"] == 1  # tried once, then GetJob only
     assert counted["braket:GetJob"] >= 2 + 2  # the two start_job reads, then the poller's
+
+
+@pytest.mark.parametrize("told", [True, False], ids=["names-given", "names-unknown"])
+def test_masking_secrets_costs_no_client_per_trigger_and_no_call_when_there_are_none(
+    service: Any, told: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found (issue 27): the shared poller's calls and CPU had grown since it was measured: before
+    its first forwarded line, each trigger read its job with GetJob on a client of its own (a new
+    aiobotocore session each) to learn which values to mask. The operator now tells the trigger
+    the secret-looking names (``[]``: no read at all), and a trigger that was not told reads the
+    job on the poller's client."""
+    local = service("--job-quota", "10", "--job-slots", "6")
+    hook = BraketHook()
+    jobs = [start_job(hook, "ok", f"mask-{n}-{uuid.uuid4().hex[:6]}") for n in range(6)]
+    made: list[str] = []
+    original = BraketHook._get_async_conn
+
+    def counting(self: BraketHook) -> Any:
+        made.append("braket")
+        return original(self)
+
+    monkeypatch.setattr(BraketHook, "_get_async_conn", counting)
+    triggers = [trigger_for(job, secret_hyperparameters=[] if told else None) for job in jobs]
+    local.admin("DELETE", "/_local/calls")
+
+    async def watch_all() -> list[dict[str, Any]]:
+        return await asyncio.gather(*(first_event(trigger) for trigger in triggers))
+
+    events = run(watch_all())
+
+    assert [event["status"] for event in events] == ["COMPLETED"] * 6
+    assert made == ["braket"]  # the poller's client, and no other
+    get_jobs = calls(local).get("braket:GetJob", 0)
+    assert get_jobs == (0 if told else len(jobs)), calls(local)
+
+
+def test_the_operator_tells_its_trigger_the_secret_looking_names_never_the_values() -> None:
+    from airflow_provider_braket.utils.masking import secret_names
+
+    job = {"hyperParameters": {"db_password": "hunter2", "api_key": "k", "depth": "2"}}
+    assert secret_names(job) == ["api_key", "db_password"]
+    assert secret_names({"hyperParameters": {"depth": "2"}}) == []
+    assert secret_names({"jobArn": "a summary"}) is None  # unknown: the trigger reads the job
+    trigger = JobStatusTrigger(job_arn="arn", job_name="n", secret_hyperparameters=secret_names(job))
+    serialised = json.dumps(trigger.serialize()[1])
+    assert "hunter2" not in serialised
+    assert '"secret_hyperparameters": ["api_key", "db_password"]' in serialised
