@@ -358,12 +358,11 @@ MODES = ("light", "dark")
 def open_view(browser: Any, airflow: AirflowDeployment, path: str, mode: str, ready: str) -> None:
     """Open ``path`` of Airflow's UI in ``mode`` (Airflow keeps the choice in localStorage)."""
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     browser.get(f"{airflow.base_url}/")
     browser.execute_script("localStorage.setItem('theme', arguments[0])", mode)
     browser.get(f"{airflow.base_url}{path}")
-    WebDriverWait(browser, 90).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ready))
+    patient(browser, 90).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, ready))
     assert browser.execute_script("return document.documentElement.classList.contains('dark')") == (
         mode == "dark"
     )
@@ -384,6 +383,25 @@ def text_is_light(browser: Any, css: str) -> bool:
     return sum(rgb[:3]) / 3 > 128
 
 
+def patient(browser: Any, seconds: float) -> Any:
+    """A wait that looks again when the view re-rendered what it found (a stale element)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(browser, seconds, ignored_exceptions=(StaleElementReferenceException,))
+
+
+def column_words(browser: Any, column: int) -> set[str]:
+    """The first word of each cell of a column of the jobs table, read at once (the table is
+    re-rendered whenever the view reads the jobs again, which leaves found elements stale)."""
+    texts = browser.execute_script(
+        "return Array.from(document.querySelectorAll("
+        "`[data-testid=jobs-table] tbody td:nth-child(${arguments[0]})`)).map(cell => cell.innerText);",
+        column,
+    )
+    return {text.split()[0] for text in texts if text.split()}
+
+
 def run_path(dag_id: str, run_id: str) -> str:
     return f"/dags/{dag_id}/runs/{quote(run_id, safe='')}"
 
@@ -393,7 +411,7 @@ def test_the_jobs_view_lists_filters_and_fits_1280_pixels(
     airflow: AirflowDeployment, vqe_job: dict[str, Any], browser: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
     browser.set_window_size(1280, 900)
@@ -403,20 +421,27 @@ def test_the_jobs_view_lists_filters_and_fits_1280_pixels(
                 browser, airflow, "/plugin/braket-jobs", mode, f'tr[data-job-arn="{vqe_job["jobArn"]}"]'
             )
             assert text_is_light(browser, "[data-testid=braket-jobs] h2") == (mode == "dark")
-            row = browser.find_element(By.CSS_SELECTOR, f'tr[data-job-arn="{vqe_job["jobArn"]}"]')
-            cells = row.find_elements(By.TAG_NAME, "td")
-            assert cells[0].text == vqe_job["jobName"]
-            assert cells[1].text.startswith("COMPLETED")
-            device = cells[2].find_element(By.CSS_SELECTOR, "span")
-            assert (device.text, device.get_attribute("title")) == (
+            # Read at once: a re-render (the view reads the jobs again while some run) would leave
+            # found elements stale.
+            row = browser.execute_script(
+                "const row = document.querySelector(`tr[data-job-arn='${arguments[0]}']`);"
+                "const cells = Array.from(row.querySelectorAll('td'));"
+                "const device = cells[2].querySelector('span');"
+                "return {texts: cells.map(cell => cell.innerText.trim()), device: device.innerText,"
+                " deviceTitle: device.title, link: cells[0].querySelector('a').href};",
+                vqe_job["jobArn"],
+            )
+            texts = row["texts"]
+            assert texts[0] == vqe_job["jobName"]
+            assert texts[1].startswith("COMPLETED")
+            assert (row["device"], row["deviceTitle"]) == (
                 "braket.local.qubit",
                 "local:braket/braket.local.qubit",
             )
-            assert cells[6].text == f"{vqe_job['cost']['total']:.4f} USD"
+            assert texts[6] == f"{vqe_job['cost']['total']:.4f} USD"
             # The job's name opens its task instance's Braket Job tab.
-            link = cells[0].find_element(By.TAG_NAME, "a").get_attribute("href")
             tab = f"{run_path('braket_vqe', vqe_job['run_id'])}/tasks/vqe/plugin/braket-job"
-            assert link == f"{airflow.base_url}{tab}"
+            assert row["link"] == f"{airflow.base_url}{tab}"
             # Found: the old page's Task and Console columns were cut off at 1600 px.
             widths = browser.execute_script(
                 "const view = document.querySelector('[data-testid=braket-jobs]');"
@@ -431,24 +456,8 @@ def test_the_jobs_view_lists_filters_and_fits_1280_pixels(
         # view asks for it and shows only what was kept.
         Select(browser.find_element(By.CSS_SELECTOR, "select[name=status]")).select_by_value("COMPLETED")
         Select(browser.find_element(By.CSS_SELECTOR, "select[name=dag_id]")).select_by_value("braket_vqe")
-        WebDriverWait(browser, 30).until(
-            lambda driver: (
-                {
-                    cell.text.split()[0]
-                    for cell in driver.find_elements(
-                        By.CSS_SELECTOR, "[data-testid=jobs-table] tbody td:nth-child(4)"
-                    )
-                }
-                == {"braket_vqe"}
-            )
-        )
-        statuses = {
-            cell.text
-            for cell in browser.find_elements(
-                By.CSS_SELECTOR, "[data-testid=jobs-table] [data-testid=status]"
-            )
-        }
-        assert statuses == {"COMPLETED"}
+        patient(browser, 30).until(lambda driver: column_words(driver, 4) == {"braket_vqe"})
+        assert column_words(browser, 2) == {"COMPLETED"}
         assert browser.find_elements(By.CSS_SELECTOR, f'tr[data-job-arn="{vqe_job["jobArn"]}"]')
     finally:
         browser.set_window_size(1500, 1100)
@@ -495,7 +504,6 @@ def test_a_running_job_refreshes_by_itself_and_an_editor_cancels_it(
     airflow: AirflowDeployment, browser: Any, braket: Any
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import WebDriverWait
 
     run_id = airflow.trigger("e2e_deferred", {"mode": "sleep", "ticks": 0})
     airflow.wait_for_task("e2e_deferred", run_id, "job", ("deferred",), timeout=120)
@@ -533,7 +541,7 @@ def test_a_running_job_refreshes_by_itself_and_an_editor_cancels_it(
 
     path = f"{run_path('e2e_deferred', run_id)}/tasks/job/plugin/braket-job"
     open_view(browser, airflow, path, "light", "[data-testid=job-detail]")
-    WebDriverWait(browser, 60).until(
+    patient(browser, 60).until(
         lambda driver: (
             driver.find_element(By.CSS_SELECTOR, "[data-testid=job-detail] [data-testid=status]").text
             == "RUNNING"
@@ -541,13 +549,13 @@ def test_a_running_job_refreshes_by_itself_and_an_editor_cancels_it(
     )
     assert browser.find_element(By.CSS_SELECTOR, "[data-testid=cost]").text.endswith("USD")
     # The tail grows without a reload: the view reads the job again while it runs.
-    WebDriverWait(browser, 60).until(
+    patient(browser, 60).until(
         lambda driver: "tick 5" in driver.find_element(By.CSS_SELECTOR, "[data-testid=log-tail]").text
     )
     browser.save_screenshot(str(OUTPUT / "react-task-instance-running.png"))
     browser.find_element(By.CSS_SELECTOR, "[data-testid=cancel]").click()
-    WebDriverWait(browser, 10).until(lambda driver: driver.switch_to.alert).accept()
-    WebDriverWait(browser, 120).until(
+    patient(browser, 10).until(lambda driver: driver.switch_to.alert).accept()
+    patient(browser, 120).until(
         lambda driver: (
             driver.find_element(By.CSS_SELECTOR, "[data-testid=job-detail] [data-testid=status]").text
             == "CANCELLED"
@@ -562,7 +570,7 @@ def test_the_sweep_tab_ranks_by_a_chosen_score_and_marks_the_best(
     airflow: AirflowDeployment, browser: Any, qaoa_sweep: tuple[str, list[dict[str, Any]]]
 ) -> None:
     from selenium.webdriver.common.by import By
-    from selenium.webdriver.support.ui import Select, WebDriverWait
+    from selenium.webdriver.support.ui import Select
 
     run_id, points = qaoa_sweep
     total = sum(point["cost"]["total"] for point in points)
@@ -579,7 +587,7 @@ def test_the_sweep_tab_ranks_by_a_chosen_score_and_marks_the_best(
         # Ranked by default by the jobs' saved answer that they also logged as a metric.
         assert rank.first_selected_option.text == "results.expected_cut"
         Select(browser.find_element(By.CSS_SELECTOR, "select[name=goal]")).select_by_value("max")
-        WebDriverWait(browser, 30).until(
+        patient(browser, 30).until(
             lambda driver: (
                 driver.find_element(By.CSS_SELECTOR, "tr[data-best=true]").get_attribute("data-map-index")
                 == str(best_index)
@@ -590,7 +598,7 @@ def test_the_sweep_tab_ranks_by_a_chosen_score_and_marks_the_best(
         assert f"map index {best_index}" in browser.find_element(By.CSS_SELECTOR, "[data-testid=best]").text
         assert browser.find_element(By.CSS_SELECTOR, "[data-testid=sweep-total]").text == f"{total:.4f} USD"
         assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=sweep-chart] canvas")
-        WebDriverWait(browser, 60).until(
+        patient(browser, 60).until(
             lambda driver: driver.find_elements(By.CSS_SELECTOR, "[data-testid=runs-chart] canvas")
         )
         # Any score can rank: a metric the jobs logged instead of their saved results.
