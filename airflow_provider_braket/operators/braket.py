@@ -326,6 +326,8 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
             identity,
             self.log,
             fail_after_completion=self.fail_on_cap_after_completion,
+            connection=self.connection_params(),
+            max_age=self.waiter_delay / 2,
         )
 
     def _submitter(self) -> JobSubmitter:

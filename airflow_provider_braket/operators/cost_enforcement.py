@@ -23,6 +23,7 @@ from airflow_provider_braket.pricing.cost_limits import (
 )
 from airflow_provider_braket.pricing.job_cost import qpu_price_name
 from airflow_provider_braket.pricing.price_list import PriceList, configured_price_list
+from airflow_provider_braket.pricing.scope_costs import shared_scope_costs
 from airflow_provider_braket.utils.settings import braket_str
 
 if TYPE_CHECKING:
@@ -40,6 +41,9 @@ class CostCapEnforcer:
     :param log: The task's logger.
     :param fail_after_completion: Fail the task when a cap is found passed only after its job
         COMPLETED (the task succeeds with the job's results otherwise).
+    :param connection: The task's connection: the tasks of a process on the same one share what
+        they read of costs (:mod:`~airflow_provider_braket.pricing.scope_costs`).
+    :param max_age: How old a cost may be at a check (half the task's poll interval).
     """
 
     def __init__(
@@ -49,8 +53,12 @@ class CostCapEnforcer:
         identity: TaskIdentity,
         log: Any,
         fail_after_completion: bool = False,
+        connection: Any = None,
+        max_age: float = 0.0,
     ) -> None:
         self.hook = hook
+        self.connection = connection
+        self.max_age = max_age
         self.limits = limits
         self.fail_after_completion = fail_after_completion
         self.scope = BudgetScope.of(identity)
@@ -62,8 +70,14 @@ class CostCapEnforcer:
 
     @cached_property
     def watch(self) -> CostWatch:
+        unit = braket_str("billable_duration_unit")
+        costs = (
+            shared_scope_costs(self.connection, lambda: self.hook, self.prices, unit)
+            if self.connection is not None
+            else None
+        )
         return CostWatch(
-            self.hook, self.limits, self.scope, self.prices, braket_str("billable_duration_unit")
+            self.hook, self.limits, self.scope, self.prices, unit, costs=costs, max_age=self.max_age
         )
 
     def before_submit(self, spec: HybridJobSpec) -> None:

@@ -16,11 +16,10 @@ from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.models import TERMINAL_STATUSES, RequestValidationError, created_since
+from airflow_provider_braket.jobs.models import RequestValidationError, created_since
 from airflow_provider_braket.jobs.progress import created_at
-from airflow_provider_braket.pricing.job_cost import job_cost
 from airflow_provider_braket.pricing.price_list import PriceList
-from airflow_provider_braket.pricing.quantum_task_usage import QuantumTaskUsageReader
+from airflow_provider_braket.pricing.scope_costs import ScopeCosts
 from airflow_provider_braket.utils.identity import CLOCK_SKEW, airflow_tag
 
 if TYPE_CHECKING:
@@ -123,13 +122,19 @@ class BudgetScope:
 class CostWatch:
     """One task's caps, checked against what its job and its scopes have cost so far.
 
-    An ended job's cost never changes, so it is read once; a running one is read at every check.
+    The costs are read through ``costs``, which the tasks of one process share
+    (:mod:`.scope_costs`): an ended job's cost is read once, a scope's total at most once per
+    ``max_age`` seconds, and a running job's own cost at every check.
 
     :param hook: The task's hook.
     :param limits: Its caps.
     :param scope: Its DAG run and DAG.
     :param prices: The price list.
     :param duration_unit: The unit of ``billableDuration`` (``[braket] billable_duration_unit``).
+    :param costs: The process's shared reader; one of this watch's own if not given.
+    :param max_age: How old a cost may be when a cap is checked: the tasks pass half their poll
+        interval, so each check sees costs at most that old and a scope is read at most twice per
+        interval, however many tasks share it.
     """
 
     def __init__(
@@ -139,18 +144,21 @@ class CostWatch:
         scope: BudgetScope,
         prices: PriceList,
         duration_unit: str = "seconds",
+        costs: ScopeCosts | None = None,
+        max_age: float = 0.0,
     ) -> None:
         self.hook = hook
         self.limits = limits
         self.scope = scope
         self.prices = prices
         self.duration_unit = duration_unit
-        self._usage = QuantumTaskUsageReader(hook.conn, hook.s3_client)
-        self._ended: dict[str, Decimal] = {}
+        self.costs = costs or ScopeCosts(hook, prices, duration_unit)
+        self.max_age = max_age
 
     def check_before_submit(self) -> None:
-        """Raise :class:`CostCapReached` if the run's or the month's budget is spent."""
-        for name, budget, spent, scope in self._budgets():
+        """Raise :class:`CostCapReached` if the run's or the month's budget is spent (read now:
+        a job about to be created is decided on the freshest total)."""
+        for name, budget, spent, scope in self._budgets(max_age=0.0):
             if spent >= budget:
                 raise CostCapReached(
                     f"{name}={budget} USD is spent: the Braket jobs of {scope} have cost USD {spent:.4f}; "
@@ -170,30 +178,24 @@ class CostWatch:
         return None
 
     def job_cost(self, job_arn: str) -> Decimal:
-        if job_arn in self._ended:
-            return self._ended[job_arn]
-        job = self.hook.get_job(job_arn, queue_info=False)
-        total = job_cost(self.prices, job, self._usage.job_quantum_tasks(job_arn), self.duration_unit).total
-        if job["status"] in TERMINAL_STATUSES:
-            self._ended[job_arn] = total
-        return total
+        return self.costs.job_cost(job_arn, self.max_age)
 
-    def _budgets(self) -> list[tuple[str, Decimal, Decimal, str]]:
+    def _budgets(self, max_age: float | None = None) -> list[tuple[str, Decimal, Decimal, str]]:
+        age = self.max_age if max_age is None else max_age
         checks = []
         if self.limits.run_budget is not None:
-            spent = self._spent(*self.scope.run_search())
+            run = f"run:{self.scope.dag_id}/{self.scope.run_id}"
+            spent = self.costs.spent(run, *self.scope.run_search(), max_age=age)
             checks.append(("run_budget", self.limits.run_budget, spent, f"DAG run {self.scope.run_id}"))
         if self.limits.monthly_budget is not None:
-            spent = self._spent(*self.scope.month_search())
             month = datetime.now(timezone.utc).strftime("%Y-%m")
+            spent = self.costs.spent(
+                f"month:{self.scope.dag_id}/{month}", *self.scope.month_search(), max_age=age
+            )
             checks.append(
                 ("monthly_budget", self.limits.monthly_budget, spent, f"DAG {self.scope.dag_id} in {month}")
             )
         return checks
-
-    def _spent(self, filters: list[dict[str, Any]], belongs: Callable[[dict[str, Any]], bool]) -> Decimal:
-        jobs = [job for job in self.hook.search_jobs(filters) if belongs(job)]
-        return sum((self.job_cost(str(job["jobArn"])) for job in jobs), Decimal(0))
 
 
 def _usd(argument: str, value: Any) -> Decimal | None:

@@ -3,8 +3,10 @@
 A job's tasks are found with SearchQuantumTasks by ``jobArn``. A simulator task's execution time
 is in its result (``results.json``, ``additionalMetadata.simulatorMetadata.executionDuration``),
 where the SDK's Tracker reads it too. A task that has ended never changes, so a
-:class:`QuantumTaskUsageReader` reads each one once: a running job's cost can be checked every poll
-without reading its whole history again.
+:class:`QuantumTaskUsageReader` reads each one once, and reads a running job's tasks incrementally:
+each search asks only for the tasks created since the newest one it has seen, and only the tasks
+not yet ended are read again. A running job's cost can so be checked every poll without reading its
+whole history again.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
+from airflow_provider_braket.jobs.models import format_timestamp
 from airflow_provider_braket.pricing.job_cost import QuantumTaskUsage
 
 ENDED_TASK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
@@ -33,14 +36,18 @@ class QuantumTaskUsageReader:
         self._braket = braket
         self._s3 = s3
         self._ended: dict[str, QuantumTaskUsage] = {}
+        #: Per job: the summaries of the tasks seen so far, by ARN.
+        self._seen: dict[str, dict[str, dict[str, Any]]] = {}
         #: Tasks whose simulator time could not be read (too large a result, no result).
         self.unreadable: set[str] = set()
 
     def job_quantum_tasks(self, job_arn: str) -> list[QuantumTaskUsage]:
         """Every task ``job_arn`` sent, with what its price depends on."""
+        seen = self._seen.setdefault(job_arn, {})
+        for summary in self._search(job_arn, newest_created(seen.values())):
+            seen[summary["quantumTaskArn"]] = summary
         usages = []
-        for summary in self._search(job_arn):
-            arn = summary["quantumTaskArn"]
+        for arn, summary in seen.items():
             if arn in self._ended:
                 usages.append(self._ended[arn])
                 continue
@@ -50,10 +57,18 @@ class QuantumTaskUsageReader:
             usages.append(usage)
         return usages
 
-    def _search(self, job_arn: str) -> list[dict[str, Any]]:
-        pages = self._braket.get_paginator("search_quantum_tasks").paginate(
-            filters=[{"name": "jobArn", "operator": "EQUAL", "values": [job_arn]}]
-        )
+    def forget(self, job_arn: str) -> None:
+        """Drop what is kept of an ended job's tasks (its cost is kept by the caller)."""
+        for arn in self._seen.pop(job_arn, {}):
+            self._ended.pop(arn, None)
+            self.unreadable.discard(arn)
+
+    def _search(self, job_arn: str, since: Any) -> list[dict[str, Any]]:
+        """The job's tasks, or only those created at or after ``since`` (a ``createdAt``)."""
+        filters = [{"name": "jobArn", "operator": "EQUAL", "values": [job_arn]}]
+        if since is not None:
+            filters.append({"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since)]})
+        pages = self._braket.get_paginator("search_quantum_tasks").paginate(filters=filters)
         return [task for page in pages for task in page["quantumTasks"]]
 
     def _read(self, summary: dict[str, Any]) -> QuantumTaskUsage:
@@ -84,3 +99,10 @@ class QuantumTaskUsageReader:
         metadata = (document.get("additionalMetadata") or {}).get("simulatorMetadata") or {}
         duration = metadata.get("executionDuration")
         return int(duration) if isinstance(duration, (int, float)) else None
+
+
+def newest_created(summaries: Any) -> Any:
+    """The latest ``createdAt`` among task summaries (``None`` if there is none). Tasks created
+    in that same millisecond are asked for again, and recognised by their ARN."""
+    moments = [summary["createdAt"] for summary in summaries if summary.get("createdAt") is not None]
+    return max(moments, default=None)

@@ -222,14 +222,20 @@ class JobStatusTrigger(BaseTrigger):
             return None
         from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostLimits, CostWatch
         from airflow_provider_braket.pricing.price_list import configured_price_list
+        from airflow_provider_braket.pricing.scope_costs import shared_scope_costs
         from airflow_provider_braket.utils.settings import braket_str
 
+        prices, unit = configured_price_list(braket_str("price_list")), braket_str("billable_duration_unit")
         return CostWatch(
             self.hook,
             CostLimits.deserialize(self.cost_limits),
             BudgetScope(**self.budget_scope),
-            configured_price_list(braket_str("price_list")),
-            braket_str("billable_duration_unit"),
+            prices,
+            unit,
+            # Every trigger of this triggerer on the connection reads costs through one reader:
+            # a budget scope's total once per poll interval, however many tasks share it.
+            costs=shared_scope_costs(self.connection, lambda: self.hook, prices, unit),
+            max_age=self.waiter_delay / 2,
         )
 
     async def _cost_cap_reached(self) -> dict[str, Any] | None:

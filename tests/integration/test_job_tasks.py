@@ -6,6 +6,7 @@ SDK inside the job sends the job token it finds in its environment, as on AWS.
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 from decimal import Decimal
@@ -103,8 +104,15 @@ def test_a_job_script_written_for_aws_runs_its_tasks_on_sv1(
     # What the provider computes for the job's tasks, read back over the API, is what the job's
     # own Tracker said: exactly (the same Decimal steps), so certainly to the cent.
     offer = PriceList.parse(SYNTHETIC_OFFER_FILE.encode(), "synthetic")
-    cost = job_cost(offer, job, QuantumTaskUsageReader(braket, s3).job_quantum_tasks(job["jobArn"]))
+    reader = QuantumTaskUsageReader(braket, s3)
+    cost = job_cost(offer, job, reader.job_quantum_tasks(job["jobArn"]))
     assert cost.quantum_tasks == Decimal(saved["cost"])
+    # Read again, incrementally: only tasks created since the newest one seen are searched for,
+    # and the ended ones are not read again.
+    sdk_env.admin("DELETE", "/_local/calls")
+    assert job_cost(offer, job, reader.job_quantum_tasks(job["jobArn"])) == cost
+    counted = json.loads(sdk_env.admin("GET", "/_local/calls"))
+    assert counted == {"braket:SearchQuantumTasks": 1}, counted
 
     tasks = _job_tasks(braket, job["jobArn"])
     assert sorted(task["quantumTaskArn"] for task in tasks) == sorted(saved["task_arns"])
