@@ -319,16 +319,11 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         from airflow_provider_braket.operators.cost_enforcement import CostCapEnforcer
         from airflow_provider_braket.pricing.cost_limits import CostLimits
 
-        identity = TaskIdentity.from_context(context, self.task_id)
+        identity, limits = TaskIdentity.from_context(context, self.task_id), limits or CostLimits()
         return CostCapEnforcer(
-            self.hook,
-            limits or CostLimits(),
-            identity,
-            self.log,
-            fail_after_completion=self.fail_on_cap_after_completion,
-            connection=self.connection_params(),
-            max_age=self.waiter_delay / 2,
-        )
+            self.hook, limits, identity, self.log, self.fail_on_cap_after_completion,
+            connection=self.connection_params(), max_age=self.waiter_delay / 2,
+        )  # fmt: skip
 
     def _submitter(self) -> JobSubmitter:
         return JobSubmitter(

@@ -17,14 +17,14 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.triggers.log_secrets import register_job_secrets
 from airflow_provider_braket.triggers.task_instance import (
     UNKNOWN_STATE,
     save_log_positions,
     saved_log_positions,
     task_state,
 )
-from airflow_provider_braket.utils.masking import mask_secret_hyperparameters
-from airflow_provider_braket.utils.shielding import in_thread, run_to_the_end
+from airflow_provider_braket.utils.shielding import run_to_the_end
 from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
@@ -264,42 +264,12 @@ class JobStatusTrigger(BaseTrigger):
         return {"status": "cost_cap", "jobArn": self.job_arn, "message": message, "endedAs": ended_as}
 
     async def _mask_secret_hyperparameters(self, poller: JobPoller) -> None:
-        """Register the job's secret-looking hyperparameters with the masker of this process.
-
-        The task did so in its worker; the triggerer is another process, and forwards the job's
-        lines into the same task log. If they cannot be read, no line is forwarded rather than
-        one unmasked. A job with none (the task said so) costs no call; otherwise the job is read
-        on the poller's client (a client of its own per trigger cost a triggerer of a thousand
-        triggers seconds of CPU a minute).
-        """
-        if self.secret_hyperparameters == []:
+        """Register the job's secrets with this process's masker (:mod:`.log_secrets`); forward no
+        line if that fails."""
+        if await register_job_secrets(poller, self.job_arn, self.secret_hyperparameters, self.log):
             self._secrets_masked = True
-            return
-        for attempt in range(1, 4):
-            try:
-                job = await poller.get_job(self.job_arn)
-                break
-            except Exception as error:
-                if attempt == 3 or not is_transient_error(error):
-                    self.log.warning(
-                        "Could not read the job's hyperparameters to mask secrets (%s); its log lines "
-                        "are not forwarded.",
-                        error,
-                    )
-                    self.forward_logs = False
-                    return
-                await asyncio.sleep(attempt)
-        try:
-            # In a thread: on Airflow 3.0 mask_secret tells the triggerer's supervisor synchronously,
-            # which may not run on the event loop.
-            await in_thread(mask_secret_hyperparameters, job.get("hyperParameters") or {})
-        except Exception as error:
-            self.log.warning(
-                "Could not register the job's secrets (%s); its log lines are not forwarded.", error
-            )
+        else:
             self.forward_logs = False
-            return
-        self._secrets_masked = True
 
     def _next_look(self, job: dict[str, Any] | None) -> float | None:
         """Seconds until the trigger must look again without news: log lines to read, a deadline."""

@@ -228,10 +228,10 @@ def test_a_task_marked_failed_while_its_trigger_waits_on_a_thread_cancels_the_jo
     now reads the job on the poller's client, so its one wait on a thread is the registration.)"""
     from airflow.jobs.triggerer_job_runner import _USER_ACTION_CANCEL_MSG
 
-    import airflow_provider_braket.triggers.braket as trigger_module
+    import airflow_provider_braket.triggers.log_secrets as log_secrets
 
     waiting_in = "secret registration"
-    entered, release = _hold_in_thread(monkeypatch, trigger_module, "mask_secret_hyperparameters")
+    entered, release = _hold_in_thread(monkeypatch, log_secrets, "mask_secret_hyperparameters")
     job = running_sleeper
     trigger = _TaskMarkedFailed(job_arn=job["jobArn"], job_name=job["jobName"], waiter_delay=0.2)
 
