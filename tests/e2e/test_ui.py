@@ -316,6 +316,7 @@ def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
     airflow: AirflowDeployment, browser: Any, qaoa_sweep: tuple[str, list[dict[str, Any]]]
 ) -> None:
     from selenium.webdriver.common.by import By
+    from selenium.webdriver.support import expected_conditions
     from selenium.webdriver.support.ui import WebDriverWait
 
     OUTPUT.mkdir(parents=True, exist_ok=True)
@@ -330,7 +331,12 @@ def test_the_sweep_view_marks_the_best_point_and_plots_the_sweep(
 
     WebDriverWait(browser, 60).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#points tbody tr"))
     browser.find_element(By.CSS_SELECTOR, "select[name=goal] option[value=max]").click()
+    before = browser.find_element(By.CSS_SELECTOR, "#points")
     browser.find_element(By.CSS_SELECTOR, "form button").click()
+    # Found in CI (Airflow 3.0.6): the plots of the page before the submit were still there, and
+    # the rows were read from the next page while it loaded. Wait for the page to be replaced.
+    WebDriverWait(browser, 60).until(expected_conditions.staleness_of(before))
+    WebDriverWait(browser, 60).until(lambda driver: driver.find_elements(By.CSS_SELECTOR, "#points tbody tr"))
     for image in ("sweep-plot", "runs-plot"):
         WebDriverWait(browser, 60).until(
             lambda driver, image=image: driver.execute_script(
