@@ -150,6 +150,9 @@ def cpu_seconds() -> float:
 
 
 def child_main(args: argparse.Namespace) -> None:
+    from airflow_provider_braket.local.config import ADMIN_TOKEN_HEADER
+
+    ADMIN_HEADERS[ADMIN_TOKEN_HEADER] = os.environ.get("BRAKET_LOCAL_ADMIN_TOKEN", "")
     jobs = json.loads(Path(args.jobs_file).read_text())
     import airflow.sdk  # noqa: F401  (a triggerer has Airflow loaded before any trigger runs)
 
@@ -285,7 +288,12 @@ def run_one(
     jobs = create_jobs(braket, script, count, args.seed)
     jobs_file, ready, out = (scratch / f"{kind}-{count}.{ext}" for ext in ("json", "ready", "out"))
     jobs_file.write_text(json.dumps(jobs))
-    env = {**os.environ, "AIRFLOW_CONN_BRAKET_DEFAULT": connection_uri(endpoint)}
+    env = {
+        **os.environ,
+        "AIRFLOW_CONN_BRAKET_DEFAULT": connection_uri(endpoint),
+        # The watcher resets and reads the service's call counts, which need the admin token.
+        "BRAKET_LOCAL_ADMIN_TOKEN": next(iter(ADMIN_HEADERS.values()), ""),
+    }
     profile = ["--profile", str(Path(args.profile_dir) / f"{kind}-{count}.prof")] if args.profile_dir else []
     with open(scratch / f"{kind}-{count}.log", "wb") as log_file:
         child = subprocess.Popen(
@@ -298,7 +306,8 @@ def run_one(
             time.sleep(0.05)
         cancel_some_during(braket, jobs, args.window, args.seed)
         if child.wait() != 0:
-            raise RuntimeError(f"the {kind} watcher failed; see {log_file.name}")
+            tail = Path(log_file.name).read_text(errors="replace")[-3000:]
+            raise RuntimeError(f"the {kind} watcher failed:\n{tail}")
     result = json.loads(out.read_text())
     result["ended"] = ended_at(braket, jobs)
     cancel_everything(braket, jobs)
