@@ -153,6 +153,17 @@ def test_a_sweep_of_20_survives_a_killed_triggerer_and_costs_two_pollers_not_one
     # Only a job whose trigger ran on the killed triggerer may show one batch twice (the batch it
     # was forwarding before it could save its cursor); every other job's lines appear once.
     touched = {index for index in logs if dead in trigger_logs(production, SWEEP, run_id, index)}
+    # The lines the killed triggerer forwarded are in its trigger log file, which the API serves
+    # through that triggerer: read the touched tasks' logs again now that it is back (found in
+    # CI: read while it was down, a job whose trigger forwarded all its lines there showed none).
+    tis = {ti["map_index"]: ti for ti in production.task_instances(SWEEP, run_id)}
+
+    def touched_logs_read() -> bool:
+        for index in touched:
+            logs[index] = production.task_log(SWEEP, run_id, "job", tis[index]["try_number"], index)
+        return all("count 0" in logs[index] for index in touched)
+
+    production.wait(touched_logs_read, 60, "the restarted triggerer to serve its trigger logs")
     repeats = sum(assert_each_line_once(logs[index], TICKS) for index in touched)
     for index in set(logs) - touched:
         assert not assert_each_line_once(logs[index], TICKS), index
