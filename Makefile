@@ -12,10 +12,13 @@ NEWEST_PINS := "apache-airflow>=3.3.2,<3.4"
 # Airflow 3.0's api-server predates fastapi 0.117 and cadwyn 5.5, and does not run with them.
 # The newest Celery provider (3.26) fails in its scheduler ("_process_workloads cannot handle
 # <class 'tuple'>"); 3.12.2 is the one of Airflow 3.0.6's time.
+# cryptography 51 (2026-12-05) made MultiFernet a Rust class that takes no new attributes;
+# Airflow 3.0's get_fernet() sets one on it, so every connection read fails ("no attribute
+# 'is_encrypted'"). Airflow 3.3 wraps it and runs with 51.
 OLDEST_PINS := "apache-airflow==$(OLDEST_AIRFLOW)" "fastapi[standard]==0.116.1" "cadwyn<5.5" \
-	"apache-airflow-providers-celery==3.12.2"
+	"apache-airflow-providers-celery==3.12.2" "cryptography<51"
 
-.PHONY: install demo ui test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
+.PHONY: install demo demo-study ui test lint typecheck docs browser services unit integration e2e production e2e-oldest clean
 
 # Bytecode is written as modules are first imported. Some environments (this machine's) set
 # PYTHONDONTWRITEBYTECODE, and then every process compiles what it imports again (braket.circuits
@@ -30,13 +33,13 @@ unexport PYTHONDONTWRITEBYTECODE
 $(VENV)/.installed: pyproject.toml
 	python3 -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check uv
-	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[dev,local]" $(NEWEST_PINS)
+	$(VENV)/bin/uv pip install --quiet --python $(PY) -e ".[dev,local,sweeps]" $(NEWEST_PINS)
 	touch $@
 
 $(VENV_OLDEST)/.installed: pyproject.toml
 	python3 -m venv $(VENV_OLDEST)
 	$(VENV_OLDEST)/bin/python -m pip install --quiet --disable-pip-version-check uv
-	$(VENV_OLDEST)/bin/uv pip install --quiet --compile-bytecode --python $(VENV_OLDEST)/bin/python -e ".[dev,local]" $(OLDEST_PINS)
+	$(VENV_OLDEST)/bin/uv pip install --quiet --compile-bytecode --python $(VENV_OLDEST)/bin/python -e ".[dev,local,sweeps]" $(OLDEST_PINS)
 	touch $@
 
 install: $(VENV)/.installed
@@ -110,6 +113,10 @@ ui:
 
 demo: install
 	$(PY) examples/demo.py --port $(PORT) --data-dir $(DEMO_DIR)
+
+# The braket_qaoa_study example, three runs: its study learns from one to the next (docs/sweeps.md).
+demo-study: install
+	$(PY) examples/demo.py --port $(PORT) --data-dir $(DEMO_DIR) --study-runs 3
 
 clean:
 	rm -rf $(VENV) $(VENV_OLDEST) $(DEMO_DIR) site .pytest_cache .mypy_cache .ruff_cache

@@ -76,6 +76,17 @@ def get_provider_info() -> dict[str, Any]:
                         "example": "10",
                         "default": default_text("log_requests_per_second"),
                     },
+                    "status_requests_per_second": {
+                        "description": "Braket SearchJobs and GetJob calls per second that the shared "
+                        "poller of one triggerer process makes at most, for all the deferred Braket "
+                        "tasks it watches on one connection (AWS's quota: 5 a second each, per account "
+                        "and region). With many thousands of jobs a round of pages then takes longer "
+                        "than the poll interval, and rounds follow each other as this allows.",
+                        "version_added": "0.1.0",
+                        "type": "float",
+                        "example": "2",
+                        "default": default_text("status_requests_per_second"),
+                    },
                     "min_deferral_seconds": {
                         "description": "Shortest time a deferred Braket task waits before it resumes. "
                         "Airflow 3.2-3.3 can fail a task that resumes within moments of deferring "

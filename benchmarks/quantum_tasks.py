@@ -183,6 +183,8 @@ def main() -> None:
         f"| service RSS before / peak / after | {batch['rss_before']:.0f} / {batch['rss_peak']:.0f} / "
         f"{batch['rss_after']:.0f} MiB |"
     )
+    if args.vqe_runs < 1:
+        return
     print(f"\n| VQE example job, 30 iterations ({args.vqe_runs} runs each) | median | tasks |")
     print("|---|---|---|")
     for device, seconds in vqe.items():

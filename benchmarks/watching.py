@@ -1,26 +1,34 @@
 """Watching N hybrid jobs from one triggerer-like asyncio process: the shared poller vs per-job GetJob.
 
 For each N (10, 100, 1,000) and each trigger, N fresh jobs are created on a local service that
-runs ``--slots`` of them at a time (each sleeps 5-40 s, printing a line every 2 s) and queues the
-rest; during the window the driver cancels a tenth of them at random moments. Then a fresh process
-runs N triggers as tasks of one event loop for ``--window`` seconds, as a triggerer does:
+runs ``--slots`` of them at a time (each sleeps 5-40 s, or ``--job-seconds``, printing a line every
+2 s) and queues the rest; during the window the driver cancels a tenth of them at random moments.
+Then a fresh process runs N triggers as tasks of one event loop for ``--window`` seconds, as a
+triggerer does:
 
 - ``shared``: :class:`JobStatusTrigger` (log forwarding on), which registers with the process's
   shared :class:`~airflow_provider_braket.triggers.poller.JobPoller`;
 - ``baseline``: :class:`PerJobGetJobTrigger`, the amazon provider's ``AwsBaseWaiterTrigger``
   pattern: each trigger makes its own hook and aiobotocore client and calls GetJob every poll
-  interval until its job ends.
+  interval until its job ends;
+- ``budget``: ``shared`` with a ``run_budget`` on every trigger, the N jobs being the points of one
+  DAG run's sweep (tagged as the operator tags them): the budget's reads of the run's cost go
+  through the process's shared reader (:mod:`airflow_provider_braket.pricing.scope_costs`).
 
-Both see the same job schedule (same seed). Printed per run: Braket calls per minute made by the
-watching process (GetJob + SearchJobs, counted by the service), peak RSS and CPU seconds per minute
-of that process, and, for every job that ended in the window, how long until its trigger fired
-(in poll intervals; a job not noticed within two intervals counts as missed).
+All see the same job schedule (same seed). Halfway through the window every trigger that has not
+fired is stopped and made again, as a triggerer restart does (``--restart-at``; 0 turns it off).
+Printed per run: Braket calls per minute made by the watching process (every Braket operation but
+the driver's CreateJob and CancelJob, counted by the service), peak RSS and CPU seconds per minute
+of that process, and, for every job that ended in the window, how long until its trigger fired (in
+poll intervals; a job not noticed within two intervals counts as missed).
 
-Targets (issue 5), at N = 1,000: calls per minute at most 1/50 of the baseline's, peak RSS at most
-1/5, every terminal state noticed within two poll intervals.
+Targets (issues 5 and 27): at N = 1,000, calls per minute at most 1/50 of the baseline's and CPU at
+most 1/15; at N = 10,000 (``--kinds shared --poll 30``), at most 300 calls per minute and peak RSS
+under 300 MiB; with a budget, at most 1.2 times the calls of the same sweep without; every
+terminal state noticed within two poll intervals.
 
     .venv/bin/python benchmarks/watching.py [--sizes 10 100 1000] [--poll 10] [--window 90]
-        [--kinds baseline shared] [--profile-dir DIR]
+        [--kinds baseline shared budget] [--restart-at 0.5] [--baseline-max 1000] [--profile-dir DIR]
 """
 
 from __future__ import annotations
@@ -56,6 +64,15 @@ while time.time() < end:
     time.sleep(max(0.0, min(2.0, end - time.time())))
 """
 CANCELLED_SHARE = 0.1
+#: The DAG the ``budget`` kind's jobs are a sweep of; each set of jobs is a DAG run of its own, so
+#: that one kind's budget does not count the jobs another kind left ending.
+SWEEP_TAGS = {"airflow:dag_id": "bench_sweep", "airflow:task_id": "point"}
+#: Far above what the sleepers cost: the budget is read at every check and never cancels anything.
+BUDGET: dict[str, str | None] = {"max_cost": None, "run_budget": "1000000", "monthly_budget": None}
+SCOPE = {"dag_id": "bench_sweep"}
+INSTANCE_CONFIG = {"instanceType": "ml.m5.large", "volumeSizeInGb": 30}
+#: Braket operations the driver makes during the window (creating and cancelling jobs).
+DRIVER_OPERATIONS = ("braket:CreateJob", "braket:CancelJob")
 
 
 # -- the watching process ------------------------------------------------------------------------
@@ -95,22 +112,31 @@ def make_baseline_trigger_class() -> type:
     return PerJobGetJobTrigger
 
 
-def watch(kind: str, jobs: list[dict[str, Any]], poll: float, window: float, endpoint: str) -> dict[str, Any]:
+def watch(
+    kind: str, jobs: list[dict[str, Any]], poll: float, window: float, endpoint: str, restart_at: float
+) -> dict[str, Any]:
     """Run the triggers for ``window`` seconds; return what was measured in this process."""
     from airflow_provider_braket.triggers.braket import JobStatusTrigger
 
     baseline = make_baseline_trigger_class()
+    sweep_started = min(job["createdAt"] for job in jobs) - 1
 
     def trigger_for(job: dict[str, Any]) -> Any:
         if kind == "baseline":
             return baseline(job["jobArn"], poll)
-        # As the operator defers it: the job's secret-looking hyperparameter names (none here).
+        with_budget = kind == "budget"
         return JobStatusTrigger(
             job_arn=job["jobArn"],
             job_name=job["jobName"],
             waiter_delay=poll,
             created_at=job["createdAt"],
             secret_hyperparameters=[],
+            cost_limits=BUDGET if with_budget else None,
+            budget_scope={**SCOPE, "run_id": job["runId"], "run_started_at": sweep_started}
+            if with_budget
+            else None,
+            # As the operator passes it (cost_trigger_kwargs): the job it created.
+            instance_config=INSTANCE_CONFIG if with_budget else None,
         )
 
     fired: dict[str, float] = {}
@@ -120,12 +146,22 @@ def watch(kind: str, jobs: list[dict[str, Any]], poll: float, window: float, end
             fired[job_arn] = time.time()
             return
 
-    async def all_of_them() -> None:
-        tasks = [asyncio.ensure_future(one(trigger_for(job), job["jobArn"])) for job in jobs]
-        await asyncio.sleep(window)
+    async def run_triggers(seconds: float) -> None:
+        waiting = [job for job in jobs if job["jobArn"] not in fired]
+        tasks = [asyncio.ensure_future(one(trigger_for(job), job["jobArn"])) for job in waiting]
+        await asyncio.sleep(seconds)
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def all_of_them() -> None:
+        if 0 < restart_at < 1:
+            await run_triggers(window * restart_at)
+            # A triggerer restart: every trigger that has not fired runs again from its serialised
+            # form, all at once, on a poller that knows nothing yet.
+            await run_triggers(window * (1 - restart_at))
+        else:
+            await run_triggers(window)
 
     admin(endpoint, "DELETE", "/_local/calls")
     cpu_before, rss_before = cpu_seconds(), resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -161,15 +197,19 @@ def child_main(args: argparse.Namespace) -> None:
         import cProfile
 
         profiler = cProfile.Profile()
-        result = profiler.runcall(watch, args.kind, jobs, args.poll, args.window, args.endpoint)
+        result = profiler.runcall(
+            watch, args.kind, jobs, args.poll, args.window, args.endpoint, args.restart_at
+        )
         profiler.dump_stats(args.profile)
     else:
-        result = watch(args.kind, jobs, args.poll, args.window, args.endpoint)
+        result = watch(args.kind, jobs, args.poll, args.window, args.endpoint, args.restart_at)
     Path(args.out).write_text(json.dumps(result))
 
 
 # -- the driver --------------------------------------------------------------------------------
 
+
+KINDS = ["baseline", "shared", "budget"]
 
 #: The service's admin token (read from its data dir once it has started): PUT and DELETE need it.
 ADMIN_HEADERS: dict[str, str] = {}
@@ -211,9 +251,13 @@ def upload_sleeper(s3: Any, scratch: Path) -> str:
     return f"s3://{BUCKET}/sleeper.tar.gz"
 
 
-def create_jobs(braket: Any, script: str, count: int, seed: int) -> list[dict[str, Any]]:
+def create_jobs(
+    braket: Any, script: str, count: int, seed: int, seconds: tuple[float, float] = (5, 40)
+) -> list[dict[str, Any]]:
     schedule = random.Random(seed)
     arns = []
+    since = time.time() - 1
+    run_id = f"bench_run_{uuid.uuid4().hex[:8]}"
     for number in range(count):
         name = f"watch-{number}-{uuid.uuid4().hex[:6]}"
         arns.append(
@@ -225,17 +269,34 @@ def create_jobs(braket: Any, script: str, count: int, seed: int) -> list[dict[st
                     "scriptModeConfig": {"entryPoint": "sleeper", "s3Uri": script, "compressionType": "GZIP"}
                 },
                 outputDataConfig={"s3Path": f"s3://{BUCKET}/out/{name}"},
-                instanceConfig={"instanceType": "ml.m5.large", "volumeSizeInGb": 30},
+                instanceConfig=INSTANCE_CONFIG,
                 deviceConfig={"device": "local:braket/braket.local.qubit"},
-                hyperParameters={"seconds": f"{schedule.uniform(5, 40):.1f}"},
+                hyperParameters={"seconds": f"{schedule.uniform(*seconds):.1f}"},
+                tags={**SWEEP_TAGS, "airflow:run_id": run_id, "airflow:map_index": str(number)},
             )["jobArn"]
         )
-    return [summary_of(braket, arn) for arn in arns]
+    summaries = {summary["jobArn"]: summary for summary in summaries_since(braket, since)}
+    return [
+        {
+            "jobArn": arn,
+            "jobName": summaries[arn]["jobName"],
+            "createdAt": summaries[arn]["createdAt"].timestamp(),
+            "runId": run_id,
+        }
+        for arn in arns
+    ]
 
 
-def summary_of(braket: Any, job_arn: str) -> dict[str, Any]:
-    job = braket.get_job(jobArn=job_arn)
-    return {"jobArn": job_arn, "jobName": job["jobName"], "createdAt": job["createdAt"].timestamp()}
+def summaries_since(braket: Any, since: float) -> list[dict[str, Any]]:
+    """Every job created since ``since`` (epoch seconds), with SearchJobs pages (not a GetJob each)."""
+    from datetime import datetime, timezone
+
+    moment = datetime.fromtimestamp(since, timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.000Z")
+    pages = braket.get_paginator("search_jobs").paginate(
+        filters=[{"name": "createdAt", "operator": "GTE", "values": [moment]}],
+        PaginationConfig={"PageSize": 100},
+    )
+    return [summary for page in pages for summary in page["jobs"]]
 
 
 def cancel_some_during(braket: Any, jobs: list[dict[str, Any]], window: float, seed: int) -> threading.Thread:
@@ -257,9 +318,11 @@ def cancel_some_during(braket: Any, jobs: list[dict[str, Any]], window: float, s
 
 
 def cancel_everything(braket: Any, jobs: list[dict[str, Any]]) -> None:
-    for job in jobs:
-        with contextlib.suppress(braket.exceptions.ClientError):
-            braket.cancel_job(jobArn=job["jobArn"])
+    since = min(job["createdAt"] for job in jobs) - 1
+    for summary in summaries_since(braket, since):
+        if summary["status"] not in TERMINAL:
+            with contextlib.suppress(braket.exceptions.ClientError):
+                braket.cancel_job(jobArn=summary["jobArn"])
     deadline = time.time() + 120
     while time.time() < deadline:
         active = braket.search_jobs(
@@ -272,12 +335,12 @@ def cancel_everything(braket: Any, jobs: list[dict[str, Any]]) -> None:
 
 
 def ended_at(braket: Any, jobs: list[dict[str, Any]]) -> dict[str, float]:
-    ended = {}
-    for job in jobs:
-        answer = braket.get_job(jobArn=job["jobArn"])
-        if answer["status"] in TERMINAL and answer.get("endedAt"):
-            ended[job["jobArn"]] = answer["endedAt"].timestamp()
-    return ended
+    ours = {job["jobArn"] for job in jobs}
+    return {
+        summary["jobArn"]: summary["endedAt"].timestamp()
+        for summary in summaries_since(braket, min(job["createdAt"] for job in jobs) - 1)
+        if summary["jobArn"] in ours and summary["status"] in TERMINAL and summary.get("endedAt")
+    }
 
 
 def run_one(
@@ -285,7 +348,7 @@ def run_one(
 ) -> dict[str, Any]:
     braket, _ = clients(endpoint)
     admin(endpoint, "PUT", "/_local/limits", {"concurrentJobQuota": count + 10, "jobSlots": args.slots})
-    jobs = create_jobs(braket, script, count, args.seed)
+    jobs = create_jobs(braket, script, count, args.seed, tuple(args.job_seconds))
     jobs_file, ready, out = (scratch / f"{kind}-{count}.{ext}" for ext in ("json", "ready", "out"))
     jobs_file.write_text(json.dumps(jobs))
     env = {
@@ -299,6 +362,7 @@ def run_one(
         child = subprocess.Popen(
             [sys.executable, __file__, "child", "--kind", kind, "--jobs-file", str(jobs_file),
              "--poll", str(args.poll), "--window", str(args.window), "--endpoint", endpoint,
+             "--restart-at", str(args.restart_at),
              "--ready-file", str(ready), "--out", str(out), *profile],
             stdout=log_file, stderr=subprocess.STDOUT, env=env,
         )  # fmt: skip
@@ -321,7 +385,11 @@ def connection_uri(endpoint: str) -> str:
 
 def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dict[str, Any]:
     minutes = result["elapsed"] / 60
-    reads = sum(result["calls"].get(name, 0) for name in ("braket:GetJob", "braket:SearchJobs"))
+    reads = sum(
+        count
+        for name, count in result["calls"].items()
+        if name.startswith("braket:") and name not in DRIVER_OPERATIONS
+    )
     watch_start, watch_end = result["started"], result["started"] + result["elapsed"]
     latencies, considered, missed = [], 0, 0
     for job_arn, ended in result["ended"].items():
@@ -344,6 +412,11 @@ def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dic
         "median_latency": statistics.median(latencies) if latencies else float("nan"),
         "max_latency": max(latencies) if latencies else float("nan"),
         "missed": missed,
+        "calls": {
+            name.split(":", 1)[1]: count
+            for name, count in sorted(result["calls"].items())
+            if name.startswith("braket:") and name not in DRIVER_OPERATIONS
+        },
     }
 
 
@@ -371,6 +444,18 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
                 f"1/{baseline['peak_rss_mib'] / shared['peak_rss_mib']:.1f} | "
                 f"1/{baseline['cpu_per_min'] / max(shared['cpu_per_min'], 1e-9):.1f} |"
             )
+    budgets = [
+        (count, pair) for count, pair in sorted(by_count.items()) if {"shared", "budget"} <= pair.keys()
+    ]
+    if budgets:
+        print("\n| N | calls/min, with run_budget / without | CPU, with / without |")
+        print("|---|---|---|")
+        for count, pair in budgets:
+            with_budget, without = pair["budget"], pair["shared"]
+            print(
+                f"| {count} | {with_budget['calls_per_min'] / max(without['calls_per_min'], 1e-9):.2f}x | "
+                f"{with_budget['cpu_per_min'] / max(without['cpu_per_min'], 1e-9):.2f}x |"
+            )
 
 
 def main() -> None:
@@ -379,18 +464,37 @@ def main() -> None:
     )
     sub = parser.add_subparsers(dest="command")
     child = sub.add_parser("child")
-    child.add_argument("--kind", choices=["shared", "baseline"], required=True)
+    child.add_argument("--kind", choices=KINDS, required=True)
     for name in ("--jobs-file", "--endpoint", "--ready-file", "--out"):
         child.add_argument(name, required=True)
     child.add_argument("--poll", type=float, required=True)
     child.add_argument("--window", type=float, required=True)
+    child.add_argument("--restart-at", type=float, required=True)
     child.add_argument("--profile", help="write a cProfile of the watching to this file")
     parser.add_argument("--sizes", type=int, nargs="+", default=[10, 100, 1000])
     parser.add_argument("--poll", type=float, default=10.0)
     parser.add_argument("--window", type=float, default=90.0)
     parser.add_argument("--slots", type=int, default=8)
     parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--kinds", nargs="+", choices=["baseline", "shared"], default=["baseline", "shared"])
+    parser.add_argument(
+        "--job-seconds",
+        type=float,
+        nargs=2,
+        default=[5, 40],
+        metavar=("MIN", "MAX"),
+        help="how long each job sleeps, drawn uniformly (real hybrid jobs run minutes)",
+    )
+    parser.add_argument("--kinds", nargs="+", choices=KINDS, default=["baseline", "shared"])
+    parser.add_argument(
+        "--baseline-max", type=int, default=1000, help="largest N the per-job baseline is run at"
+    )
+    parser.add_argument(
+        "--restart-at",
+        type=float,
+        default=0.5,
+        help="when in the window (a fraction) the triggers are made again, as a triggerer restart "
+        "does; 0: never",
+    )
     parser.add_argument(
         "--profile-dir", help="write a cProfile of each watching process here (<kind>-<N>.prof)"
     )
@@ -412,13 +516,16 @@ def main() -> None:
             script = upload_sleeper(s3, scratch)
             for count in args.sizes:
                 for kind in args.kinds:
+                    if kind == "baseline" and count > args.baseline_max:
+                        continue  # a client and a socket per job: extrapolated from smaller N
                     result = run_one(kind, count, args, service.endpoint, scratch, script)
                     rows.append(summarise(kind, count, result, args.poll))
                     row = rows[-1]
                     print(
                         f"N={count} {kind}: {row['calls_per_min']:.1f} calls/min, "
                         f"{row['peak_rss_mib']:.0f} MiB, {row['cpu_per_min']:.2f} CPU s/min, "
-                        f"{row['ended']} ended, max {row['max_latency']:.2f} intervals, {row['missed']} late",
+                        f"{row['ended']} ended, max {row['max_latency']:.2f} intervals, "
+                        f"{row['missed']} late; calls: {row['calls']}",
                         flush=True,
                     )
     print_table(rows, args)

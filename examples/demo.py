@@ -1,5 +1,8 @@
 """Demo: start the local Braket service, run the braket_vqe example DAG on it, print the result.
 
+With ``--study-runs N`` it runs the braket_qaoa_study example N times instead (as N daily runs
+would), and prints how its study improves from run to run (``make demo-study``).
+
 No AWS account is used. The DAG runs with ``airflow dags test`` in deferrable mode (the job is
 watched by its trigger, as the triggerer would), with connection ``braket_default`` pointed at the
 local service exactly as a user would point it at any Braket endpoint. The job's device is SV1:
@@ -64,18 +67,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--port", type=int, default=8975)
     parser.add_argument("--data-dir", type=Path, default=Path(".demo"))
+    parser.add_argument("--study-runs", type=int, default=0, help="run braket_qaoa_study this many times")
     args = parser.parse_args()
+    if args.study_runs:
+        study_demo(args)
+        return
 
-    port = usable_port(args.port)
-    root = args.data_dir.resolve()
-    root.mkdir(parents=True, exist_ok=True)
-    log = root / "airflow-dags-test.log"
-    log.write_text("")
-    with LocalServiceProcess(root / "braket-local", port=port) as service:
-        print(f"local Braket service ready at {service.endpoint} (data in {root / 'braket-local'})")
-        env = airflow_environment(root / "airflow", service.connection_uri())
-        if airflow("db", "migrate", env=env, log=log) != 0:
-            raise SystemExit(f"airflow db migrate failed; see {log}")
+    root, log = prepare(args, "airflow-dags-test.log")
+    with LocalServiceProcess(root / "braket-local", port=usable_port(args.port)) as service:
+        env = airflow_ready(service, root, log)
         print("running: airflow dags test braket_vqe (deferrable, device SV1) ...", flush=True)
         conf = json.dumps({"device": DEVICE})
         code = airflow("dags", "test", "braket_vqe", "--conf", conf, env=env, log=log)
@@ -92,6 +92,47 @@ def main() -> None:
     if plot:
         print(f"convergence plot:    {plot}")
     print(f"full Airflow log:    {log}")
+
+
+def prepare(args: argparse.Namespace, log_name: str) -> tuple[Path, Path]:
+    """The demo's folder and its (emptied) Airflow log."""
+    root = args.data_dir.resolve()
+    root.mkdir(parents=True, exist_ok=True)
+    log = root / log_name
+    log.write_text("")
+    return root, log
+
+
+def airflow_ready(service: LocalServiceProcess, root: Path, log: Path) -> dict[str, str]:
+    """Airflow's environment against ``service``, its database migrated."""
+    print(f"local Braket service ready at {service.endpoint} (data in {root / 'braket-local'})")
+    env = airflow_environment(root / "airflow", service.connection_uri())
+    if airflow("db", "migrate", env=env, log=log) != 0:
+        raise SystemExit(f"airflow db migrate failed; see {log}")
+    return env
+
+
+def study_demo(args: argparse.Namespace) -> None:
+    """Run braket_qaoa_study ``args.study_runs`` times: its study goes on from run to run."""
+    root, log = prepare(args, "airflow-dags-test-study.log")
+    with LocalServiceProcess(root / "braket-local", port=usable_port(args.port)) as service:
+        env = airflow_ready(service, root, log)
+        for number in range(1, args.study_runs + 1):
+            print(f"run {number}: airflow dags test braket_qaoa_study ...", flush=True)
+            seen = len(log.read_text())
+            code = airflow("dags", "test", "braket_qaoa_study", env=env, log=log)
+            reports = re.findall(r"Study qaoa_maxcut: (\{.*\})", log.read_text()[seen:])
+            if code != 0 or not reports:
+                raise SystemExit(f"the braket_qaoa_study run did not succeed (exit {code}); see {log}")
+            report = json.loads(reports[-1])
+            best = report["best"] or {}
+            print(
+                f"  {report['trials']} points so far ({report['pruned']} stopped early), "
+                f"USD {report['cost']:.4f}; best expected cut {best.get('value', float('nan')):.4f} "
+                f"(p={best.get('p')}, rhobeg={best.get('rhobeg', 0):.3f}, seed={best.get('seed')})"
+            )
+    print(f"study: {root / 'airflow' / 'braket_studies.sqlite3'} (optuna.load_study reads it)")
+    print(f"full Airflow log: {log}")
 
 
 def client(service: LocalServiceProcess, name: str) -> Any:

@@ -55,12 +55,27 @@ class JobLogsMixin:
         cursor: LogCursor,
         client: Any,
         pace: Callable[[], Awaitable[None]] | None = None,
+        streams: list[str] | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """Async :meth:`iter_log_events` on an aiobotocore ``logs`` client (:meth:`async_logs_client`).
 
         :param pace: Awaited before each CloudWatch Logs call, e.g. a rate budget shared by callers.
+        :param streams: The job's streams, if the caller knows them: no DescribeLogStreams then.
         """
         pace = pace or _no_pace
+        if streams is None:
+            streams = await self._describe_job_streams(job_name, job_arn, client, pace)
+        for stream in streams:
+            reader = StreamReader(stream, cursor.position(stream))
+            while not reader.done:
+                await pace()
+                for event in reader.take(await client.get_log_events(**reader.request)):
+                    reader.position.passed(event)
+                    yield stream, event
+
+    async def _describe_job_streams(
+        self, job_name: str, job_arn: str, client: Any, pace: Callable[[], Awaitable[None]]
+    ) -> list[str]:
         streams: list[str] = []
         request: dict[str, Any] = {
             "logGroupName": LOG_GROUP,
@@ -76,15 +91,9 @@ class JobLogsMixin:
                 request["nextToken"] = answer["nextToken"]
         except ClientError as error:
             if error_code(error) == "ResourceNotFoundException":
-                return
+                return []
             raise
-        for stream in streams:
-            reader = StreamReader(stream, cursor.position(stream))
-            while not reader.done:
-                await pace()
-                for event in reader.take(await client.get_log_events(**reader.request)):
-                    reader.position.passed(event)
-                    yield stream, event
+        return streams
 
     def async_logs_client(self) -> Any:
         """An aiobotocore ``logs`` client context manager on this connection."""

@@ -9,6 +9,7 @@ request body with the same functions, so the two cannot disagree.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Annotated, Any, Literal, TypeVar
 
@@ -234,6 +235,20 @@ def parse_timestamp(value: str) -> datetime:
     except ValueError:
         raise ValueError("is not an ISO-8601 timestamp or epoch seconds") from None
     return parsed if parsed.tzinfo else parsed.replace(tzinfo=timezone.utc)
+
+
+@dataclass(frozen=True)
+class JobListing:
+    """Jobs created since a moment, as someone listed them anyway (a triggerer's poller), for a
+    budget to read instead of searching again.
+
+    :param jobs: Every job not ended, and the ended ones the lister learned of (summaries with
+        ``jobArn``, ``status``, ``createdAt``, ``startedAt``, ``endedAt`` and ``airflow:`` tags).
+    :param complete: Whether the ended ones are all of them (a listing of every status).
+    """
+
+    jobs: list[dict[str, Any]]
+    complete: bool
 
 
 def created_since(moment: datetime) -> list[dict[str, Any]]:

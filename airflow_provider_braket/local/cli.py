@@ -35,6 +35,37 @@ _QUANTUM_TASK_FLAGS: tuple[tuple[str, type[int] | type[float], float, str], ...]
 )
 
 
+#: Numeric limits of ``serve``: flag, type, default, help. Each is also read from the
+#: environment as ``BRAKET_LOCAL_<FLAG>`` (``--log-mib-max``: ``BRAKET_LOCAL_LOG_MIB_MAX``).
+_LIMIT_FLAGS: tuple[tuple[str, type[int] | type[float], float, str], ...] = (
+    (
+        "--max-request-mb",
+        int,
+        DEFAULT_MAX_REQUEST_MB,
+        "largest request body accepted, in MiB; larger ones are refused before they are read",
+    ),
+    (
+        "--job-retention-hours",
+        float,
+        24 * 7,
+        "hours an ended job's folder is kept (its record, outputs and logs are kept regardless)",
+    ),
+    (
+        "--log-events-max",
+        int,
+        DEFAULT_LOG_EVENTS_MAX,
+        "CloudWatch Logs events kept at most, over all streams; past it the oldest streams' "
+        "events go first (every line of a job stays in its folder)",
+    ),
+    (
+        "--log-mib-max",
+        int,
+        DEFAULT_LOG_BYTES_MAX >> 20,
+        "MiB of CloudWatch Logs messages kept at most, over all streams",
+    ),
+)
+
+
 class _FormerFlagName(argparse.Action):
     """Stores the value; a flag given by its former name says which name replaced it."""
 
@@ -121,37 +152,15 @@ def _parser() -> argparse.ArgumentParser:
         help="AWS's Braket offer file (index.csv) to serve to the SDK's Tracker inside jobs; "
         "default: the snapshot the package ships (airflow_provider_braket/pricing/SOURCES.md)",
     )
-    serve.add_argument(
-        "--max-request-mb",
-        type=int,
-        default=int(env("BRAKET_LOCAL_MAX_REQUEST_MB", DEFAULT_MAX_REQUEST_MB)),
-        help="largest request body accepted, in MiB; larger ones are refused before they are read",
-    )
-    serve.add_argument(
-        "--job-retention-hours",
-        type=float,
-        default=float(env("BRAKET_LOCAL_JOB_RETENTION_HOURS", 24 * 7)),
-        help="hours an ended job's folder is kept (its record, outputs and logs are kept regardless)",
-    )
+    for flag, kind, default, text in _LIMIT_FLAGS:
+        variable = "BRAKET_LOCAL_" + flag.removeprefix("--").upper().replace("-", "_")
+        serve.add_argument(flag, type=kind, default=kind(env(variable, default)), help=text)
     serve.add_argument(
         "--job-memory-mib",
         type=int,
         default=int(env("BRAKET_LOCAL_JOB_MEMORY_MIB", 0)) or None,
         help="memory limit of a job's processes together, instead of its instance type's "
         "(where a memory controller is available)",
-    )
-    serve.add_argument(
-        "--log-events-max",
-        type=int,
-        default=int(env("BRAKET_LOCAL_LOG_EVENTS_MAX", DEFAULT_LOG_EVENTS_MAX)),
-        help="CloudWatch Logs events kept at most, over all streams; past it the oldest streams' "
-        "events go first (every line of a job stays in its folder)",
-    )
-    serve.add_argument(
-        "--log-mib-max",
-        type=int,
-        default=int(env("BRAKET_LOCAL_LOG_MIB_MAX", DEFAULT_LOG_BYTES_MAX >> 20)),
-        help="MiB of CloudWatch Logs messages kept at most, over all streams",
     )
     serve.add_argument("--no-verify-signatures", action="store_true", help="accept unsigned requests")
     serve.add_argument("--log-level", default=env("BRAKET_LOCAL_LOG_LEVEL", "info"))

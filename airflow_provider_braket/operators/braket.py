@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import (
-    AirflowException,
     AirflowFailException,
     AirflowTaskTimeout,
 )
@@ -20,11 +19,12 @@ from airflow_provider_braket.operators.base import BraketBaseOperator, braket_te
 
 # Defined in its own module; importable from here as the design card names it.
 from airflow_provider_braket.operators.cancel import CancelHybridJobOperator
-from airflow_provider_braket.operators.outcome import JobPublisherMixin, job_summary, report_cost
+from airflow_provider_braket.operators.outcome import JobPublisherMixin, job_summary
 from airflow_provider_braket.operators.preparation import PreparedJob, prepare_job
 from airflow_provider_braket.operators.submitter import DEFAULT_SUBMIT_TIMEOUT, JobSubmitter, SubmitState
 from airflow_provider_braket.operators.timeouts import Deferral, WaitLimits
 from airflow_provider_braket.operators.waiting import wait_in_worker
+from airflow_provider_braket.sweeps.pruning import TrialPruning
 from airflow_provider_braket.triggers.events import (
     fail_if_not_watched,
     read_resubmit_event,
@@ -121,6 +121,8 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
     :param fail_on_cap_after_completion: A cap is checked at each look while the job runs; when it
         is found passed only after the job COMPLETED (between two looks), the job is not
         cancelled and by default the task succeeds with its results, warning; True fails it.
+    :param study_trial: The point of a study this job is (``expand_kwargs`` over
+        ``SuggestPointsOperator``): the study hears its score or failure and cost; its pruner may stop it.
     :param kwargs: ``deferrable`` (wait in the triggerer instead of a worker slot) and the
         connection arguments (``aws_conn_id``, ``region_name``, ``verify``, ``botocore_config``) of
         :class:`~airflow_provider_braket.operators.base.BraketBaseOperator`; ``BaseOperator``'s.
@@ -150,16 +152,11 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         "run_budget",
         "monthly_budget",
     )
-    template_fields_renderers = {
-        "hyperparameters": "json",
-        "tags": "json",
-        "input_data": "json",
-        "instance_config": "json",
-        "checkpoint_config": "json",
-        "output_data_config": "json",
-        "stopping_condition": "json",
-        "create_job_kwargs": "json",
-    }
+    template_fields_renderers = dict.fromkeys(
+        ("hyperparameters", "tags", "input_data", "instance_config", "checkpoint_config",
+         "output_data_config", "stopping_condition", "create_job_kwargs"),
+        "json",
+    )  # fmt: skip
     operator_extra_links = (BraketJobLink(), BraketJobLogsLink())
 
     def __init__(
@@ -196,6 +193,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         run_budget: float | str | None = None,
         monthly_budget: float | str | None = None,
         fail_on_cap_after_completion: bool = False,
+        study_trial: dict[str, Any] | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(**kwargs)
@@ -238,6 +236,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         self.run_budget = run_budget
         self.monthly_budget = monthly_budget
         self.fail_on_cap_after_completion = fail_on_cap_after_completion
+        self.study_trial = study_trial
 
     # -- execute ---------------------------------------------------------------------------------
 
@@ -259,13 +258,14 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
                 self._fail_after_execution_timeout(context, job_arn, deferred=True)
             self.limits.cancel_after_attempts(self.hook, job_arn)
         fail_if_not_watched(event, job_arn)
+        if status == "pruned":
+            return self.conclude_pruned(self.hook.get_job(job_arn), str(event.get("message")))
         if status == "cost_cap":
             self.job_arn_to_cancel = None
             if event.get("endedAs"):  # passed only after the job ended: it was not cancelled
                 self._cost_caps(context).after_end(str(event.get("message")), event["endedAs"])
                 return self._finish(context, self.hook.get_job(job_arn))
-            report_cost(self.hook, self.hook.get_job(job_arn), self.log)
-            raise AirflowException(event.get("message"))
+            self.conclude_capped(self.hook.get_job(job_arn), str(event.get("message")))
         return self._finish(context, self.hook.get_job(job_arn))
 
     def resume_execution(self, next_method: str, next_kwargs: dict[str, Any] | None, context: Context) -> Any:
@@ -322,7 +322,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
         identity, limits = TaskIdentity.from_context(context, self.task_id), limits or CostLimits()
         return CostCapEnforcer(
             self.hook, limits, identity, self.log, self.fail_on_cap_after_completion,
-            connection=self.connection_params(), max_age=self.waiter_delay / 2,
+            connection=self.connection_params(), max_age=self.waiter_delay,
         )  # fmt: skip
 
     def _submitter(self) -> JobSubmitter:
@@ -374,6 +374,7 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
             deadline=self.limits.attempts_deadline(),
             on_deadline=lambda arn: self.limits.cancel_after_attempts(self.hook, arn),
             on_poll=caps.on_poll,
+            pruning=TrialPruning.of(self.study_trial),
         )
         return self._finish(context, job)
 
@@ -387,7 +388,8 @@ class CreateHybridJobOperator(JobPublisherMixin, BraketBaseOperator):
                 timeout_reason=deferral.reason,
                 cancel_on_kill=self.cancel_on_kill,
                 forward_logs=self.forward_logs,
-                **caps.trigger_kwargs(),
+                study_trial=self.study_trial,
+                **caps.trigger_kwargs(job),
             ),
             method_name="execute_complete",
         )

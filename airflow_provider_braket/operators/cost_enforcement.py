@@ -7,6 +7,7 @@ runs in a worker: at every poll. While it is deferred: the trigger does the same
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
@@ -32,6 +33,7 @@ if TYPE_CHECKING:
     from airflow_provider_braket.utils.identity import TaskIdentity
 
 
+@dataclass(eq=False)
 class CostCapEnforcer:
     """One task's caps.
 
@@ -43,26 +45,20 @@ class CostCapEnforcer:
         COMPLETED (the task succeeds with the job's results otherwise).
     :param connection: The task's connection: the tasks of a process on the same one share what
         they read of costs (:mod:`~airflow_provider_braket.pricing.scope_costs`).
-    :param max_age: How old a cost may be at a check (half the task's poll interval).
+    :param max_age: How old a cost may be at a check (the task's poll interval).
     """
 
-    def __init__(
-        self,
-        hook: BraketHook,
-        limits: CostLimits,
-        identity: TaskIdentity,
-        log: Any,
-        fail_after_completion: bool = False,
-        connection: Any = None,
-        max_age: float = 0.0,
-    ) -> None:
-        self.hook = hook
-        self.connection = connection
-        self.max_age = max_age
-        self.limits = limits
-        self.fail_after_completion = fail_after_completion
-        self.scope = BudgetScope.of(identity)
-        self.log = log
+    hook: BraketHook
+    limits: CostLimits
+    identity: TaskIdentity
+    log: Any
+    fail_after_completion: bool = False
+    connection: Any = None
+    max_age: float = 0.0
+
+    @cached_property
+    def scope(self) -> BudgetScope:
+        return BudgetScope.of(self.identity)
 
     @cached_property
     def prices(self) -> PriceList:
@@ -77,7 +73,7 @@ class CostCapEnforcer:
             else None
         )
         return CostWatch(
-            self.hook, self.limits, self.scope, self.prices, unit, costs=costs, max_age=self.max_age
+            self.hook, self.limits, self.scope, self.prices, unit, shared_costs=costs, max_age=self.max_age
         )
 
     def before_submit(self, spec: HybridJobSpec) -> None:
@@ -118,10 +114,9 @@ class CostCapEnforcer:
             raise AirflowException(f"{message}; failing as fail_on_cap_after_completion=True asks")
         self.log.warning("%s", message)
 
-    def trigger_kwargs(self) -> dict[str, Any]:
-        if not self.limits.active:
-            return {}
-        return {"cost_limits": self.limits.serialize(), "budget_scope": self.scope.serialize()}
+    def trigger_kwargs(self, job: dict[str, Any]) -> dict[str, Any]:
+        """What the trigger of ``job`` (a GetJob answer) needs to check the caps."""
+        return cost_trigger_kwargs(self.limits, self.scope, job)
 
     def _unpriced(self, spec: HybridJobSpec) -> str | None:
         region = self.hook.conn_region_name or ""
@@ -138,3 +133,15 @@ class CostCapEnforcer:
             if self.prices.simulator_rate(region, version, in_job=True) is None:
                 return f"simulator {version} in {region}"
         return None
+
+
+def cost_trigger_kwargs(limits: CostLimits, scope: BudgetScope, job: dict[str, Any]) -> dict[str, Any]:
+    """The trigger's caps, and the job's ``instanceConfig``: a budget then prices the job's
+    instance time from the poller's summaries without a GetJob of its own."""
+    if not limits.active:
+        return {}
+    return {
+        "cost_limits": limits.serialize(),
+        "budget_scope": scope.serialize(),
+        "instance_config": job.get("instanceConfig"),
+    }

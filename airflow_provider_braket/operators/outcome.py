@@ -3,18 +3,24 @@ metrics (the XCom), its cost, asset events and OpenLineage."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from airflow.providers.common.compat.sdk import AirflowException
 
 from airflow_provider_braket.jobs.metrics import latest_values, metric_series
 from airflow_provider_braket.jobs.results import DEFAULT_MAX_RESULTS_BYTES, ResultsTooLargeError, results_key
+from airflow_provider_braket.sweeps.reporting import StudyTrial
+from airflow_provider_braket.sweeps.trials import FAIL, PRUNED
 from airflow_provider_braket.utils.identity import airflow_tag
 
 if TYPE_CHECKING:
     from airflow.sdk import Context
 
     from airflow_provider_braket.hooks.braket import BraketHook
+
+
+#: Set by the worker's wait on a job it cancelled for its study's pruner (:mod:`.waiting`).
+PRUNED_KEY = "prunedBecause"
 
 
 class JobPublisherMixin:
@@ -30,6 +36,8 @@ class JobPublisherMixin:
     outlets: Any
     ended_job: dict[str, Any] | None = None
     ended_outcome: dict[str, Any] | None = None
+    #: The study trial the job is a point of (``SuggestPointsOperator``'s), told how it ended.
+    study_trial: dict[str, Any] | None = None
 
     def conclude(
         self,
@@ -41,11 +49,17 @@ class JobPublisherMixin:
         """The task's XCom for an ended job; a FAILED or CANCELLED job raises (see
         :func:`completed_job_outcome`)."""
         self.ended_job = job
+        if job.get(PRUNED_KEY):
+            return self.conclude_pruned(job, str(job[PRUNED_KEY]))
         try:
             outcome = completed_job_outcome(self.hook, job, self.log, allow_pickle, max_results_bytes)
         except JobDidNotComplete as ended:
             self.ended_outcome = {"cost": ended.cost}
+            if self.study_trial:
+                StudyTrial(self.study_trial).tell_ended(FAIL, job["jobArn"], ended.cost, self.log)
             raise
+        if self.study_trial:
+            StudyTrial(self.study_trial).tell_completed(outcome, self.log)
         self.ended_outcome = outcome
         if context is not None and self.outlets:
             from airflow_provider_braket.lineage.assets import job_event_extra, publish_to_outlets
@@ -56,6 +70,31 @@ class JobPublisherMixin:
                     "once per run, put the asset on a PublishJobResultsOperator after it."
                 )
         return outcome
+
+    def conclude_capped(self, job: dict[str, Any], message: str) -> NoReturn:
+        """End the task of a job a cost cap cancelled: its cost logged, its trial FAIL."""
+        cost = report_cost(self.hook, job, self.log)
+        if self.study_trial:
+            StudyTrial(self.study_trial).tell_ended(FAIL, job["jobArn"], cost, self.log)
+        raise AirflowException(message)
+
+    def conclude_pruned(self, job: dict[str, Any], message: str) -> dict[str, Any]:
+        """End the task of a point its study's pruner stopped: the job cancelled (again: the
+        trigger's cancel may have failed), its cost so far, the trial PRUNED; the task succeeds."""
+        self.hook.cancel_job(job["jobArn"])
+        summary = {**job_summary(job), "cost": report_cost(self.hook, job, self.log)}
+        self.log.warning("%s; the job was cancelled.", message)
+        if self.study_trial:
+            trial = StudyTrial(self.study_trial)
+            trial.tell_ended(PRUNED, job["jobArn"], summary["cost"], self.log)
+            summary["trial"] = {
+                "study": trial.study.name,
+                "number": trial.number,
+                "state": PRUNED,
+                "value": None,
+            }
+        self.ended_job, self.ended_outcome = job, summary
+        return summary
 
     def get_openlineage_facets_on_complete(self, task_instance: Any) -> Any:
         """Lineage of the job this task ran or watched (called by the OpenLineage provider)."""

@@ -21,6 +21,7 @@ from airflow_provider_braket.jobs.request import (
 )
 from airflow_provider_braket.jobs.s3uri import is_s3_uri
 from airflow_provider_braket.jobs.source import check_entry_point, check_s3_source_module, resolve_local_path
+from airflow_provider_braket.sweeps.reporting import study_tags
 from airflow_provider_braket.utils.masking import mask_secret_hyperparameters
 
 if TYPE_CHECKING:
@@ -84,7 +85,7 @@ def prepare_job(
         output_data_config=to_api_dict(operator.output_data_config, "output_data_config"),
         stopping_condition=to_api_dict(operator.stopping_condition, "stopping_condition"),
         # The task's identity wins over a user's tag of the same key: retries rely on it.
-        tags={**_tags(operator.tags), **identity.tags()},
+        tags={**_tags(operator.tags), **study_tags(operator.study_trial), **identity.tags()},
         reservation_arn=operator.reservation_arn,
         create_job_kwargs=to_api_dict(operator.create_job_kwargs, "create_job_kwargs"),
         code_location=operator.code_location,

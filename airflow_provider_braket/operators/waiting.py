@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.progress import Backoff, JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.operators.outcome import PRUNED_KEY
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
+    from airflow_provider_braket.sweeps.pruning import TrialPruning
 
 # The task's logger: a stdlib logger or Airflow's structlog one; both take printf-style calls.
 Logger = Any
@@ -31,6 +33,7 @@ def wait_in_worker(
     deadline: float | None = None,
     on_deadline: Callable[[str], Any] | None = None,
     on_poll: Callable[[dict[str, Any]], Any] | None = None,
+    pruning: TrialPruning | None = None,
 ) -> dict[str, Any]:
     """Poll until the job ends and return its GetJob answer.
 
@@ -40,6 +43,9 @@ def wait_in_worker(
         expected to raise, e.g. after cancelling the job).
     :param on_poll: Called with each GetJob answer of the job while it has not ended (cost caps);
         it may raise to stop waiting.
+    :param pruning: The study's pruner, fed the job's objective metric from its log lines (read
+        even when they are not forwarded); a job it stops is cancelled and returned with
+        ``prunedBecause`` set.
     """
     progress, cursor = JobProgress(), LogCursor()
     backoff = Backoff.from_delay(waiter_delay)
@@ -56,10 +62,13 @@ def wait_in_worker(
         backoff.reset()
         for message in progress.update(job):
             log.info(message)
-        if forward_logs and wants_logs(job):
-            forward_log_lines(hook, job_name, job_arn, cursor, log)
+        if (forward_logs or pruning) and wants_logs(job):
+            forward_log_lines(hook, job_name, job_arn, cursor, log, forward_logs, pruning)
         if is_terminal(job):
             return job
+        if pruning is not None and pruning.should_stop():
+            hook.cancel_job(job_arn)
+            return {**hook.get_job(job_arn), PRUNED_KEY: pruning.message()}
         if on_poll is not None:
             on_poll(job)
         if deadline is not None and on_deadline is not None and time.time() >= deadline:
@@ -67,12 +76,24 @@ def wait_in_worker(
         time.sleep(waiter_delay)
 
 
-def forward_log_lines(hook: BraketHook, job_name: str, job_arn: str, cursor: LogCursor, log: Logger) -> None:
-    """Copy the job's log lines not yet seen by ``cursor`` into ``log``; a transient failure waits."""
+def forward_log_lines(
+    hook: BraketHook,
+    job_name: str,
+    job_arn: str,
+    cursor: LogCursor,
+    log: Logger,
+    forward: bool = True,
+    pruning: TrialPruning | None = None,
+) -> None:
+    """Copy the job's log lines not yet seen by ``cursor`` into ``log`` (if ``forward``) and to
+    ``pruning``; a transient failure waits."""
     try:
         streams = len(cursor.positions) or 1
         for stream, event in hook.iter_log_events(job_name, job_arn, cursor):
-            log.info("%s", format_log_line(stream, event["message"], streams))
+            if forward:
+                log.info("%s", format_log_line(stream, event["message"], streams))
+            if pruning is not None:
+                pruning.observe(event["message"])
     except Exception as error:
         if not is_transient_error(error):
             raise

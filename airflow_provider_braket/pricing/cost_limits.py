@@ -11,12 +11,18 @@ cost exceeds a budget. docs/cost.md says how each behaves at its edges.
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import InitVar, asdict, dataclass, field
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
-from airflow_provider_braket.jobs.models import RequestValidationError, created_since
+from airflow_provider_braket.jobs.models import (
+    JobListing,
+    RequestValidationError,
+    created_since,
+    parse_timestamp,
+)
 from airflow_provider_braket.jobs.progress import created_at
 from airflow_provider_braket.pricing.price_list import PriceList
 from airflow_provider_braket.pricing.scope_costs import ScopeCosts
@@ -119,6 +125,7 @@ class BudgetScope:
         )
 
 
+@dataclass(eq=False)
 class CostWatch:
     """One task's caps, checked against what its job and its scopes have cost so far.
 
@@ -131,29 +138,26 @@ class CostWatch:
     :param scope: Its DAG run and DAG.
     :param prices: The price list.
     :param duration_unit: The unit of ``billableDuration`` (``[braket] billable_duration_unit``).
-    :param costs: The process's shared reader; one of this watch's own if not given.
-    :param max_age: How old a cost may be when a cap is checked: the tasks pass half their poll
-        interval, so each check sees costs at most that old and a scope is read at most twice per
-        interval, however many tasks share it.
+    :param shared_costs: The process's shared reader; one of this watch's own if not given.
+    :param max_age: How old a cost may be when a cap is checked: the tasks pass their poll
+        interval, so each check sees costs at most one interval old and a scope is read at most
+        once per interval, however many tasks share it.
     """
 
-    def __init__(
-        self,
-        hook: BraketHook,
-        limits: CostLimits,
-        scope: BudgetScope,
-        prices: PriceList,
-        duration_unit: str = "seconds",
-        costs: ScopeCosts | None = None,
-        max_age: float = 0.0,
-    ) -> None:
-        self.hook = hook
-        self.limits = limits
-        self.scope = scope
-        self.prices = prices
-        self.duration_unit = duration_unit
-        self.costs = costs or ScopeCosts(hook, prices, duration_unit)
-        self.max_age = max_age
+    hook: BraketHook
+    limits: CostLimits
+    scope: BudgetScope
+    prices: PriceList
+    duration_unit: str = "seconds"
+    shared_costs: InitVar[ScopeCosts | None] = None
+    max_age: float = 0.0
+    #: Where a scope's jobs may be read without a search: ``(since, max_age)`` -> the jobs
+    #: created since then, or None (a triggerer's poller lists them anyway).
+    listing: Callable[[float, float], JobListing | None] | None = None
+    costs: ScopeCosts = field(init=False)
+
+    def __post_init__(self, shared_costs: ScopeCosts | None) -> None:
+        self.costs = shared_costs or ScopeCosts(self.hook, self.prices, self.duration_unit)
 
     def check_before_submit(self) -> None:
         """Raise :class:`CostCapReached` if the run's or the month's budget is spent (read now:
@@ -180,22 +184,67 @@ class CostWatch:
     def job_cost(self, job_arn: str) -> Decimal:
         return self.costs.job_cost(job_arn, self.max_age)
 
-    def _budgets(self, max_age: float | None = None) -> list[tuple[str, Decimal, Decimal, str]]:
-        age = self.max_age if max_age is None else max_age
-        checks = []
+    def list_since(self) -> float | None:
+        """The earliest creation time (epoch seconds) the budgets' next reads need listed; None
+        without budgets, or before their first read (which lists its scope itself)."""
+        floors = [self.costs.listing_floor(key) for _, _, key, _, _ in self._scopes()]
+        return min((floor for floor in floors if floor is not None), default=None)
+
+    def _listing_floor(self, key: str, filters: list[dict[str, Any]]) -> float:
+        floor = self.costs.listing_floor(key)
+        return floor if floor is not None else _floor(filters)
+
+    def _scopes(self) -> list[tuple[str, Decimal, str, Any, str]]:
+        """(argument, budget, scope key, (filters, belongs), description) of each budget."""
+        scopes = []
         if self.limits.run_budget is not None:
             run = f"run:{self.scope.dag_id}/{self.scope.run_id}"
-            spent = self.costs.spent(run, *self.scope.run_search(), max_age=age)
-            checks.append(("run_budget", self.limits.run_budget, spent, f"DAG run {self.scope.run_id}"))
+            scopes.append(
+                (
+                    "run_budget",
+                    self.limits.run_budget,
+                    run,
+                    self.scope.run_search(),
+                    f"DAG run {self.scope.run_id}",
+                )
+            )
         if self.limits.monthly_budget is not None:
             month = datetime.now(timezone.utc).strftime("%Y-%m")
-            spent = self.costs.spent(
-                f"month:{self.scope.dag_id}/{month}", *self.scope.month_search(), max_age=age
+            key, where = f"month:{self.scope.dag_id}/{month}", f"DAG {self.scope.dag_id} in {month}"
+            scopes.append(
+                ("monthly_budget", self.limits.monthly_budget, key, self.scope.month_search(), where)
             )
-            checks.append(
-                ("monthly_budget", self.limits.monthly_budget, spent, f"DAG {self.scope.dag_id} in {month}")
+        return scopes
+
+    def spending(self) -> list[tuple[str, Decimal, Decimal, str]]:
+        """(argument, budget, spent, scope) of each budget, read now, to the cent."""
+        return self._budgets(max_age=0.0, exact=True)
+
+    def _budgets(
+        self, max_age: float | None = None, exact: bool = False
+    ) -> list[tuple[str, Decimal, Decimal, str]]:
+        """(argument, budget, spent, scope) of each budget. Unless ``exact``, ``spent`` may be an
+        upper bound where it is below the budget (ended jobs not yet read with GetJob): the
+        comparison with the budget comes out as the exact cost's would."""
+        age = self.max_age if max_age is None else max_age
+        checks = []
+        for name, budget, key, (filters, belongs), where in self._scopes():
+            # A round's listing is up to an interval and its own pages old; running jobs' costs
+            # are still priced up to now from it.
+            listed = (
+                partial(self.listing, self._listing_floor(key, filters), 2 * age)
+                if self.listing and age > 0
+                else None
             )
+            limit = None if exact else budget
+            spent = self.costs.spent(key, filters, belongs, max_age=age, listing=listed, limit=limit)
+            checks.append((name, budget, spent, where))
         return checks
+
+
+def _floor(filters: list[dict[str, Any]]) -> float:
+    """The ``createdAt GTE`` of a scope's filters, in epoch seconds."""
+    return parse_timestamp(filters[0]["values"][0]).timestamp()
 
 
 def _usd(argument: str, value: Any) -> Decimal | None:

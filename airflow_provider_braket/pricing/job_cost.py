@@ -13,6 +13,7 @@ A price the price list lacks is never taken as zero: the cost names it in ``unpr
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -163,6 +164,17 @@ def billable_seconds(job: dict[str, Any], duration_unit: str = "seconds") -> Dec
         now = datetime.now(started.tzinfo or timezone.utc)
         return Decimal(str(max(0.0, (now - started).total_seconds())))
     return Decimal(0)
+
+
+def instance_time_bound(summary: dict[str, Any]) -> int | None:
+    """Seconds that bound what an ended job's instance can be billed for, from its summary: the
+    time from its creation to its end, a minute more, in whole minutes (AWS bills no instance time
+    before a job is asked for or after it has ended; the minute and the rounding leave room for
+    per-minute billing and the instance's release). None without both times."""
+    created, ended = summary.get("createdAt"), summary.get("endedAt")
+    if not isinstance(created, datetime) or not isinstance(ended, datetime):
+        return None
+    return 60 * (math.ceil(max(0.0, (ended - created).total_seconds()) / 60) + 1)
 
 
 def task_cost(prices: PriceList, task: QuantumTaskUsage, unpriced: list[str]) -> Decimal:

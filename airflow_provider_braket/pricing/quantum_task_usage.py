@@ -4,14 +4,15 @@ A job's tasks are found with SearchQuantumTasks by ``jobArn``. A simulator task'
 is in its result (``results.json``, ``additionalMetadata.simulatorMetadata.executionDuration``),
 where the SDK's Tracker reads it too. A task that has ended never changes, so a
 :class:`QuantumTaskUsageReader` reads each one once, and reads a running job's tasks incrementally:
-each search asks only for the tasks created since the newest one it has seen, and only the tasks
-not yet ended are read again. A running job's cost can so be checked every poll without reading its
-whole history again.
+each search asks only for the tasks created since the newest one it has seen (or since the job
+started), for up to ten jobs at once, and only the tasks not yet ended are read again. A running
+job's cost can so be checked every poll without reading its whole history again.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -21,6 +22,7 @@ from airflow_provider_braket.pricing.job_cost import QuantumTaskUsage
 
 ENDED_TASK_STATUSES = frozenset({"COMPLETED", "FAILED", "CANCELLED"})
 RESULTS_FILENAME = "results.json"
+MAX_FILTER_VALUES = 10
 #: A results.json past this is not read for its execution time (the task is then reported unpriced).
 MAX_TASK_RESULT_BYTES = 64 * 1024 * 1024
 
@@ -43,19 +45,26 @@ class QuantumTaskUsageReader:
 
     def job_quantum_tasks(self, job_arn: str) -> list[QuantumTaskUsage]:
         """Every task ``job_arn`` sent, with what its price depends on."""
-        seen = self._seen.setdefault(job_arn, {})
-        for summary in self._search(job_arn, newest_created(seen.values())):
-            seen[summary["quantumTaskArn"]] = summary
-        usages = []
-        for arn, summary in seen.items():
-            if arn in self._ended:
-                usages.append(self._ended[arn])
-                continue
-            usage = self._read(summary)
-            if usage.status in ENDED_TASK_STATUSES:
-                self._ended[arn] = usage
-            usages.append(usage)
-        return usages
+        return self.jobs_quantum_tasks({job_arn: None})[job_arn]
+
+    def jobs_quantum_tasks(self, jobs: Mapping[str, Any]) -> dict[str, list[QuantumTaskUsage]]:
+        """Every task each job sent, searched for ten jobs at a time (a SearchQuantumTasks filter
+        takes at most ten values).
+
+        :param jobs: The jobs' ARNs, each with its ``startedAt`` if known: no task of a job is
+            older than its start, so a job none of whose tasks was seen yet is searched from there.
+        """
+        arns = list(jobs)
+        fresh: dict[str, QuantumTaskUsage] = {}
+        for start in range(0, len(arns), MAX_FILTER_VALUES):
+            batch = arns[start : start + MAX_FILTER_VALUES]
+            floors = [newest_created(self._seen.setdefault(arn, {}).values()) or jobs[arn] for arn in batch]
+            since = None if any(floor is None for floor in floors) else min(floors)
+            for summary in self._search(batch, since):
+                owner = self._owner(summary, batch, fresh)
+                if owner is not None:
+                    self._seen[owner][summary["quantumTaskArn"]] = summary
+        return {arn: [self._usage(summary, fresh) for summary in self._seen[arn].values()] for arn in arns}
 
     def forget(self, job_arn: str) -> None:
         """Drop what is kept of an ended job's tasks (its cost is kept by the caller)."""
@@ -63,16 +72,39 @@ class QuantumTaskUsageReader:
             self._ended.pop(arn, None)
             self.unreadable.discard(arn)
 
-    def _search(self, job_arn: str, since: Any) -> list[dict[str, Any]]:
-        """The job's tasks, or only those created at or after ``since`` (a ``createdAt``)."""
-        filters = [{"name": "jobArn", "operator": "EQUAL", "values": [job_arn]}]
+    def _owner(
+        self, summary: dict[str, Any], batch: list[str], fresh: dict[str, QuantumTaskUsage]
+    ) -> str | None:
+        """Which job of ``batch`` sent the task: a summary does not say, its description does."""
+        task_arn = summary["quantumTaskArn"]
+        if len(batch) == 1:
+            return batch[0]
+        for job_arn in batch:
+            if task_arn in self._seen[job_arn]:
+                return job_arn
+        task = self._braket.get_quantum_task(quantumTaskArn=task_arn)
+        fresh[task_arn] = self._usage_of(task)
+        owner = task.get("jobArn")
+        return owner if owner in batch else None
+
+    def _usage(self, summary: dict[str, Any], fresh: dict[str, QuantumTaskUsage]) -> QuantumTaskUsage:
+        arn = summary["quantumTaskArn"]
+        if arn in self._ended:
+            return self._ended[arn]
+        usage = fresh.get(arn) or self._usage_of(self._braket.get_quantum_task(quantumTaskArn=arn))
+        if usage.status in ENDED_TASK_STATUSES:
+            self._ended[arn] = usage
+        return usage
+
+    def _search(self, job_arns: list[str], since: Any) -> list[dict[str, Any]]:
+        """The jobs' tasks, or only those created at or after ``since`` (a ``createdAt``)."""
+        filters = [{"name": "jobArn", "operator": "EQUAL", "values": job_arns}]
         if since is not None:
             filters.append({"name": "createdAt", "operator": "GTE", "values": [format_timestamp(since)]})
         pages = self._braket.get_paginator("search_quantum_tasks").paginate(filters=filters)
         return [task for page in pages for task in page["quantumTasks"]]
 
-    def _read(self, summary: dict[str, Any]) -> QuantumTaskUsage:
-        task = self._braket.get_quantum_task(quantumTaskArn=summary["quantumTaskArn"])
+    def _usage_of(self, task: dict[str, Any]) -> QuantumTaskUsage:
         execution_ms = None
         if "simulator" in task["deviceArn"] and task["status"] == "COMPLETED":
             execution_ms = self._execution_ms(task)

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import random
 import time
 import warnings
@@ -17,6 +16,8 @@ from airflow.triggers.base import BaseTrigger, TriggerEvent
 from airflow_provider_braket.hooks.connection import DEFAULT_CONN_ID, ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor, format_log_line
 from airflow_provider_braket.jobs.progress import JobProgress, is_terminal, wants_logs
+from airflow_provider_braket.sweeps.pruning import TrialPruning
+from airflow_provider_braket.triggers.cost_checks import TriggerCostChecks
 from airflow_provider_braket.triggers.log_secrets import register_job_secrets
 from airflow_provider_braket.triggers.task_instance import (
     UNKNOWN_STATE,
@@ -29,12 +30,11 @@ from airflow_provider_braket.version_compat import AIRFLOW_V_3_3_PLUS
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
-    from airflow_provider_braket.pricing.cost_limits import CostWatch
     from airflow_provider_braket.triggers.poller import JobPoller
 
-# The message Airflow >= 3.3 cancels a trigger with when a user acted on its task.
-USER_ACTION_CANCEL_MSG = "__airflow_user_action__"
+USER_ACTION_CANCEL_MSG = "__airflow_user_action__"  # Airflow >= 3.3 cancels with it for a user's act
 LOG_READ_JITTER = 0.1
+STREAMS_LOOKED_FOR_EVERY = 10  # reads of a running job's lines, once some of its streams are known
 
 
 class JobStatusTrigger(BaseTrigger):
@@ -79,6 +79,11 @@ class JobStatusTrigger(BaseTrigger):
         serialised): checked at every look at a job that has not ended; when one is reached the job
         is cancelled and the event is ``{"status": "cost_cap", "message"}``.
     :param budget_scope: The DAG run and DAG the budgets of ``cost_limits`` cover.
+    :param instance_config: The job's ``instanceConfig``, if known: budgets price its instance time
+        without reading the job for it.
+    :param study_trial: The study trial the job is (``SuggestPointsOperator``'s): with a pruner,
+        its objective metric goes to the pruner as the job logs it, and a job the pruner stops is
+        cancelled; the event is then ``{"status": "pruned", "message"}``.
     :param aws_conn_id: The Airflow connection.
     :param region_name: AWS region, if not the connection's.
     :param verify: Whether to verify SSL certificates.
@@ -102,6 +107,8 @@ class JobStatusTrigger(BaseTrigger):
         created_at: float | None = None,
         cost_limits: dict[str, str | None] | None = None,
         budget_scope: dict[str, Any] | None = None,
+        instance_config: dict[str, Any] | None = None,
+        study_trial: dict[str, Any] | None = None,
         aws_conn_id: str | None = DEFAULT_CONN_ID,
         region_name: str | None = None,
         verify: bool | str | None = None,
@@ -129,9 +136,20 @@ class JobStatusTrigger(BaseTrigger):
         self.created_at = created_at
         self.cost_limits = cost_limits
         self.budget_scope = budget_scope
+        self.instance_config = instance_config
+        self.study_trial = study_trial
         self.connection = ConnectionParams.of(aws_conn_id, region_name, verify, botocore_config)
         self._secrets_masked = False
-        self._cost_checked_at = float("-inf")
+        self._costs = TriggerCostChecks(
+            cost_limits,
+            budget_scope,
+            self.connection,
+            lambda: self.hook,
+            waiter_delay,
+            job_arn,
+            instance_config,
+        )
+        self._log_reads = 0
 
     def serialize(self) -> tuple[str, dict[str, Any]]:
         return (
@@ -150,6 +168,8 @@ class JobStatusTrigger(BaseTrigger):
                 "created_at": self.created_at,
                 "cost_limits": self.cost_limits,
                 "budget_scope": self.budget_scope,
+                "instance_config": self.instance_config,
+                "study_trial": self.study_trial,
                 **self.connection.as_kwargs(),
             },
         )
@@ -181,8 +201,9 @@ class JobStatusTrigger(BaseTrigger):
         if self.forward_logs:
             self.log_positions = await self._saved_log_positions() or self.log_positions
         cursor = LogCursor(self.log_positions)
-        poller = self._poller()
-        async with poller.watch(self.job_arn, self.waiter_delay, created_at=self.created_at) as watch:
+        list_since = self._costs.list_since()  # first: failing to read budgets must leave no poller
+        poller, pruning = self._poller(), self._trial_pruning()
+        async with poller.watch(self.job_arn, self.waiter_delay, self.created_at, list_since) as watch:
             while True:
                 await watch.changed(timeout=self._next_look(watch.job))
                 for warning in watch.take_warnings():
@@ -193,21 +214,25 @@ class JobStatusTrigger(BaseTrigger):
                 if job is not None:
                     for message in progress.update(job):
                         self.log.info(message)
-                    if self.forward_logs and wants_logs(job) and self._logs_due(poller, job):
+                    if (self.forward_logs or pruning) and wants_logs(job) and self._logs_due(poller, job):
                         # Once, before the first line: a queued job costs no extra call.
-                        if not self._secrets_masked:
+                        if self.forward_logs and not self._secrets_masked:
                             await self._mask_secret_hyperparameters(poller)
-                        if self.forward_logs:  # off if its secrets could not be masked
-                            await self._forward_logs(poller, cursor, final=is_terminal(job))
+                        # Forwarding is off if the job's secrets could not be masked; pruning reads on.
+                        if self.forward_logs or pruning:
+                            await self._forward_logs(poller, cursor, is_terminal(job), pruning)
+                        if pruning and not is_terminal(job) and await asyncio.to_thread(pruning.should_stop):
+                            return await self._prune(pruning)
                     if is_terminal(job):
                         return {
                             "status": job["status"],
                             "jobArn": self.job_arn,
                             "failureReason": job.get("failureReason"),
                         }
-                    capped = await self._cost_cap_reached()
+                    capped = await self._costs.reached(self.job_arn, self.log)
                     if capped is not None:
                         return capped
+                    watch.list_since = self._costs.list_since()
                 if self.timeout_at is not None and time.time() >= self.timeout_at:
                     return {
                         "status": "timeout",
@@ -215,53 +240,6 @@ class JobStatusTrigger(BaseTrigger):
                         "lastStatus": job["status"] if job else None,
                         "reason": self.timeout_reason,
                     }
-
-    @cached_property
-    def _cost_watch(self) -> CostWatch | None:
-        if not self.cost_limits or not self.budget_scope:
-            return None
-        from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostLimits, CostWatch
-        from airflow_provider_braket.pricing.price_list import configured_price_list
-        from airflow_provider_braket.pricing.scope_costs import shared_scope_costs
-        from airflow_provider_braket.utils.settings import braket_str
-
-        prices, unit = configured_price_list(braket_str("price_list")), braket_str("billable_duration_unit")
-        return CostWatch(
-            self.hook,
-            CostLimits.deserialize(self.cost_limits),
-            BudgetScope(**self.budget_scope),
-            prices,
-            unit,
-            # Every trigger of this triggerer on the connection reads costs through one reader:
-            # a budget scope's total once per poll interval, however many tasks share it.
-            costs=shared_scope_costs(self.connection, lambda: self.hook, prices, unit),
-            max_age=self.waiter_delay / 2,
-        )
-
-    async def _cost_cap_reached(self) -> dict[str, Any] | None:
-        """The ``cost_cap`` event of a job that reached a cap, after cancelling it; None while the
-        caps hold. ``endedAs`` is set when the job had ended before the cancel (not cancelled).
-
-        Costs are read with the sync hook in a thread: they take several calls, none in the loop.
-        A check that fails (throttling, a lost connection) is logged and tried at the next look.
-        """
-        watch = self._cost_watch
-        if watch is None or time.monotonic() < self._cost_checked_at + self.waiter_delay:
-            return None
-        self._cost_checked_at = time.monotonic()
-        try:
-            reached = await asyncio.to_thread(watch.breach, self.job_arn)
-            if reached is None:
-                return None
-            status = await asyncio.to_thread(self.hook.cancel_job, self.job_arn)
-        except Exception as error:
-            self.log.warning("Cost caps of %s not checked this time: %s", self.job_arn, error)
-            return None
-        from airflow_provider_braket.pricing.cost_limits import cap_outcome
-
-        message, ended_as = cap_outcome(reached, status)
-        self.log.log(logging.WARNING if ended_as else logging.ERROR, "%s", message)
-        return {"status": "cost_cap", "jobArn": self.job_arn, "message": message, "endedAs": ended_as}
 
     async def _mask_secret_hyperparameters(self, poller: JobPoller) -> None:
         """Register the job's secrets with this process's masker (:mod:`.log_secrets`); forward no
@@ -279,9 +257,9 @@ class JobStatusTrigger(BaseTrigger):
             waits.append(self.waiter_delay * random.uniform(1 - LOG_READ_JITTER, 1 + LOG_READ_JITTER))
         if self.timeout_at is not None:
             waits.append(max(0.0, self.timeout_at - time.time()))
-        if self.cost_limits and job is not None and not is_terminal(job):
-            # Costs grow without news from the poller: look at least once a poll interval.
-            waits.append(max(0.0, self._cost_checked_at + self.waiter_delay - time.monotonic()))
+        cost_check = self._costs.next_check_in()
+        if cost_check is not None and job is not None and not is_terminal(job):
+            waits.append(cost_check)
         return min(waits, default=None)
 
     def _logs_due(self, poller: JobPoller, job: dict[str, Any]) -> bool:
@@ -292,24 +270,56 @@ class JobStatusTrigger(BaseTrigger):
         """
         return is_terminal(job) or poller.log_budget.backlog() <= self.waiter_delay
 
-    async def _forward_logs(self, poller: JobPoller, cursor: LogCursor, final: bool = False) -> None:
+    async def _forward_logs(
+        self, poller: JobPoller, cursor: LogCursor, final: bool = False, pruning: TrialPruning | None = None
+    ) -> None:
         # A failed read costs only a delay: the cursor has not moved past what was not logged.
         # The cursor is saved after each page of lines, before the next call waits for the budget,
         # so that a triggerer killed mid-read repeats as few lines as possible.
         async def save_cursor() -> None:
             await self._save_log_positions_if_moved(cursor)
 
+        # Streams (one per instance) appear as the job starts; a late one is found by a later look
+        # and read from its start. DescribeLogStreams has CloudWatch Logs' tightest quota.
+        known = list(cursor.positions)
+        rediscover = final or not known or self._log_reads % STREAMS_LOOKED_FOR_EVERY == 0
+        self._log_reads += 1
         try:
             streams = len(cursor.positions) or 1
             async for stream, event in poller.iter_log_events(
-                self.job_name, self.job_arn, cursor, urgent=final, before_call=save_cursor
+                self.job_name,
+                self.job_arn,
+                cursor,
+                urgent=final,
+                before_call=save_cursor,
+                streams=None if rediscover else known,
             ):
-                self.log.info("%s", format_log_line(stream, event["message"], streams))
+                if self.forward_logs:
+                    self.log.info("%s", format_log_line(stream, event["message"], streams))
+                if pruning is not None:
+                    pruning.observe(event["message"])
         except Exception as error:
             if not is_transient_error(error):
                 raise
             self.log.warning("Reading the job's log lines failed (%s); will try again.", error)
         await save_cursor()
+
+    def _trial_pruning(self) -> TrialPruning | None:
+        """The job's pruning, if its study has a pruner; a study that cannot be read prunes nothing."""
+        try:
+            return TrialPruning.of(self.study_trial)
+        except Exception as error:
+            self.log.warning("Early stopping is off for hybrid job %s: %s", self.job_arn, error)
+            return None
+
+    async def _prune(self, pruning: TrialPruning) -> dict[str, Any]:
+        message = pruning.message()
+        self.log.warning("%s; cancelling hybrid job %s.", message, self.job_arn)
+        try:
+            await self.hook.cancel_job_async(self.job_arn)
+        except Exception as error:  # the task cancels it again when it resumes
+            self.log.warning("Could not cancel hybrid job %s yet: %s", self.job_arn, error)
+        return {"status": "pruned", "jobArn": self.job_arn, "message": message}
 
     async def _save_log_positions_if_moved(self, cursor: LogCursor) -> None:
         positions = cursor.serialize()

@@ -9,7 +9,7 @@ from airflow.providers.common.compat.sdk import AirflowException
 from airflow_provider_braket.jobs.models import TERMINAL_STATUSES
 
 #: What a :class:`~airflow_provider_braket.triggers.braket.JobStatusTrigger` event's status may be.
-EVENT_STATUSES = frozenset({*TERMINAL_STATUSES, "timeout", "error", "cost_cap"})
+EVENT_STATUSES = frozenset({*TERMINAL_STATUSES, "timeout", "error", "cost_cap", "pruned"})
 
 
 def read_status_event(event: Any) -> dict[str, Any]:

@@ -64,6 +64,8 @@ class JobWatch:
         self.job: dict[str, Any] | None = None
         self.error: str | None = None
         self.warnings: list[str] = []
+        #: Have the rounds list every job not ended created since then (epoch seconds; budgets).
+        self.list_since: float | None = None
         self._changed = asyncio.Event()
 
     async def changed(self, timeout: float | None = None) -> bool:

@@ -6,10 +6,16 @@ per account. So the triggers do not poll on their own: each registers its job wi
 its connection, which owns one Braket client and one CloudWatch Logs client and, every poll
 interval, learns the status of all registered jobs from
 
-- one SearchJobs over the window of their creation times (100 summaries a page);
-- one SearchJobs per 10 jobs whose creation time it does not know yet (``jobArn EQUAL``);
+- SearchJobs pages over the window of their creation times, of every status or of only the jobs
+  not ended, whichever cost fewer calls (:mod:`.job_search`);
+- one SearchJobs per 10 jobs those pages did not return (ended since the last round, or not placed
+  in the window yet: ``jobArn EQUAL``);
 - GetJob only for jobs no search returned, for a job that FAILED (its ``failureReason``), and for
   the queue position of a few QUEUED jobs a round (each refreshed at most every 5 minutes).
+
+All of these calls together keep within ``[braket] status_requests_per_second`` (AWS allows GetJob
+and SearchJobs 5 each per second per account): when the jobs are so many that a round's pages take
+longer than the poll interval, rounds follow each other as the budget allows.
 
 It wakes a trigger when its job's status, queue position or failure reason changed, and when a
 read failed and is being retried. Log lines stay per job, read by the trigger itself while its job
@@ -27,29 +33,36 @@ import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import AsyncExitStack, asynccontextmanager
-from datetime import datetime, timezone
 from typing import Any
 
 from airflow_provider_braket.hooks.connection import ConnectionParams, is_transient_error
 from airflow_provider_braket.jobs.logs import LogCursor
-from airflow_provider_braket.jobs.models import format_timestamp
+from airflow_provider_braket.jobs.models import JobListing
 from airflow_provider_braket.jobs.progress import Backoff, created_epoch
+from airflow_provider_braket.triggers.job_search import RoundSearch
 from airflow_provider_braket.triggers.job_watch import JobWatch, RateBudget, Tracked
 from airflow_provider_braket.utils.settings import braket_float
 from airflow_provider_braket.utils.shielding import set_within
 
 log = logging.getLogger(__name__)
 
-PAGE_SIZE = 100
-ARNS_PER_SEARCH = 10  # SearchJobs takes at most 10 values per filter
-# Creation times come back with millisecond precision; a little slack keeps the window's ends in.
-WINDOW_SLACK_SECONDS = 1.0
 # Triggers that a triggerer starts together register before the first search, and share it.
 FIRST_ROUND_DELAY = 0.5
 JITTER = 0.1
 QUEUE_POSITION_MAX_AGE = 300.0
 QUEUE_POSITIONS_PER_ROUND = 2
 GET_JOB_CONCURRENCY = 4
+# What the triggers read of a job: kept alone, not its tags and device (10,000 jobs: ~10 MiB).
+WATCHED_FIELDS = (
+    "jobArn",
+    "jobName",
+    "status",
+    "createdAt",
+    "startedAt",
+    "endedAt",
+    "failureReason",
+    "queueInfo",
+)
 
 
 # Triggers with equal connection parameters share one poller.
@@ -62,14 +75,24 @@ class JobPoller:
     :param key: The connection all its triggers share.
     :param log_requests_per_second: CloudWatch Logs calls per second for all log forwarding;
         ``[braket] log_requests_per_second`` unless given.
+    :param status_requests_per_second: SearchJobs and GetJob calls per second for all its rounds
+        and its triggers' reads; ``[braket] status_requests_per_second`` unless given.
     """
 
-    def __init__(self, key: PollerKey, log_requests_per_second: float | None = None):
+    def __init__(
+        self,
+        key: PollerKey,
+        log_requests_per_second: float | None = None,
+        status_requests_per_second: float | None = None,
+    ):
         if log_requests_per_second is None:
             log_requests_per_second = braket_float("log_requests_per_second")
+        if status_requests_per_second is None:
+            status_requests_per_second = braket_float("status_requests_per_second")
         self.key = key
         self.hook = key.make_hook()
         self.log_budget = RateBudget(log_requests_per_second)
+        self.status_budget = RateBudget(status_requests_per_second)
         self._tracked: dict[str, Tracked] = {}
         self._task: asyncio.Task[None] | None = None
         self._wakeup = asyncio.Event()
@@ -78,7 +101,7 @@ class JobPoller:
         self._logs_client: Any = None
         self._braket_client: Any = None
         self._get_job_limit = asyncio.Semaphore(GET_JOB_CONCURRENCY)
-        self._search_works = True
+        self._searches = RoundSearch(self.status_budget)
         self.rounds = 0
 
     @property
@@ -89,14 +112,21 @@ class JobPoller:
 
     @asynccontextmanager
     async def watch(
-        self, job_arn: str, waiter_delay: float, created_at: float | None = None
+        self,
+        job_arn: str,
+        waiter_delay: float,
+        created_at: float | None = None,
+        list_since: float | None = None,
     ) -> AsyncIterator[JobWatch]:
         """Register ``job_arn`` for the duration of the ``async with`` block.
 
         :param created_at: When the job was created (epoch seconds), if known: it places the job in
             the creation-time window at once instead of costing a search by ARN.
+        :param list_since: Have the rounds list every job not ended created since then, for the
+            trigger's budgets to read (:meth:`listed_since`).
         """
         watch = JobWatch(job_arn, waiter_delay, self)
+        watch.list_since = list_since
         tracked = self._tracked.setdefault(job_arn, Tracked(created_at=created_at))
         tracked.watches.add(watch)
         if tracked.job is not None:
@@ -139,12 +169,14 @@ class JobPoller:
         cursor: LogCursor,
         urgent: bool = False,
         before_call: Callable[[], Awaitable[None]] | None = None,
+        streams: list[str] | None = None,
     ) -> AsyncIterator[tuple[str, dict[str, Any]]]:
         """The job's log events past ``cursor``, on the shared logs client and within the budget.
 
         :param urgent: Go before routine reads (the last read of a job that ended).
         :param before_call: Awaited before each CloudWatch Logs call, before waiting for the
             budget (e.g. to save how far the events handed out so far got).
+        :param streams: The job's log streams if known (no DescribeLogStreams then).
         """
         await self._clients_ready.wait()
 
@@ -154,14 +186,20 @@ class JobPoller:
             await self.log_budget.spend(urgent=urgent)
 
         async for item in self.hook.iter_log_events_async(
-            job_name, job_arn, cursor, self._logs_client, pace=pace
+            job_name, job_arn, cursor, self._logs_client, pace=pace, streams=streams
         ):
             yield item
+
+    def listed_since(self, moment: float, max_age: float) -> JobListing | None:
+        """The jobs created since ``moment`` as a round listed them no longer than ``max_age``
+        seconds ago (for a trigger that asked with ``list_since``); else None."""
+        return self._searches.listed_since(moment, max_age)
 
     async def get_job(self, job_arn: str) -> dict[str, Any]:
         """GetJob on the poller's client, with the rounds' own GetJob calls under one limit."""
         await self._clients_ready.wait()
         async with self._get_job_limit:
+            await self.status_budget.spend()
             return await self.hook.get_job_async(job_arn, self._braket_client)
 
     # -- rounds --------------------------------------------------------------------------------
@@ -195,6 +233,7 @@ class JobPoller:
             await self._sleep(delay)
             if self._stopping or not self._tracked:
                 return
+            started = time.monotonic()
             try:
                 await self.poll_once(braket)
             except Exception as error:
@@ -206,7 +245,9 @@ class JobPoller:
                     tracked.warn(message)
                 continue
             backoff.reset()
-            delay = self._interval() * random.uniform(1 - JITTER, 1 + JITTER)
+            # Rounds start an interval apart: thousands of jobs' pages take much of one.
+            took = time.monotonic() - started
+            delay = max(0.0, self._interval() * random.uniform(1 - JITTER, 1 + JITTER) - took)
 
     def _interval(self) -> float:
         intervals = [watch.waiter_delay for t in self._tracked.values() for watch in t.watches]
@@ -221,43 +262,24 @@ class JobPoller:
         self.rounds += 1
         # A job that ended stays ended: it costs nothing more while its triggers finish.
         tracked = {arn: entry for arn, entry in self._tracked.items() if not entry.ended}
-        found = await self._search(braket, tracked) if self._search_works else {}
+        floors = [watch.list_since for entry in self._tracked.values() for watch in entry.watches]
+        since = min((floor for floor in floors if floor is not None), default=None)
+        searches = self._searches
+        found = await searches.search(braket, tracked, self._publish_early, since) if searches.works else {}
         details = self._needing_details(tracked, found)
         fetched = await self._get_jobs(braket, details, tracked)
         for arn, entry in tracked.items():
             job = fetched.get(arn) or self._merged(entry, found.get(arn))
             if job is not None:
-                entry.created_at = created_epoch(job) or entry.created_at
-                entry.publish(job)
+                _publish(entry, job)
 
-    async def _search(self, braket: Any, tracked: dict[str, Tracked]) -> dict[str, dict[str, Any]]:
-        """Summaries of the watched jobs that SearchJobs returns, by ARN."""
-        placed = [entry.created_at for entry in tracked.values() if entry.created_at is not None]
-        unplaced = [arn for arn, entry in tracked.items() if entry.created_at is None]
-        searches = []
-        if placed:
-            window = [
-                format_timestamp(datetime.fromtimestamp(moment, tz=timezone.utc))
-                for moment in (min(placed) - WINDOW_SLACK_SECONDS, max(placed) + WINDOW_SLACK_SECONDS)
-            ]
-            searches.append([{"name": "createdAt", "operator": "BETWEEN", "values": window}])
-        for start in range(0, len(unplaced), ARNS_PER_SEARCH):
-            arns = unplaced[start : start + ARNS_PER_SEARCH]
-            searches.append([{"name": "jobArn", "operator": "EQUAL", "values": arns}])
-        found: dict[str, dict[str, Any]] = {}
-        try:
-            for filters in searches:
-                async for summary in _search_pages(braket, filters):
-                    if summary["jobArn"] in tracked:
-                        found[summary["jobArn"]] = summary
-        except Exception as error:
-            if is_transient_error(error):
-                raise
-            # E.g. a role without braket:SearchJobs: every job is read with GetJob from now on.
-            log.warning("SearchJobs failed (%s); the poller reads each job with GetJob instead.", error)
-            self._search_works = False
-            return {}
-        return found
+    def _publish_early(self, summaries: dict[str, dict[str, Any]]) -> None:
+        """Hand the jobs found by ARN (most often: ended since the last round) to their triggers at
+        once; a FAILED one waits for its ``failureReason`` (a GetJob later in the round)."""
+        for arn, summary in summaries.items():
+            entry = self._tracked.get(arn)
+            if entry is not None and summary["status"] != "FAILED":
+                _publish(entry, self._merged(entry, summary) or summary)
 
     def _needing_details(self, tracked: dict[str, Tracked], found: dict[str, dict[str, Any]]) -> list[str]:
         """Jobs to read with GetJob: not found by a search, FAILED, or due a queue-position update."""
@@ -282,6 +304,7 @@ class JobPoller:
 
         async def get(arn: str) -> None:
             async with self._get_job_limit:
+                await self.status_budget.spend()
                 try:
                     fetched[arn] = await self.hook.get_job_async(arn, braket)
                 except Exception as error:
@@ -307,17 +330,9 @@ class JobPoller:
         return job
 
 
-async def _search_pages(braket: Any, filters: list[dict[str, Any]]) -> AsyncIterator[dict[str, Any]]:
-    token: str | None = None
-    while True:
-        page = await braket.search_jobs(
-            filters=filters, maxResults=PAGE_SIZE, **({"nextToken": token} if token else {})
-        )
-        for summary in page["jobs"]:
-            yield summary
-        token = page.get("nextToken")
-        if not token:
-            return
+def _publish(entry: Tracked, job: dict[str, Any]) -> None:
+    entry.created_at = created_epoch(job) or entry.created_at
+    entry.publish({name: job[name] for name in WATCHED_FIELDS if name in job})
 
 
 # -- one poller per event loop and connection ----------------------------------------------------
@@ -328,10 +343,24 @@ _pollers: dict[tuple[asyncio.AbstractEventLoop, PollerKey], JobPoller] = {}
 def shared_poller(key: PollerKey, make: Callable[[PollerKey], JobPoller] = JobPoller) -> JobPoller:
     """The running event loop's poller for ``key``, created on first use."""
     slot = (asyncio.get_running_loop(), key)
+    for stale in [slot for slot in _pollers if slot[0].is_closed()]:
+        del _pollers[stale]  # its loop ended before a watch stopped it: it can never run again
     poller = _pollers.get(slot)
     if poller is None:
         poller = _pollers[slot] = make(key)
     return poller
+
+
+def listing_of(key: PollerKey) -> Callable[[float, float], JobListing | None]:
+    """:meth:`JobPoller.listed_since` of the running loop's poller for ``key``, looked up at each
+    call and never started by it: None while no trigger watches through that poller."""
+    loop = asyncio.get_running_loop()
+
+    def listed_since(moment: float, max_age: float) -> JobListing | None:
+        poller = _pollers.get((loop, key))
+        return poller.listed_since(moment, max_age) if poller is not None else None
+
+    return listed_since
 
 
 def _forget(poller: JobPoller) -> None:

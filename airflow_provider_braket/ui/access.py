@@ -58,7 +58,7 @@ def may_edit_dag(user: Any, dag_id: str) -> bool:
 
 def directory_for(user: Any, conn_id: str) -> JobDirectory:
     """The jobs of ``conn_id``, if this user may use that connection and it exists."""
-    if conn_id not in allowed_connections() and not _may_read_connection(user, conn_id):
+    if conn_id not in allowed_connections() and not may_read_connection(user, conn_id):
         raise HTTPException(
             403,
             "You may not use this connection: it is not in [braket] ui_connections and you may not read it",
@@ -81,7 +81,7 @@ def allowed_connections() -> set[str]:
     return {name.strip() for name in listed.split(",") if name.strip()}
 
 
-def _may_read_connection(user: Any, conn_id: str) -> bool:
+def may_read_connection(user: Any, conn_id: str) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import ConnectionDetails
 

@@ -4,7 +4,8 @@
 - ``GET /api/task-instance``: one task instance's job (``dag_id``, ``run_id``, ``task_id``,
   ``map_index``) and whether the user may cancel it;
 - ``POST /api/cancel``: cancel a job (JSON ``{"jobArn": ...}``), for users who may edit its DAG;
-- ``GET /api/sweep``: one DAG run's sweep; ``GET /api/runs``: the DAG's runs over time.
+- ``GET /api/sweep``: one DAG run's sweep; ``GET /api/runs``: the DAG's runs over time;
+- ``GET /api/study``: a DAG's study over all its runs (``dag_id``, ``name``, ``study_conn_id``).
 
 Every answer is limited to the DAGs the user may read, as the page is (``access.py``). The browser
 never talks to Braket: the api-server does, with the Airflow connection.
@@ -28,6 +29,7 @@ from airflow_provider_braket.ui.access import (
     readable_directory,
 )
 from airflow_provider_braket.ui.jobs import DEFAULT_DAYS, JobFilter
+from airflow_provider_braket.ui.studies import study_view
 from airflow_provider_braket.ui.views import jobs_view, runs_view, sweep_view, task_instance_view
 
 # A sweep's runs, and a task's jobs, are looked for further back than the jobs list's week.
@@ -108,5 +110,16 @@ def create_router() -> APIRouter:
         conn_id: str = DEFAULT_CONN_ID,
     ) -> list[dict[str, Any]]:
         return runs_view(readable_directory(user, conn_id, dag_id), dag_id, score, goal, days)
+
+    @router.get("/study")
+    def study(
+        user: User,
+        dag_id: str,
+        name: Annotated[str, Query(min_length=1, max_length=100)],
+        study_conn_id: str = "",
+    ) -> dict[str, Any]:
+        if dag_id not in readable_dag_ids(user):
+            raise HTTPException(404, "No such DAG among those you may read")
+        return study_view(user, dag_id, name, study_conn_id or None)
 
     return router

@@ -11,11 +11,12 @@ from __future__ import annotations
 import math
 import tempfile
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import cached_property
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import quote
 
 from airflow_provider_braket.jobs.endpoints import is_aws_endpoint
@@ -28,6 +29,8 @@ from airflow_provider_braket.utils.masking import mask_values, secret_values
 
 if TYPE_CHECKING:
     from airflow_provider_braket.hooks.braket import BraketHook
+
+T = TypeVar("T")
 
 DEFAULT_DAYS = 7
 MAX_ROWS = 50
@@ -166,80 +169,28 @@ class JobDirectory:
 
     def metric_series(self, job_arn: str) -> dict[str, dict[str, list[float | None]]]:
         """Every value of each metric the job logged so far (:func:`~..jobs.metrics.metric_series`)."""
-        with self._lock:
-            if job_arn in self._ended_series:
-                return self._ended_series[job_arn]
-        job = self.job(job_arn)
-        series = metric_series(self.hook.get_metrics(job["jobName"], job_arn))
-        if job["status"] in TERMINAL_STATUSES:
-            with self._lock:
-                _remember(self._ended_series, job_arn, series)
-        return series
+        return self._read(self._ended_series, job_arn, self._read_metric_series)
 
     def log_tail(self, job_arn: str, lines: int = LOG_TAIL_LINES) -> list[dict[str, Any]]:
         """The job's last ``lines`` log events (``timestamp`` in ms, ``message``), oldest first, with
         the values of its secret-looking hyperparameters replaced by ``***``."""
-        with self._lock:
-            if job_arn in self._ended_tails:
-                return self._ended_tails[job_arn][-lines:]
-        job = self.job(job_arn)
-        events: list[dict[str, Any]] = []
-        for stream in self.hook.job_log_streams(job["jobName"], job_arn):
-            page = self.hook.logs_client.get_log_events(
-                logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=False, limit=lines
-            )
-            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
-        events.sort(key=lambda event: event["timestamp"])
-        tail = mask_values(events[-lines:], secret_values(job.get("hyperParameters") or {}))
-        if job["status"] in TERMINAL_STATUSES:
-            with self._lock:
-                _remember(self._ended_tails, job_arn, tail)
-        return tail
+        return self._read(self._ended_tails, job_arn, lambda job: self._read_log_tail(job, lines))[-lines:]
 
     def metrics_svg(self, job_arn: str) -> bytes | None:
         """The job's metrics drawn as SVG; None if it logged none."""
-        with self._lock:
-            if job_arn in self._ended_plots:
-                return self._ended_plots[job_arn]
-        job = self.job(job_arn)
-        series = self.metric_series(job_arn)
-        svg = None
-        if series:
-            with tempfile.TemporaryDirectory() as folder:
-                (written,) = plot(series, Path(folder) / "metrics", title=job["jobName"], formats=["svg"])
-                svg = written.read_bytes()
-        if job["status"] in TERMINAL_STATUSES:
-            with self._lock:
-                _remember(self._ended_plots, job_arn, svg)
-        return svg
+        return self._read(self._ended_plots, job_arn, self._draw_metrics)
 
     def cost(self, job_arn: str) -> dict[str, Any] | None:
         """The job's cost so far (``BraketHook.job_cost``), or None if it cannot be read."""
-        with self._lock:
-            if job_arn in self._ended_costs:
-                return self._ended_costs[job_arn]
-        job = self.job(job_arn)
-        try:
-            cost: dict[str, Any] | None = self.hook.job_cost(job_arn).to_dict()
-        except Exception:
-            # A page of jobs is still worth showing without one job's cost (a missing permission).
-            cost = None
-        if job["status"] in TERMINAL_STATUSES:
-            with self._lock:
-                _remember(self._ended_costs, job_arn, cost)
-        return cost
+        return self._read(self._ended_costs, job_arn, self._read_cost)
 
     def final_metrics(self, job_arn: str) -> dict[str, float]:
         """The last value of each metric the job logged."""
-        with self._lock:
-            if job_arn in self._ended_metrics:
-                return self._ended_metrics[job_arn]
-        job = self.job(job_arn)
-        values = latest_values(self.hook.get_metrics(job["jobName"], job_arn))
-        if job["status"] in TERMINAL_STATUSES:
-            with self._lock:
-                _remember(self._ended_metrics, job_arn, values)
-        return values
+        return self._read(
+            self._ended_metrics,
+            job_arn,
+            lambda job: latest_values(self.hook.get_metrics(job["jobName"], job["jobArn"])),
+        )
 
     def final_scores(self, job_arn: str) -> dict[str, float]:
         """What a sweep can rank a job by: the last value of each metric it logged, and each
@@ -249,27 +200,62 @@ class JobDirectory:
 
     def numeric_results(self, job_arn: str) -> dict[str, float]:
         """The numeric top-level values of the results a COMPLETED job saved (``save_job_result``)."""
+        return self._read(self._ended_results, job_arn, self._read_numeric_results)
+
+    def _read(self, ended: dict[str, T], job_arn: str, read: Callable[[dict[str, Any]], T]) -> T:
+        """``read(job)``, kept in ``ended`` once the job has ended (it cannot change again)."""
         with self._lock:
-            if job_arn in self._ended_results:
-                return self._ended_results[job_arn]
+            if job_arn in ended:
+                return ended[job_arn]
         job = self.job(job_arn)
-        values: dict[str, float] = {}
-        if job["status"] == "COMPLETED":
-            try:
-                results = self.hook.get_results(job) or {}
-            except Exception:
-                # Unreadable results (too large, pickled, a missing permission) only leave
-                # the job ranked by its metrics.
-                results = {}
-            values = {
-                name: float(value)
-                for name, value in results.items()
-                if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-            }
+        value = read(job)
         if job["status"] in TERMINAL_STATUSES:
             with self._lock:
-                _remember(self._ended_results, job_arn, values)
-        return values
+                _remember(ended, job_arn, value)
+        return value
+
+    def _read_metric_series(self, job: dict[str, Any]) -> dict[str, dict[str, list[float | None]]]:
+        return metric_series(self.hook.get_metrics(job["jobName"], job["jobArn"]))
+
+    def _read_log_tail(self, job: dict[str, Any], lines: int) -> list[dict[str, Any]]:
+        events: list[dict[str, Any]] = []
+        for stream in self.hook.job_log_streams(job["jobName"], job["jobArn"]):
+            page = self.hook.logs_client.get_log_events(
+                logGroupName=LOG_GROUP, logStreamName=stream, startFromHead=False, limit=lines
+            )
+            events += [{"timestamp": e["timestamp"], "message": e["message"]} for e in page["events"]]
+        events.sort(key=lambda event: event["timestamp"])
+        return mask_values(events[-lines:], secret_values(job.get("hyperParameters") or {}))
+
+    def _draw_metrics(self, job: dict[str, Any]) -> bytes | None:
+        series = self.metric_series(job["jobArn"])
+        if not series:
+            return None
+        with tempfile.TemporaryDirectory() as folder:
+            (written,) = plot(series, Path(folder) / "metrics", title=job["jobName"], formats=["svg"])
+            return written.read_bytes()
+
+    def _read_cost(self, job: dict[str, Any]) -> dict[str, Any] | None:
+        try:
+            return self.hook.job_cost(job["jobArn"]).to_dict()
+        except Exception:
+            # A page of jobs is still worth showing without one job's cost (a missing permission).
+            return None
+
+    def _read_numeric_results(self, job: dict[str, Any]) -> dict[str, float]:
+        if job["status"] != "COMPLETED":
+            return {}
+        try:
+            results = self.hook.get_results(job) or {}
+        except Exception:
+            # Unreadable results (too large, pickled, a missing permission) only leave the job
+            # ranked by its metrics.
+            return {}
+        return {
+            name: float(value)
+            for name, value in results.items()
+            if isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+        }
 
     def tagged_jobs(self, days: int, **tags: str) -> list[dict[str, Any]]:
         """Summaries of the jobs created in the last ``days`` whose ``airflow:`` tags match ``tags``."""

@@ -40,6 +40,8 @@ class SweepPoint:
     #: The last value of each metric, and each numeric results key as ``results.<key>``.
     metrics: dict[str, float]
     cost: dict[str, Any] | None
+    #: The study the point is a trial of (``airflow:study``, ``airflow:study_conn`` tags), if any.
+    study: tuple[str, str] | None = None
 
 
 @dataclass
@@ -73,6 +75,9 @@ def sweep_points(jobs: JobDirectory, dag_id: str, run_id: str, days: int) -> lis
                 hyperparameters=visible_hyperparameters(job.get("hyperParameters") or {}),
                 metrics=jobs.final_scores(job["jobArn"]),
                 cost=jobs.cost(job["jobArn"]),
+                study=(_tag(summary, "study"), _tag(summary, "study_conn"))
+                if _tag(summary, "study")
+                else None,
             )
         )
     return points

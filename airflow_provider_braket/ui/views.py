@@ -101,6 +101,8 @@ def sweep_view(jobs: JobDirectory, dag_id: str, run_id: str, days: int) -> dict[
         if ranks
         else {"min": None, "max": None},
         "totalCost": sum(point.cost["total"] for point in points if point.cost),
+        # The study the run's points are trials of: the view reads it from /api/study.
+        "study": next(({"name": p.study[0], "connId": p.study[1]} for p in points if p.study), None),
     }
 
 

@@ -15,6 +15,10 @@ DEFAULTS: dict[str, Any] = {
     "waiter_delay": 30.0,
     "default_bucket": "",
     "log_requests_per_second": 5.0,
+    # AWS allows GetJob and SearchJobs 5 calls a second each, per account and region (Amazon
+    # Braket Developer Guide, "Amazon Braket quotas"); a triggerer's poller leaves the rest of the
+    # account one of them.
+    "status_requests_per_second": 4.0,
     # Airflow 3.2 and 3.3 can fail a deferred task whose trigger fires before the scheduler has
     # processed the exit of the worker that deferred it: the stale "success" of that exit is read as
     # the resumed try's (apache/airflow#66374, #72716). Resuming no sooner than this after deferring

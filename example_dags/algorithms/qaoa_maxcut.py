@@ -1,7 +1,8 @@
 """QAOA for MaxCut, written as a Braket hybrid job script.
 
 Hyperparameters: ``graph`` (JSON list of [u, v] edges), ``p`` (QAOA depth), ``seed`` (for the
-initial angles), ``shots`` (for the final sampling), ``maxiter`` (optimizer budget). The expected
+initial angles), ``shots`` (for the final sampling), ``maxiter`` (optimizer budget), ``rhobeg``
+(COBYLA's initial step, 1.0 unless given). The expected
 cut is optimised with COBYLA on exact expectations (shots=0 on a simulator; with a QPU ARN the
 same code samples), then the best angles are sampled to find a cut.
 """
@@ -42,6 +43,7 @@ def main():
     edges = [tuple(edge) for edge in json.loads(hp["graph"])]
     depth, seed = int(hp.get("p", "1")), int(hp.get("seed", "0"))
     shots, maxiter = int(hp.get("shots", "200")), int(hp.get("maxiter", "60"))
+    rhobeg = float(hp.get("rhobeg", "1.0"))
     nodes = 1 + max(max(edge) for edge in edges)
     device_arn = get_job_device_arn()
     device = device_for(device_arn)
@@ -60,7 +62,7 @@ def main():
         return -cut
 
     start = np.random.default_rng(seed).uniform(0, np.pi, 2 * depth)
-    best = minimize(expected_cut, start, method="COBYLA", options={"maxiter": maxiter})
+    best = minimize(expected_cut, start, method="COBYLA", options={"maxiter": maxiter, "rhobeg": rhobeg})
     sample = qaoa_circuit(nodes, edges, best.x[:depth], best.x[depth:])
     counts = device.run(sample, shots=shots).result().measurement_counts
     # Measured bitstrings list qubit 0 first, so bits[u] is node u's side.

@@ -5,6 +5,7 @@ import type { RunSummary, SweepAnswer, SweepPoint } from "./api";
 import { getJson, TERMINAL } from "./api";
 import { RunsChart, SweepChart } from "./charts";
 import { Choice, Loading, Problem, Section, StatusBadge } from "./common";
+import { StudyPanel } from "./StudyPanel";
 import { money, number } from "./format";
 import { usePolling } from "./usePolling";
 
@@ -19,7 +20,10 @@ const bestOf = (points: SweepPoint[], score: string, goal: string): SweepPoint |
 /** The "Braket Sweep" tab of a DAG run: its mapped jobs side by side, ranked by a chosen score. */
 export const SweepView = ({ dagId, runId }: SweepProps) => {
   const [score, setScore] = useState<string>();
-  const [goal, setGoal] = useState("min");
+  const [chosenGoal, setGoal] = useState<string>();
+  // A study's direction is the default: "largest" for a study that maximises.
+  const [studyGoal, setStudyGoal] = useState<string>();
+  const goal = chosenGoal ?? studyGoal ?? "min";
   const [parameter, setParameter] = useState<string>();
   const sweep = usePolling(
     `${dagId}/${runId}`,
@@ -40,7 +44,7 @@ export const SweepView = ({ dagId, runId }: SweepProps) => {
   if (!sweep.data) {
     return <Loading />;
   }
-  const { points, rankBy, parameters, totalCost } = sweep.data;
+  const { points, rankBy, parameters, study, totalCost } = sweep.data;
   if (points.length === 0) {
     return (
       <Text color="fg.muted" data-testid="no-sweep" p={4}>
@@ -113,6 +117,7 @@ export const SweepView = ({ dagId, runId }: SweepProps) => {
           </Table.Root>
         </Box>
       </Section>
+      {study && <StudyPanel connId={study.connId} dagId={dagId} name={study.name} onDirection={(direction) => setStudyGoal(direction === "maximize" ? "max" : "min")} runId={runId} />}
       {chosen && runs.data && runs.data.length > 0 && (
         <Section title={`Runs of ${dagId}: best ${chosen} and cost`}>
           <RunsChart runs={runs.data} score={chosen} />

@@ -77,6 +77,32 @@ export type SweepAnswer = {
   parameters: string[];
   varying: string | null;
   totalCost: number;
+  study: { name: string; connId: string } | null;
+};
+
+export type Trial = {
+  number: number;
+  params: Record<string, string | number | boolean>;
+  state: string;
+  value: number | null;
+  cost: number | null;
+  jobArn: string | null;
+  runId: string | null;
+  startedAt: string | null;
+  endedAt: string | null;
+};
+
+export type StudyAnswer = {
+  name: string;
+  sampler: string;
+  direction: string;
+  trials: Trial[];
+  omitted: number;
+  best: Trial | null;
+  bestSoFar: { number: number; value: number; runId: string | null }[];
+  states: Record<string, number>;
+  totalCost: number;
+  importances: Record<string, number> | null;
 };
 
 export type RunSummary = { runId: string; started: string; jobs: number; best: number | null; cost: number };

@@ -17,7 +17,7 @@ import {
 import type { ChartData, ChartOptions } from "chart.js";
 import { Chart as ChartView, Line, Scatter } from "react-chartjs-2";
 
-import type { MetricSeries, RunSummary, SweepPoint } from "./api";
+import type { MetricSeries, RunSummary, StudyAnswer, SweepPoint } from "./api";
 import { number } from "./format";
 import { tokenColor, useDarkMode } from "./theme";
 
@@ -141,7 +141,7 @@ export const SweepChart = ({
         max: high + pad,
         min: low - pad,
         ticks: {
-          callback: (value) => (numeric ? String(value) : (categories[Number(value)] ?? "")),
+          callback: (value) => (numeric ? number(Number(value)) : (categories[Number(value)] ?? "")),
           color: palette.text,
         },
         type: "linear",
@@ -180,6 +180,29 @@ export const RunsChart = ({ runs, score }: { readonly runs: RunSummary[]; readon
   return (
     <Box data-testid="runs-chart" height="240px" position="relative">
       <ChartView data={data} options={options} type="bar" />
+    </Box>
+  );
+};
+
+/** A study over every run: each finished trial's value (dots) and the best so far (line). */
+export const StudyChart = ({ study }: { readonly study: StudyAnswer }) => {
+  const palette = usePalette();
+  const scored = study.trials.filter((trial) => trial.state === "COMPLETE" && trial.value !== null);
+  const data: ChartData<"scatter", { x: number; y: number }[]> = {
+    datasets: [
+      { backgroundColor: palette.line, data: scored.map((trial) => ({ x: trial.number, y: trial.value ?? 0 })), label: "trial", pointRadius: 4 },
+      { backgroundColor: palette.accent, borderColor: palette.accent, data: study.bestSoFar.map((best) => ({ x: best.number, y: best.value })), label: "best so far", pointRadius: 0, showLine: true, stepped: true },
+    ],
+  };
+  const options: ChartOptions<"scatter"> = {
+    animation: false,
+    maintainAspectRatio: false,
+    plugins: { legend: { labels: { color: palette.text } } },
+    scales: axes(palette, "trial", study.direction === "maximize" ? "objective (higher is better)" : "objective (lower is better)"),
+  };
+  return (
+    <Box data-testid="study-chart" height="260px" position="relative">
+      <Scatter data={data} options={options} />
     </Box>
   );
 };

@@ -260,14 +260,15 @@ def qaoa_sweep(airflow: AirflowDeployment) -> tuple[str, list[dict[str, Any]]]:
 
 
 @contextlib.contextmanager
-def scheduler_creating_runs(airflow: AirflowDeployment, paused: str) -> Iterator[None]:
-    """The scheduler restarted with ``use_job_schedule`` on, ``paused`` paused meanwhile.
+def scheduler_creating_runs(airflow: AirflowDeployment, paused: tuple[str, ...]) -> Iterator[None]:
+    """The scheduler restarted with ``use_job_schedule`` on, the ``paused`` DAGs paused meanwhile.
 
     The suite's scheduler creates no runs of its own (an example DAG's @daily schedule would start
-    a 12-job sweep); that setting also stops asset-triggered runs. Turned on with the timed sweep
+    a 12-job sweep); that setting also stops asset-triggered runs. Turned on with every timed DAG
     paused, the only run the scheduler can create is one an asset event asks for.
     """
-    airflow.api("PATCH", f"/dags/{paused}", {"is_paused": True})
+    for dag_id in paused:
+        airflow.api("PATCH", f"/dags/{dag_id}", {"is_paused": True})
     airflow.kill_component("scheduler", signal.SIGTERM)
     airflow.component_environment["scheduler"] = {"AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "True"}
     airflow.start_component("scheduler")
@@ -277,7 +278,8 @@ def scheduler_creating_runs(airflow: AirflowDeployment, paused: str) -> Iterator
         airflow.kill_component("scheduler", signal.SIGTERM)
         airflow.component_environment.pop("scheduler")
         airflow.start_component("scheduler")
-        airflow.api("PATCH", f"/dags/{paused}", {"is_paused": False})
+        for dag_id in paused:
+            airflow.api("PATCH", f"/dags/{dag_id}", {"is_paused": False})
 
 
 def test_the_sweeps_asset_event_alone_starts_the_report_on_its_best_point(
@@ -292,10 +294,13 @@ def test_the_sweeps_asset_event_alone_starts_the_report_on_its_best_point(
         runs[:] = airflow.api("GET", reports)["dag_runs"]
         return len(runs) == 1 and runs[0]["state"] in ("success", "failed")
 
-    with scheduler_creating_runs(airflow, paused="braket_qaoa_sweep"):
+    # A run of a timed DAG (the study's @daily) would be created, then killed with the scheduler.
+    with scheduler_creating_runs(airflow, paused=("braket_qaoa_sweep", "braket_qaoa_study")):
         airflow.wait(report_ended, 180, "the asset-scheduled report to run")
     (report_run,) = runs
     assert (report_run["run_type"], report_run["state"]) == ("asset_triggered", "success")
+    # Every timed DAG was paused: a new example with a schedule belongs in the tuple above.
+    assert airflow.api("GET", "/dags/~/dagRuns?run_type=scheduled")["dag_runs"] == []
     upstream = airflow.api("GET", f"{reports}/{quote(report_run['dag_run_id'], safe='')}/upstreamAssetEvents")
     # One event for the whole sweep, not one per point, and it came from the sweep's run.
     events = upstream["asset_events"]
@@ -616,3 +621,59 @@ def test_the_sweep_tab_ranks_by_a_chosen_score_and_marks_the_best(
         ) == str(max(range(4), key=lambda index: points[index]["metrics"]["expected_cut"]))
         rank.select_by_value("results.expected_cut")
         browser.save_screenshot(str(OUTPUT / f"react-sweep-{mode}.png"))
+
+
+@pytest.mark.react
+def test_the_sweep_tab_shows_the_study_over_every_run(airflow: AirflowDeployment, browser: Any) -> None:
+    """Two runs of the braket_qaoa_study example: the second run's tab shows both runs' trials,
+    the best so far, Optuna's parameter importances, and a viewer cannot name a connection of
+    their choosing for the study's database."""
+    from deployment import ApiError
+    from selenium.webdriver.common.by import By
+
+    with contextlib.suppress(ApiError):  # made by another test already
+        airflow.api("POST", "/pools", {"name": "braket_jobs", "slots": 3, "include_deferred": True})
+    runs = []
+    for _ in range(2):
+        run_id = airflow.trigger("braket_qaoa_study", {"points": 2})
+        assert airflow.wait_for_run("braket_qaoa_study", run_id, timeout=300) == "success"
+        runs.append(run_id)
+    base = airflow.base_url
+    status, body = fetch(f"{base}/braket/api/sweep?dag_id=braket_qaoa_study&run_id={quote(runs[1], safe='')}")
+    assert status == 200
+    assert json.loads(body)["study"] == {"name": "qaoa_maxcut", "connId": ""}
+    status, body = fetch(f"{base}/braket/api/study?dag_id=braket_qaoa_study&name=qaoa_maxcut")
+    assert status == 200
+    study = json.loads(body)
+    assert {trial["runId"] for trial in study["trials"]} >= set(runs)
+    unfinished = [trial for trial in study["trials"] if trial["state"] not in ("COMPLETE", "PRUNED")]
+    assert not unfinished, (unfinished, [airflow.task_instances("braket_qaoa_study", run) for run in runs])
+    values = [best["value"] for best in study["bestSoFar"]]
+    assert values == sorted(values)  # maximised: the best so far never falls
+    viewer = {"Authorization": f"Bearer {airflow.token_for('viewer', 'viewer')}"}
+    query = "dag_id=braket_qaoa_study&name=qaoa_maxcut&study_conn_id=prod_aws"
+    assert fetch(f"{base}/braket/api/study?{query}", viewer)[0] == 403
+    assert fetch(f"{base}/braket/api/study?dag_id=braket_qaoa_study&name=no_such_study")[0] == 404
+
+    for mode in MODES:
+        open_view(
+            browser,
+            airflow,
+            f"{run_path('braket_qaoa_study', runs[1])}/plugin/braket-sweep",
+            mode,
+            "[data-testid=trials-table] tbody tr",
+        )
+        rows = browser.find_elements(By.CSS_SELECTOR, "[data-testid=trials-table] tbody tr")
+        assert [int(row.get_attribute("data-trial")) for row in rows] == sorted(
+            (trial["number"] for trial in study["trials"]), reverse=True
+        )
+        assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=study-chart] canvas")
+        assert "best:" in browser.find_element(By.CSS_SELECTOR, "[data-testid=study-best]").text
+        if study["importances"]:
+            assert browser.find_elements(By.CSS_SELECTOR, "[data-testid=importances]")
+        # The study maximises: the points are ranked largest first unless the user picks.
+        goal = browser.find_element(By.CSS_SELECTOR, "select[name=goal]")
+        assert goal.get_attribute("value") == "max"
+        panel = browser.find_element(By.CSS_SELECTOR, "[data-testid=study]")
+        browser.execute_script("arguments[0].scrollIntoView()", panel)
+        browser.save_screenshot(str(OUTPUT / f"react-study-{mode}.png"))

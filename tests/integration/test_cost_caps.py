@@ -124,7 +124,7 @@ def test_a_cap_found_passed_after_the_job_completed_leaves_the_task_its_results(
         cost_limits=limits.serialize(),
         budget_scope=BudgetScope.of(identity).serialize(),
     )
-    event = asyncio.run(trigger._cost_cap_reached())
+    event = asyncio.run(trigger._costs.reached(trigger.job_arn, logging.getLogger("test")))
     assert event is not None
     assert (event["status"], event["endedAs"]) == ("cost_cap", "COMPLETED")
     assert "cancelled (COMPLETED)" not in event["message"]

@@ -175,3 +175,32 @@ def check_sweep_view(dag_run: Any, jobs: list[dict[str, Any]]) -> None:
         if run.run_id == dag_run.run_id
     ]
     assert summary.best == pytest.approx(best_job["metrics"]["expected_cut"])
+
+
+def test_braket_qaoa_study_continues_its_study_each_run_and_reports_the_best_so_far(
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    dag = load_dag("braket_qaoa_study", deferrable=False)
+    study = dag.get_task("suggest").study
+    before = len(study.open(dag.dag_id).trials())  # the session's AIRFLOW_HOME keeps it between tests
+    reports = []
+    for _ in range(2):
+        dag_run = run(dag, run_conf={"points": 3})
+        assert set(states(dag_run).values()) == {"success"}, states(dag_run)
+        values = xcoms(dag_run)
+        numbers = [point["study_trial"]["number"] for point in values[("suggest", -1)]]
+        assert numbers == list(range(before + 3 * len(reports), before + 3 * len(reports) + 3))
+        for index in range(3):
+            point = values[("qaoa", index)]
+            assert point["trial"]["state"] in ("COMPLETE", "PRUNED")
+            if point["trial"]["state"] == "COMPLETE":
+                assert point["trial"]["value"] == pytest.approx(
+                    max(point["metricSeries"]["expected_cut"]["value"])
+                )
+        reports.append(values[("report", -1)])
+    trials = study.open(dag.dag_id).trials()
+    assert reports[-1]["trials"] == len(trials) == before + 6
+    complete = [trial for trial in trials if trial.state == "COMPLETE"]
+    assert reports[-1]["best"]["value"] == max(trial.value for trial in complete)
+    assert 0 < reports[-1]["best"]["value"] <= QAOA_MAX_CUT
+    assert "Study qaoa_maxcut: {" in capfd.readouterr().out

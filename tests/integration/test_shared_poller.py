@@ -18,6 +18,7 @@ from helpers import start_job, wait_for
 
 from airflow_provider_braket.hooks.braket import BraketHook
 from airflow_provider_braket.jobs.progress import created_epoch
+from airflow_provider_braket.triggers import job_search
 from airflow_provider_braket.triggers import poller as poller_module
 from airflow_provider_braket.triggers.braket import JobStatusTrigger
 
@@ -221,3 +222,94 @@ def test_the_operator_tells_its_trigger_the_secret_looking_names_never_the_value
     serialised = json.dumps(trigger.serialize()[1])
     assert "hunter2" not in serialised
     assert '"secret_hyperparameters": ["api_key", "db_password"]' in serialised
+
+
+def test_jobs_that_ended_before_cost_the_poller_no_pages(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found (issue 27): each round paged through every job created in the watched jobs' window,
+    ended ones included, so a sweep that had run for hours paid a page per 100 of its ended points
+    every round (100 pages a round at 10,000). The window now lists only the jobs that have not
+    ended; one that ended since the last round is found by ARN."""
+    local = service("--job-quota", "20", "--job-slots", "8")
+    monkeypatch.setattr(job_search, "PAGE_SIZE", 2)
+    hook = BraketHook()
+    first = start_job(hook, "sleep")
+    ended = [start_job(hook, "ok") for _ in range(6)]
+    last = start_job(hook, "sleep")
+    try:
+        for job in ended:
+            wait_for(hook.conn, job["jobArn"], ("COMPLETED",))
+        local.admin("DELETE", "/_local/calls")
+        triggers = [trigger_for(job, waiter_delay=0.3, timeout_at=time.time() + 3) for job in (first, last)]
+
+        async def watch_both() -> tuple[list[dict[str, Any]], int]:
+            watchers = [asyncio.ensure_future(first_event(trigger)) for trigger in triggers]
+            await asyncio.sleep(0.2)
+            poller = next(iter(poller_module._pollers.values()))
+            events = await asyncio.gather(*watchers)
+            return events, poller.rounds
+
+        events, rounds = run(watch_both())
+    finally:
+        hook.cancel_job(first["jobArn"])
+        hook.cancel_job(last["jobArn"])
+    assert [event["status"] for event in events] == ["timeout", "timeout"]
+    # The first round lists every status (4 pages of 2: nothing is known of the window yet); then
+    # the two running jobs fit one page, where the 6 ended ones between them would be 3 pages more.
+    assert calls(local)["braket:SearchJobs"] <= 4 + (rounds - 1) + 1, (calls(local), rounds)
+
+
+def test_the_poller_keeps_within_its_status_budget(service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """AWS allows GetJob and SearchJobs 5 calls a second each per account: a triggerer watching
+    many thousands of jobs must not spend more than ``[braket] status_requests_per_second``
+    however short its poll interval, whatever a round's pages cost."""
+    local = service("--job-quota", "20", "--job-slots", "2")
+    monkeypatch.setattr(job_search, "PAGE_SIZE", 1)
+    monkeypatch.setenv("AIRFLOW__BRAKET__STATUS_REQUESTS_PER_SECOND", "5")
+    hook = BraketHook()
+    jobs = [start_job(hook, "sleep") for _ in range(6)]  # 2 running, 4 queued: 6 pages a round
+    try:
+        local.admin("DELETE", "/_local/calls")
+        started = time.monotonic()
+        triggers = [trigger_for(job, waiter_delay=0.2, timeout_at=time.time() + 4) for job in jobs]
+
+        async def watch_all() -> list[dict[str, Any]]:
+            return list(await asyncio.gather(*(first_event(trigger) for trigger in triggers)))
+
+        events = run(watch_all())
+        elapsed = time.monotonic() - started
+    finally:
+        for job in jobs:
+            hook.cancel_job(job["jobArn"])
+    assert {event["status"] for event in events} == {"timeout"}
+    counted = calls(local)
+    reads = counted.get("braket:SearchJobs", 0) + counted.get("braket:GetJob", 0)
+    # Unpaced, 6 pages every 0.2 s would be 30 a second.
+    assert reads <= 5 * elapsed + 2, (counted, elapsed)
+    assert reads >= 6  # it did read
+
+
+def test_a_running_job_s_streams_are_looked_for_again_only_every_few_reads(
+    service: Any, capfd: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found (issue 27): every read of a running job's lines began with a DescribeLogStreams (the
+    Logs call with the tightest quota, 5 a second per account), though a job's streams appear as
+    it starts. Once some are known they are looked for again every 10th read and at the last one;
+    every line still reaches the task log once."""
+    local = service("--job-quota", "5", "--job-slots", "2")
+    monkeypatch.setenv("AIRFLOW__BRAKET__LOG_REQUESTS_PER_SECOND", "50")  # a read every 0.2 s
+    hook = BraketHook()
+    job = start_job(hook, "count", ticks=60, tick_seconds=0.1)
+    wait_for(hook.conn, job["jobArn"], ("RUNNING",))
+    local.admin("DELETE", "/_local/calls")
+    trigger = trigger_for(job, waiter_delay=0.2)
+    event = run(first_event(trigger))
+    assert event["status"] == "COMPLETED"
+    counted = calls(local)
+    reads = counted["logs:GetLogEvents"]  # at least one per read of its single stream
+    assert reads >= 10, counted
+    # Before: one per read.
+    assert counted["logs:DescribeLogStreams"] <= reads // 10 + 2, counted
+    output = capfd.readouterr().out
+    assert [forwarded(output, f"count {tick}") for tick in range(60)] == [1] * 60

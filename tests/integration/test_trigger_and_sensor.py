@@ -96,7 +96,9 @@ def test_timeout_and_unknown_job_events() -> None:
                 job_arn=job["jobArn"],
                 job_name=job["jobName"],
                 waiter_delay=0.2,
-                timeout_at=time.time() + 2,
+                # Room for the poller's first round to find the job by ARN (no created_at given)
+                # on a loaded machine: with 2 s, CI once timed out before any status (lastStatus None).
+                timeout_at=time.time() + 6,
                 timeout_reason="waiter_max_attempts",
             )
         )

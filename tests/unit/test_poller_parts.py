@@ -4,6 +4,7 @@ tests/integration/test_shared_poller.py."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from datetime import datetime, timezone
 from typing import Any
@@ -136,3 +137,186 @@ def test_set_within_reports_the_event_or_the_timeout() -> None:
     timed_out, woken, waited = asyncio.run(scenario())
     assert (timed_out, woken) == (False, True)
     assert waited >= 0.05
+
+
+def test_an_endpoint_that_refuses_the_status_filter_is_searched_by_creation_time_alone() -> None:
+    """AWS's API reference names only ``jobArn`` and ``createdAt`` as SearchJobs filters (the
+    service's OpenAPI document adds ``status``), and AWS cannot be called here: a client that
+    answers ValidationException to a status filter stands in for an endpoint that refuses it.
+    The poller must then list the window without it, not fall back to a GetJob per job."""
+    from botocore.exceptions import ClientError
+
+    from airflow_provider_braket.triggers.poller import JobPoller
+
+    job = {"jobArn": "arn:aws:braket:us-east-1:123456789012:job/a", "status": "RUNNING", "jobName": "a"}
+    asked: list[list[str]] = []
+
+    class RefusesStatus:
+        async def search_jobs(self, filters: list[dict[str, Any]], **_: Any) -> dict[str, Any]:
+            names = [item["name"] for item in filters]
+            asked.append(names)
+            if "status" in names:
+                error = {"Error": {"Code": "ValidationException", "Message": "invalid filter name: status"}}
+                raise ClientError(error, "SearchJobs")
+            return {"jobs": [job]}
+
+    poller = JobPoller(PollerKey.of("braket_default", "us-east-1", None, None), 5.0, 1000.0)
+    poller._searches._ended_in_window = 10_000  # a long sweep's window: the status filter pays
+    tracked = {job["jobArn"]: Tracked(created_at=time.time())}
+    found = asyncio.run(poller._searches.search(RefusesStatus(), tracked, lambda _: None))
+    again = asyncio.run(poller._searches.search(RefusesStatus(), tracked, lambda _: None))
+    assert found == again == {job["jobArn"]: job}
+    assert asked == [["createdAt", "status"], ["createdAt"], ["createdAt"]]  # refused once, then never asked
+    assert poller._searches.works
+
+
+def test_a_job_that_ended_is_asked_for_as_soon_as_the_pages_pass_it() -> None:
+    """With thousands of watched jobs a round is a hundred pages: a job that ended (no longer on
+    the listing of jobs not ended) is asked for by ARN once the pages, newest first, have passed
+    its creation time, not after the last page. A scripted client stands in for the pages, to
+    see the order of the calls."""
+    from airflow_provider_braket.triggers import job_search
+    from airflow_provider_braket.triggers.job_search import RoundSearch
+
+    base = 1_800_000_000.0
+    jobs = [
+        {
+            "jobArn": f"arn:aws:braket:us-east-1:123456789012:job/{n}",
+            "status": "RUNNING",
+            "createdAt": base + n,
+        }
+        for n in range(6)
+    ]
+    ended = jobs[4]  # the second newest: on the first page, were it not ended
+    listed = [job for job in reversed(jobs) if job is not ended]
+    calls: list[str] = []
+
+    class Pages:
+        async def search_jobs(
+            self, filters: list[dict[str, Any]], maxResults: int, nextToken: str = "0"
+        ) -> Any:
+            if filters[0]["name"] == "jobArn":
+                calls.append("by ARN")
+                return {"jobs": [{**ended, "status": "CANCELLED"}]}
+            start = int(nextToken)
+            calls.append(f"page {start // maxResults}")
+            more = start + maxResults < len(listed)
+            return {
+                "jobs": listed[start : start + maxResults],
+                **({"nextToken": str(start + maxResults)} if more else {}),
+            }
+
+    sizes = job_search.PAGE_SIZE, job_search.ARNS_PER_SEARCH
+    job_search.PAGE_SIZE, job_search.ARNS_PER_SEARCH = 2, 1  # a batch of ARNs is full at one
+    try:
+        tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
+        early: list[str] = []
+        search = RoundSearch(RateBudget(1000.0))
+        search._ended_in_window = 10_000  # a long sweep's window: only the jobs not ended are listed
+        found = asyncio.run(search.search(Pages(), tracked, lambda answered: early.extend(answered)))
+    finally:
+        job_search.PAGE_SIZE, job_search.ARNS_PER_SEARCH = sizes
+    assert found[ended["jobArn"]]["status"] == "CANCELLED"
+    assert early == [ended["jobArn"]]
+    # Pages of 2: jobs 5, 3 | 2, 1 | 0. Job 4 is passed by the first page; asked for after it.
+    assert calls == ["page 0", "by ARN", "page 1", "page 2"], calls
+
+
+def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
+    """At 1,000 jobs an hour into a sweep, listing every status costs a page more than listing the
+    jobs not ended, which costs an ARN ask per ten that ended since; a sweep hours long has
+    thousands of ended points in its window. Each round takes the cheaper, by the last round."""
+    from airflow_provider_braket.triggers.job_search import RoundSearch
+
+    search = RoundSearch(RateBudget(1000.0))
+    assert not search._status_filter_pays(0.0)  # nothing known yet: every status, no ARN asks
+    search._learn(not_ended=900, ended_on_pages=100, ending=15, only_active=False, since=0.0)
+    assert not search._status_filter_pays(0.0)  # 10 pages against 9 + 2 asks
+    search._learn(not_ended=900, ended_on_pages=400, ending=15, only_active=False, since=0.0)
+    assert search._status_filter_pays(0.0)  # 13 pages against 9 + 2
+    search._learn(not_ended=900, ended_on_pages=0, ending=15, only_active=True, since=0.0)
+    assert search._ended_in_window == 415  # grown by what ended, not counted on the pages
+
+
+def test_a_window_that_moved_on_has_its_ended_jobs_counted_again() -> None:
+    """Found (issue 27): a round of every status counted 200 ended jobs of a sweep run before, in
+    a budget's window reaching ten minutes before its run; once the window's start moved past them
+    the count stayed, and every later round listed only the jobs not ended, with an ARN ask per
+    ten ended and, for the budget, a search for those ended since. A round of every status counts
+    again once the window has moved on, at most one in RECOUNT_ROUNDS."""
+    from airflow_provider_braket.triggers.job_search import RECOUNT_ROUNDS, RoundSearch
+
+    search = RoundSearch(RateBudget(1000.0))
+    search._learn(not_ended=200, ended_on_pages=200, ending=5, only_active=False, since=100.0)
+    assert search._status_filter_pays(100.0)  # 4 pages against 2 + 1
+    for _ in range(RECOUNT_ROUNDS - 1):
+        search._learn(not_ended=200, ended_on_pages=0, ending=5, only_active=True, since=700.0)
+        assert search._status_filter_pays(700.0)  # not yet: at most one recount in so many rounds
+    search._learn(not_ended=200, ended_on_pages=0, ending=5, only_active=True, since=700.0)
+    assert not search._status_filter_pays(700.0)  # the window moved on: every status, to count
+    search._learn(not_ended=200, ended_on_pages=0, ending=5, only_active=False, since=700.0)
+    assert not search._status_filter_pays(700.0)  # 2 pages, nothing ended in the new window
+
+
+def test_a_trigger_that_fails_before_watching_leaves_no_poller_behind(monkeypatch: Any) -> None:
+    """Found (CI of 2026-12-05): a trigger took its event loop's poller, then failed reading its
+    budgets before it watched anything; the poller stayed registered for good, holding its closed
+    event loop, and the next tests of the process counted that idle poller instead of theirs."""
+    from airflow_provider_braket.triggers import poller as poller_module
+    from airflow_provider_braket.triggers.cost_checks import TriggerCostChecks
+
+    def unreadable(self: TriggerCostChecks) -> Any:
+        raise RuntimeError("the price list cannot be read")
+
+    monkeypatch.setattr(TriggerCostChecks, "watch", property(unreadable))
+    trigger = JobStatusTrigger(job_arn="arn:aws:braket:us-east-1:123456789012:job/x", job_name="x")
+
+    async def first_event() -> None:
+        async for _ in trigger.run():
+            return
+
+    before = dict(poller_module._pollers)
+    with contextlib.suppress(RuntimeError):
+        asyncio.run(first_event())
+    assert poller_module._pollers == before
+
+
+def test_reading_budgets_starts_no_poller() -> None:
+    """Found (CI of 2026-12-05): building a trigger's budget reader took its loop's poller for the
+    listing its rounds make, so a cap check outside a watch (as test_cost_caps makes one) left an
+    idle poller registered."""
+    from airflow_provider_braket.pricing.cost_limits import BudgetScope, CostLimits
+    from airflow_provider_braket.triggers import poller as poller_module
+    from airflow_provider_braket.utils.identity import TaskIdentity
+
+    trigger = JobStatusTrigger(
+        job_arn="arn:aws:braket:us-east-1:123456789012:job/x",
+        job_name="x",
+        region_name="us-east-1",
+        cost_limits=CostLimits.of(run_budget="1").serialize(),
+        budget_scope=BudgetScope.of(TaskIdentity.from_context({}, "job")).serialize(),
+    )
+
+    async def read_budgets() -> Any:
+        watch = trigger._costs.watch
+        assert watch is not None
+        return watch.listing(time.time() - 60, 10.0)
+
+    before = dict(poller_module._pollers)
+    assert asyncio.run(read_budgets()) is None  # no poller lists for it: the reader searches itself
+    assert poller_module._pollers == before
+
+
+def test_pollers_of_closed_event_loops_are_dropped() -> None:
+    from airflow_provider_braket.triggers import poller as poller_module
+
+    key = PollerKey.of("braket_default", "us-east-1", None, None)
+
+    async def take() -> Any:
+        return poller_module.shared_poller(key)
+
+    stale = asyncio.run(take())  # registered, never watched: its loop is closed now
+    fresh = asyncio.run(take())
+    assert fresh is not stale
+    assert stale not in poller_module._pollers.values()
+    poller_module._forget(fresh)

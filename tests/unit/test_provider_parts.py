@@ -359,6 +359,7 @@ def test_provider_info_names_what_exists() -> None:
         "waiter_delay",
         "default_bucket",
         "log_requests_per_second",
+        "status_requests_per_second",
         "min_deferral_seconds",
         "ui_connections",
         "price_list",

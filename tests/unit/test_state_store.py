@@ -91,24 +91,50 @@ def test_garbage_collection_removes_inline_bodies_and_files_no_row_names(
     assert not stray_file.exists()
 
 
-def test_a_store_written_before_inline_bodies_still_reads_its_files(tmp_path: Path) -> None:
+def test_a_store_written_before_inline_bodies_moves_its_small_files_inline(tmp_path: Path) -> None:
+    """Found (issue 27): a data dir written before inline bodies kept every small body as a file
+    (three fsyncs to overwrite, a file each) for good. At start they move into the database;
+    a large one, and one whose content no longer matches its name, stay files."""
     body = b"written by an older version, as a file"
     name = hashlib.sha256(body).hexdigest()
     (tmp_path / "blobs" / name[:2]).mkdir(parents=True)
     (tmp_path / "blobs" / name[:2] / name).write_bytes(body)
+    large = os.urandom(INLINE_BLOB_LIMIT + 1)
+    large_name = hashlib.sha256(large).hexdigest()
+    (tmp_path / "blobs" / large_name[:2]).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "blobs" / large_name[:2] / large_name).write_bytes(large)
+    rotten_name = hashlib.sha256(b"what it was").hexdigest()
+    (tmp_path / "blobs" / rotten_name[:2]).mkdir(parents=True, exist_ok=True)
+    (tmp_path / "blobs" / rotten_name[:2] / rotten_name).write_bytes(b"bit rot")
     with sqlite3.connect(tmp_path / "state.sqlite3") as db:  # the older schema: no small_blobs table
         db.execute(
             "CREATE TABLE objects (bucket TEXT NOT NULL, key TEXT NOT NULL, blob TEXT NOT NULL, "
             "size INTEGER NOT NULL, etag TEXT NOT NULL, last_modified TEXT NOT NULL, metadata TEXT NOT NULL, "
             "checksum TEXT, PRIMARY KEY (bucket, key))"
         )
-        db.execute("INSERT INTO objects VALUES ('b', 'old', ?, ?, 'e', 't', '{}', NULL)", (name, len(body)))
+        for key, blob, size in (
+            ("old", name, len(body)),
+            ("large", large_name, len(large)),
+            ("rotten", rotten_name, 7),
+        ):
+            db.execute("INSERT INTO objects VALUES ('b', ?, ?, ?, 'e', 't', '{}', NULL)", (key, blob, size))
 
     store = StateStore(tmp_path)
+    assert store.read_blob(name) == body  # read from its file before the move
+    assert store.collect_garbage() == 0  # what the service does at start
 
-    (stored,) = store.objects("b")
-    assert store.read_blob(stored.blob) == body
-    assert store.collect_garbage() == 0
+    assert _inline_names(tmp_path) == {name}
+    assert sorted(path.name for path in _files(tmp_path)) == sorted([large_name, rotten_name])
+    assert {
+        stored.key: store.read_blob(stored.blob) for stored in store.objects("b") if stored.key != "rotten"
+    } == {
+        "old": body,
+        "large": large,
+    }
+    with pytest.raises(ValueError, match="damaged"):
+        store.read_blob(rotten_name)
+    assert StateStore(tmp_path).collect_garbage() == 0  # a second start moves nothing
+    assert _inline_names(tmp_path) == {name}
 
 
 def test_moto_keeps_no_instance_it_made(tmp_path: Path) -> None:

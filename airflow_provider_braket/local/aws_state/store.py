@@ -235,6 +235,7 @@ class StateStore(LogTables):
     def collect_garbage(self) -> int:
         """Remove blobs no row names (left by a kill between writing a blob and its row) and
         give freed database pages back; return how many blobs were removed."""
+        self._inline_small_files()
         with self._lock:
             referenced = {row[0] for row in self._db.execute("SELECT DISTINCT blob FROM objects")}
             removed = 0
@@ -250,6 +251,28 @@ class StateStore(LogTables):
             self._db.execute("PRAGMA incremental_vacuum")
             self._db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         return removed
+
+    def _inline_small_files(self) -> None:
+        """Move the small bodies a data dir written before inline bodies keeps as files into the
+        database (once: a file is removed only after the commit that holds its copy). A file whose
+        content no longer matches its name stays, and is refused as damaged when read."""
+        with self._lock:
+            named = {row[0] for row in self._db.execute("SELECT DISTINCT blob FROM objects")}
+            inline = {row[0] for row in self._db.execute("SELECT name FROM small_blobs")}
+        moved = []
+        for path in self._blobs.glob("*/*"):
+            if path.name not in named or path.name in inline or path.stat().st_size > INLINE_BLOB_LIMIT:
+                continue
+            data = path.read_bytes()
+            if hashlib.sha256(data).hexdigest() != path.name:
+                continue
+            with self._transaction() as db:
+                db.execute("INSERT OR REPLACE INTO small_blobs VALUES (?, ?)", (path.name, data))
+            moved.append(path)
+        for path in moved:
+            path.unlink(missing_ok=True)
+        if moved:
+            log.info("moved %d small object bodies from blobs/ into state.sqlite3", len(moved))
 
     # -- IAM ---------------------------------------------------------------------------------
 

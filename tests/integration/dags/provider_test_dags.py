@@ -8,7 +8,9 @@ from pathlib import Path
 from airflow.sdk import DAG
 
 from airflow_provider_braket.operators.braket import CancelHybridJobOperator, CreateHybridJobOperator
+from airflow_provider_braket.operators.sweep import SuggestPointsOperator
 from airflow_provider_braket.sensors.braket import HybridJobSensor
+from airflow_provider_braket.sweeps import FloatRange, IntRange, SearchSpace, Study
 
 JOBS = Path(__file__).parents[1] / "jobs"
 LOCAL_DEVICE = "local:braket/braket.local.qubit"
@@ -177,3 +179,61 @@ with DAG("test_asset_outlets", schedule=None, start_date=START, params={"mode": 
         poke_interval=0.5,
         outlets=[Asset(name="test_sensed_results")],
     )
+
+# Studies (tests/integration/test_sweeps.py): each keeps its trials in the database of the
+# connection braket_studies_test, which each test points at a file of its own.
+QUADRATIC = SearchSpace(
+    {"x": FloatRange(0.0, 1.0, step=0.25), "p": IntRange(1, 3)}, fixed={"mode": "objective"}
+)
+for sampler, deferrable in (("grid", False), ("tpe", True)):
+    with DAG(f"test_study_{sampler}", schedule=None, start_date=START):
+        suggest = SuggestPointsOperator(
+            task_id="suggest",
+            study=Study(
+                "quadratic",
+                QUADRATIC,
+                {"direction": "minimize", "results_key": "score"},
+                sampler=sampler,
+                seed=7,
+                conn_id="braket_studies_test",
+            ),
+            count=3,
+        )
+        CreateHybridJobOperator.partial(
+            task_id="point",
+            device=LOCAL_DEVICE,
+            source_module="../jobs/behaviours.py",
+            waiter_delay=0.5,
+            deferrable=deferrable,
+        ).expand_kwargs(suggest.output)
+
+# A study with a pruner: one point a run, of 30 half-second steps; test_sweeps.py seeds the study
+# with two far better points, so the median pruner stops this one after its warm-up step.
+LONG_OBJECTIVE = SearchSpace(
+    {"x": FloatRange(0.0, 1.0), "p": IntRange(1, 3)},
+    fixed={"mode": "objective", "steps": "30", "tick_seconds": "0.5"},
+)
+for mode_name, deferrable in (("sync", False), ("deferrable", True)):
+    with DAG(f"test_study_pruned_{mode_name}", schedule=None, start_date=START):
+        suggest = SuggestPointsOperator(
+            task_id="suggest",
+            study=Study(
+                "pruned",
+                LONG_OBJECTIVE,
+                {"direction": "minimize", "metric": "loss"},
+                sampler="optuna-random",
+                seed=3,
+                pruner="median",
+                pruner_options={"n_startup_trials": 2, "n_warmup_steps": 1},
+                conn_id="braket_studies_test",
+            ),
+            count=1,
+        )
+        CreateHybridJobOperator.partial(
+            task_id="point",
+            device=LOCAL_DEVICE,
+            source_module="../jobs/behaviours.py",
+            waiter_delay=0.5,
+            deferrable=deferrable,
+            forward_logs=not deferrable,  # pruning reads the metric either way
+        ).expand_kwargs(suggest.output)

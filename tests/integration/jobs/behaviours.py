@@ -47,6 +47,19 @@ if mode == "answer":
     with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
         data = {"mode": mode, "z": float(hyperparameters["answer"]), "converged": True}
         json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
+if mode == "objective":
+    # A sweep's point: a score known from its hyperparameters (least at x=0.3, p=2), and a loss
+    # metric that falls towards it step by step, as a variational algorithm's would.
+    score = (float(hyperparameters.get("x", 0)) - 0.3) ** 2 + 0.1 * (
+        int(hyperparameters.get("p", 1)) - 2
+    ) ** 2
+    for step in range(int(hyperparameters.get("steps", 3))):
+        loss = score + 1.0 / (step + 1)
+        print(f"Metrics - timestamp={time.time()}; loss={loss}; iteration_number={step};", flush=True)
+        time.sleep(float(hyperparameters.get("tick_seconds", 0)))
+    with open(os.path.join(os.environ["AMZN_BRAKET_JOB_RESULTS_DIR"], "results.json"), "w") as handle:
+        data = {"mode": mode, "score": score}
+        json.dump({"braketSchemaHeader": header, "dataDictionary": data, "dataFormat": "plaintext"}, handle)
 if mode == "count":
     # A job of known length whose every log line is unique: "count 0" ... "count <ticks-1>".
     for tick in range(int(hyperparameters.get("ticks", 10))):

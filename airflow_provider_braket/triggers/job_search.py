@@ -1,0 +1,260 @@
+"""The SearchJobs calls of a poller's round: what it asks for, page by page, within its budget.
+
+A round lists the jobs in the window of the watched jobs' creation times (100 summaries a page,
+newest first), then asks by ARN, ten a call, for the watched jobs the listing did not return:
+those whose creation time is not known yet, and, when the listing holds only the jobs that have
+not ended (``status`` QUEUED, RUNNING or CANCELLING), those that ended since the last round. Which
+listing a round makes is whichever cost fewer calls by the last round's counts: every status while
+few of the window's jobs have ended (no ARN asks), only the jobs not ended once a long sweep's ended
+points outnumber what ends per round (no page for each hundred of them). A job that ended is
+asked for as soon as the pages have passed its creation time, not after the last page, so that
+with thousands of jobs its trigger hears of it a page later rather than a whole listing later.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import AsyncIterator, Callable
+from datetime import datetime, timezone
+from typing import Any
+
+from airflow_provider_braket.hooks.connection import is_transient_error
+from airflow_provider_braket.jobs.errors import error_code
+from airflow_provider_braket.jobs.models import ACTIVE_STATUSES, JobListing, format_timestamp
+from airflow_provider_braket.jobs.progress import created_epoch
+from airflow_provider_braket.triggers.job_watch import RateBudget, Tracked
+
+log = logging.getLogger(__name__)
+
+PAGE_SIZE = 100
+ARNS_PER_SEARCH = 10  # SearchJobs takes at most 10 values per filter
+# Creation times come back with millisecond precision; a little slack keeps the window's ends in.
+WINDOW_SLACK_SECONDS = 1.0
+# A watched job created this much after a page's oldest summary would have been on that page.
+PASSED_SLACK_SECONDS = 0.002
+# Pages (of 100, paced by the status budget) a job missing from the listing waits for nine more.
+PAGES_A_MISSING_JOB_WAITS = 8
+# Rounds of only the jobs not ended between two that count the window's ended jobs again.
+RECOUNT_ROUNDS = 30
+
+#: Called with the summaries found so far, as they come.
+Found = Callable[[dict[str, dict[str, Any]]], None]
+
+
+class RoundSearch:
+    """The searches of one poller's rounds, and what it learned of the endpoint's answers.
+
+    :param budget: The poller's status budget, spent before every call.
+    """
+
+    def __init__(self, budget: RateBudget) -> None:
+        self.budget = budget
+        #: False once SearchJobs was refused (e.g. a role without braket:SearchJobs).
+        self.works = True
+        self._status_filter_works = True
+        # The window's jobs by the last round, for choosing between its two listings.
+        self._not_ended = self._ended_in_window = self._ending = 0
+        # Where the last round of every status began its window, and how many rounds ago.
+        self._counted_since = -math.inf
+        self._rounds_since_count = 0
+        #: The last round's listing for budgets: (monotonic time, since, listing).
+        self._listing: tuple[float, float, JobListing] | None = None
+
+    def listed_since(self, moment: float, max_age: float) -> JobListing | None:
+        """The jobs created since ``moment`` (epoch seconds) as the last round listed them, if it
+        listed that far back no longer than ``max_age`` seconds ago; else None."""
+        listing = self._listing
+        if listing is None or listing[1] > moment or time.monotonic() - listing[0] > max_age:
+            return None
+        return listing[2]
+
+    async def search(
+        self, braket: Any, tracked: dict[str, Tracked], found_so_far: Found, list_since: float | None = None
+    ) -> dict[str, dict[str, Any]]:
+        """Summaries of the watched jobs that SearchJobs returns, by ARN.
+
+        :param found_so_far: Handed the jobs found by ARN as each answer comes.
+        :param list_since: Also list every job not ended created since then (epoch seconds), up to
+            now, and keep them for :meth:`active_since` (the triggers' budgets read their scopes
+            from it instead of listing them again).
+        """
+        found: dict[str, dict[str, Any]] = {}
+        try:
+            placed = sorted(
+                ((entry.created_at, arn) for arn, entry in tracked.items() if entry.created_at is not None),
+                reverse=True,
+            )
+            listed = None
+            if placed or list_since is not None:
+                listed = await self._window(braket, placed, tracked, found, found_so_far, list_since)
+            await self._by_arn(
+                braket, [arn for arn in tracked if arn not in found], tracked, found, found_so_far
+            )
+        except Exception as error:
+            if is_transient_error(error):
+                raise
+            log.warning("SearchJobs failed (%s); the poller reads each job with GetJob instead.", error)
+            self.works = False
+            return {}
+        if list_since is not None and listed is not None:
+            self._keep_for_budgets(*listed, found)
+        return found
+
+    def _keep_for_budgets(
+        self, since: float, jobs: list[dict[str, Any]], complete: bool, found: dict[str, dict[str, Any]]
+    ) -> None:
+        """Keep the round's listing for the triggers' budgets, with the watched jobs found ended
+        by ARN: a budget then needs no search of its own for how they ended."""
+        on_pages = {job["jobArn"] for job in jobs}
+        ended_by_arn = [
+            _for_budgets(summary)
+            for arn, summary in found.items()
+            if arn not in on_pages and summary["status"] not in ACTIVE_STATUSES
+        ]
+        self._listing = (time.monotonic(), since, JobListing(jobs + ended_by_arn, complete))
+
+    async def _window(
+        self,
+        braket: Any,
+        placed: list[tuple[float, str]],
+        tracked: dict[str, Tracked],
+        found: dict[str, dict[str, Any]],
+        found_so_far: Found,
+        list_since: float | None = None,
+    ) -> tuple[float, list[dict[str, Any]], bool]:
+        """List the window's jobs; returns how far back it listed, the summaries a budget reads
+        (every job not ended; the ended ones too on a listing of every status), and whether that
+        listing had every status."""
+        starts = [placed[-1][0] - WINDOW_SLACK_SECONDS] if placed else []
+        since = min([*starts, list_since] if list_since is not None else starts)
+        until = None if list_since is not None else placed[0][0] + WINDOW_SLACK_SECONDS
+        created = _created_filter(since, until)
+        active = {"name": "status", "operator": "EQUAL", "values": sorted(ACTIVE_STATUSES)}
+        only_active = self._status_filter_works and self._status_filter_pays(since)
+        filters = [created, active] if only_active else [created]
+        listed: list[dict[str, Any]] = []
+        missing: list[str] = []
+        waited = asked = not_ended = ended_on_pages = watched_ended = 0
+        try:
+            async for page in self._pages(braket, filters):
+                for summary in page:
+                    if summary["status"] in ACTIVE_STATUSES:
+                        not_ended += 1
+                    else:
+                        ended_on_pages += 1
+                        watched_ended += summary["jobArn"] in tracked
+                    if list_since is not None:
+                        listed.append(_for_budgets(summary))
+                found.update((summary["jobArn"], summary) for summary in page if summary["jobArn"] in tracked)
+                oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
+                while placed and placed[0][0] > oldest + PASSED_SLACK_SECONDS:
+                    _, arn = placed.pop(0)
+                    if arn not in found:
+                        missing.append(arn)
+                waited = waited + 1 if missing else 0
+                # Asked for ten at a time, or sooner when the first has waited a few pages.
+                while len(missing) >= ARNS_PER_SEARCH or (missing and waited >= PAGES_A_MISSING_JOB_WAITS):
+                    batch, missing = missing[:ARNS_PER_SEARCH], missing[ARNS_PER_SEARCH:]
+                    asked += len(batch)
+                    await self._by_arn(braket, batch, tracked, found, found_so_far)
+                    waited = 0
+        except Exception as error:
+            if not only_active or is_transient_error(error):
+                raise
+            if error_code(error) != "ValidationException":
+                raise
+            # AWS's API reference names only jobArn and createdAt as SearchJobs filters (the
+            # service's OpenAPI document adds status).
+            log.warning(
+                "SearchJobs refused a status filter (%s); the poller lists jobs of every status.", error
+            )
+            self._status_filter_works = False
+            return await self._window(braket, placed, tracked, found, found_so_far, list_since)
+        asked += len(missing)
+        await self._by_arn(braket, missing, tracked, found, found_so_far)
+        self._learn(not_ended, ended_on_pages, asked if only_active else watched_ended, only_active, since)
+        return since, listed, not only_active
+
+    def _status_filter_pays(self, since: float) -> bool:
+        """Whether listing only the jobs not ended (and asking by ARN, ten a call, for the watched
+        ones that ended since) costs fewer calls than listing every status, by the last round.
+
+        The ended jobs are counted only on a round of every status; once the window's start has
+        moved on (its oldest jobs ended, or a budget's scope narrowed) that count is stale, and a
+        round of every status, at most one in :data:`RECOUNT_ROUNDS`, counts them again.
+        """
+        if since > self._counted_since and self._rounds_since_count >= RECOUNT_ROUNDS:
+            return False
+        every_status = math.ceil((self._not_ended + self._ended_in_window) / PAGE_SIZE)
+        not_ended = math.ceil(self._not_ended / PAGE_SIZE) + math.ceil(self._ending / ARNS_PER_SEARCH)
+        return not_ended < every_status
+
+    def _learn(
+        self, not_ended: int, ended_on_pages: int, ending: int, only_active: bool, since: float
+    ) -> None:
+        """What the window held this round: the jobs not ended, the ended ones (counted on
+        every-status pages, else grown by those that ended since), and how many ended since."""
+        self._not_ended = not_ended
+        self._ended_in_window = self._ended_in_window + ending if only_active else ended_on_pages
+        self._ending = ending
+        if only_active:
+            self._rounds_since_count += 1
+        else:
+            self._counted_since, self._rounds_since_count = since, 0
+
+    async def _by_arn(
+        self,
+        braket: Any,
+        arns: list[str],
+        tracked: dict[str, Tracked],
+        found: dict[str, dict[str, Any]],
+        found_so_far: Found,
+    ) -> None:
+        for start in range(0, len(arns), ARNS_PER_SEARCH):
+            filters = [
+                {"name": "jobArn", "operator": "EQUAL", "values": arns[start : start + ARNS_PER_SEARCH]}
+            ]
+            answered = {
+                summary["jobArn"]: summary
+                async for page in self._pages(braket, filters)
+                for summary in page
+                if summary["jobArn"] in tracked
+            }
+            found.update(answered)
+            found_so_far(answered)
+
+    async def _pages(self, braket: Any, filters: list[dict[str, Any]]) -> AsyncIterator[list[dict[str, Any]]]:
+        token: str | None = None
+        while True:
+            await self.budget.spend()
+            page = await braket.search_jobs(
+                filters=filters, maxResults=PAGE_SIZE, **({"nextToken": token} if token else {})
+            )
+            yield page["jobs"]
+            token = page.get("nextToken")
+            if not token:
+                return
+
+
+def _created_filter(since: float, until: float | None) -> dict[str, Any]:
+    def stamp(moment: float) -> str:
+        return format_timestamp(datetime.fromtimestamp(moment, tz=timezone.utc))
+
+    if until is None:
+        return {"name": "createdAt", "operator": "GTE", "values": [stamp(since)]}
+    return {"name": "createdAt", "operator": "BETWEEN", "values": [stamp(since), stamp(until)]}
+
+
+def _for_budgets(summary: dict[str, Any]) -> dict[str, Any]:
+    """What a budget reads of a job it did not list itself: no more, for memory's sake."""
+    kept: dict[str, Any] = {
+        name: summary[name]
+        for name in ("jobArn", "status", "createdAt", "startedAt", "endedAt")
+        if name in summary
+    }
+    kept["tags"] = {
+        key: value for key, value in (summary.get("tags") or {}).items() if key.startswith("airflow:")
+    }
+    return kept
