@@ -53,7 +53,9 @@ def first_events(triggers: list[Any]) -> list[Any]:
     return list(asyncio.run(asyncio.wait_for(watch_all(), 60)))
 
 
-def budgeted_triggers(jobs: list[dict[str, Any]], scope: BudgetScope, seconds: float) -> list[Any]:
+def budgeted_triggers(
+    jobs: list[dict[str, Any]], scope: BudgetScope, seconds: float, waiter_delay: float = 0.5
+) -> list[Any]:
     """Deferred points with ``run_budget``, made as the operator makes them (it hands each trigger
     its job's ``instanceConfig``), timing out after ``seconds``."""
     import time
@@ -67,7 +69,7 @@ def budgeted_triggers(jobs: list[dict[str, Any]], scope: BudgetScope, seconds: f
         JobStatusTrigger(
             job_arn=job["jobArn"],
             job_name=job["jobName"],
-            waiter_delay=0.5,
+            waiter_delay=waiter_delay,
             created_at=created_epoch(job),
             timeout_at=time.time() + seconds,
             secret_hyperparameters=[],
@@ -77,13 +79,16 @@ def budgeted_triggers(jobs: list[dict[str, Any]], scope: BudgetScope, seconds: f
     ]
 
 
-def recorded_searches(monkeypatch: pytest.MonkeyPatch) -> list[list[dict[str, Any]]]:
-    """The filters of every SearchJobs the sync hook makes from now on (a budget's own reads)."""
-    searched: list[list[dict[str, Any]]] = []
+def recorded_searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, list[dict[str, Any]]]]:
+    """(monotonic time, filters) of every SearchJobs the sync hook makes from now on (a budget's
+    own reads)."""
+    import time
+
+    searched: list[tuple[float, list[dict[str, Any]]]] = []
     original = BraketHook.search_jobs
 
     def recording(self: BraketHook, filters: Any = None, page_size: int = 100) -> Any:
-        searched.append(list(filters or []))
+        searched.append((time.monotonic(), list(filters or [])))
         return original(self, filters, page_size)
 
     monkeypatch.setattr(BraketHook, "search_jobs", recording)
@@ -211,10 +216,10 @@ def test_in_a_triggerer_budgets_read_their_scope_from_the_poller_s_rounds(
         for job in jobs:
             hook.cancel_job(job["jobArn"])
     assert [event["status"] for event in events] == ["timeout"] * 3
-    status_names = [{item["name"] for item in filters} for filters in searched]
+    status_names = [{item["name"] for item in filters} for _, filters in searched]
     lists_not_ended = [
         filters
-        for filters in searched
+        for _, filters in searched
         if any(item["name"] == "status" and "RUNNING" in item["values"] for item in filters)
     ]
     assert {"createdAt"} in status_names  # it did read: the first read lists the whole scope
@@ -260,22 +265,26 @@ def test_points_that_end_cost_a_deferred_budget_no_call_of_its_own(
     they ended (those created since the last read, and by ARN those gone from the listing), though
     the poller's round had just listed them. Now the round's listing holds the ended points too,
     and an ended point whose instance the trigger told is counted at a bound of its cost until the
-    scope nears its budget: the budget's reads make no GetJob and no SearchJobs after the first."""
+    scope nears its budget: once the poller lists the scope, the budget's reads make no GetJob and
+    no SearchJobs of their own."""
     import time
 
     hook = BraketHook()
     dag_id = f"ending_{uuid.uuid4().hex[:6]}"
     tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
     jobs = [start_job(hook, "sleep", tags={**tags, "airflow:map_index": str(n)}) for n in range(2)]
+    # They end while they are watched, after the poller lists the scope (its second round).
     jobs += [
-        start_job(hook, "count", ticks=2, tick_seconds=0.5, tags={**tags, "airflow:map_index": str(n)})
+        start_job(hook, "count", ticks=8, tick_seconds=0.5, tags={**tags, "airflow:map_index": str(n)})
         for n in range(2, 4)
     ]
     for job in jobs:
         wait_for(hook.conn, job["jobArn"], ("RUNNING", "COMPLETED"))
     searched = recorded_searches(monkeypatch)
-    triggers = budgeted_triggers(jobs, BudgetScope(dag_id, RUN_ID, run_started_at=time.time() - 600), 6)
+    scope = BudgetScope(dag_id, RUN_ID, run_started_at=time.time() - 600)
+    triggers = budgeted_triggers(jobs, scope, 9, waiter_delay=1.0)
     service.admin("DELETE", "/_local/calls")
+    started = time.monotonic()
     try:
         events = first_events(triggers)
     finally:
@@ -286,10 +295,14 @@ def test_points_that_end_cost_a_deferred_budget_no_call_of_its_own(
     assert counted.get("braket:SearchQuantumTasks", 0) >= 2, counted  # the budget was read
     # Before: a GetJob per point that ended, for its billableDuration.
     assert counted.get("braket:GetJob", 0) == 0, counted
-    # Before: at every read after the first, a search for the points created since that had ended.
-    # The first read lists the whole scope; one more read may search if it found the round's
-    # listing too old on a loaded machine (before: one search at each of about ten reads).
-    assert len(searched) <= 2, searched
+    # The first read lists the whole scope itself, and tells the poller how far back to list; a read
+    # before the poller's next round has listed that searches again (which of the two comes first
+    # is the jitter's). Past those, before: a search at every read for the points created since
+    # that had ended (about six in this window); now none, or one read's two on a loaded machine
+    # whose round came late.
+    assert searched and searched[0][1][0]["name"] == "createdAt", searched
+    steady = [filters for moment, filters in searched if moment > started + 3 * 1.0]
+    assert len(steady) <= 2, searched
 
 
 def test_ended_jobs_counted_at_a_bound_are_read_before_the_bound_could_decide(service: Any) -> None:
