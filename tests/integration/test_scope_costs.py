@@ -300,7 +300,8 @@ def test_points_that_end_cost_a_deferred_budget_no_call_of_its_own(
     # is the jitter's). Past those, before: a search at every read for the points created since
     # that had ended (about six in this window); now none, or one read's two on a loaded machine
     # whose round came late.
-    assert searched and searched[0][1][0]["name"] == "createdAt", searched
+    assert searched, searched
+    assert searched[0][1][0]["name"] == "createdAt", searched
     steady = [filters for moment, filters in searched if moment > started + 3 * 1.0]
     assert len(steady) <= 2, searched
 
