@@ -391,7 +391,7 @@ def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dic
         if name.startswith("braket:") and name not in DRIVER_OPERATIONS
     )
     watch_start, watch_end = result["started"], result["started"] + result["elapsed"]
-    latencies, considered, missed = [], 0, 0
+    latencies, considered, missed, late = [], 0, 0, []
     for job_arn, ended in result["ended"].items():
         if ended > watch_end - 2 * poll:
             continue  # ended too late in the window to count either way
@@ -400,7 +400,12 @@ def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dic
         latency = (fired - max(ended, watch_start)) / poll if fired is not None else float("inf")
         if fired is not None:
             latencies.append(latency)
-        missed += latency > 2
+        if latency > 2:
+            missed += 1
+            # Seconds into the window: when it ended and when its trigger fired (None: never).
+            late.append(
+                (round(ended - watch_start, 1), None if fired is None else round(fired - watch_start, 1))
+            )
     return {
         "kind": kind,
         "count": count,
@@ -412,6 +417,7 @@ def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dic
         "median_latency": statistics.median(latencies) if latencies else float("nan"),
         "max_latency": max(latencies) if latencies else float("nan"),
         "missed": missed,
+        "late": sorted(late),
         "calls": {
             name.split(":", 1)[1]: count
             for name, count in sorted(result["calls"].items())
@@ -528,6 +534,13 @@ def main() -> None:
                         f"{row['missed']} late; calls: {row['calls']}",
                         flush=True,
                     )
+                    if row["late"]:
+                        restart = (
+                            f", restart at {args.restart_at * args.window:.0f} s" if args.restart_at else ""
+                        )
+                        print(
+                            f"  late (ended s, fired s into the window{restart}): {row['late']}", flush=True
+                        )
     print_table(rows, args)
 
 
