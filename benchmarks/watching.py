@@ -374,6 +374,9 @@ def run_one(
             raise RuntimeError(f"the {kind} watcher failed:\n{tail}")
     result = json.loads(out.read_text())
     result["ended"] = ended_at(braket, jobs)
+    if args.keep_results:
+        Path(args.keep_results).mkdir(parents=True, exist_ok=True)
+        (Path(args.keep_results) / f"{kind}-{count}.json").write_text(json.dumps(result))
     cancel_everything(braket, jobs)
     return result
 
@@ -500,6 +503,9 @@ def main() -> None:
         default=0.5,
         help="when in the window (a fraction) the triggers are made again, as a triggerer restart "
         "does; 0: never",
+    )
+    parser.add_argument(
+        "--keep-results", help="write each run's raw timings (when each job ended and fired) here"
     )
     parser.add_argument(
         "--profile-dir", help="write a cProfile of each watching process here (<kind>-<N>.prof)"

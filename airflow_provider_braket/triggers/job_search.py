@@ -75,7 +75,8 @@ class RoundSearch:
     ) -> dict[str, dict[str, Any]]:
         """Summaries of the watched jobs that SearchJobs returns, by ARN.
 
-        :param found_so_far: Handed the jobs found by ARN as each answer comes.
+        :param found_so_far: Handed the watched jobs found ended as each page comes, and those found
+            by ARN as each answer comes.
         :param list_since: Also list every job not ended created since then (epoch seconds), up to
             now, and keep them for :meth:`active_since` (the triggers' budgets read their scopes
             from it instead of listing them again).
@@ -147,7 +148,13 @@ class RoundSearch:
                         watched_ended += summary["jobArn"] in tracked
                     if list_since is not None:
                         listed.append(_for_budgets(summary))
-                found.update((summary["jobArn"], summary) for summary in page if summary["jobArn"] in tracked)
+                on_page = {summary["jobArn"]: summary for summary in page if summary["jobArn"] in tracked}
+                found.update(on_page)
+                # An end is handed over now, not after the round's last page: at thousands of jobs
+                # that is most of an interval later. (Other news waits: a queued job's position
+                # is read later in the round.)
+                ended = {arn: job for arn, job in on_page.items() if job["status"] not in ACTIVE_STATUSES}
+                found_so_far(ended)
                 oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
                 while placed and placed[0][0] > oldest + PASSED_SLACK_SECONDS:
                     _, arn = placed.pop(0)

@@ -274,8 +274,9 @@ class JobPoller:
                 _publish(entry, job)
 
     def _publish_early(self, summaries: dict[str, dict[str, Any]]) -> None:
-        """Hand the jobs found by ARN (most often: ended since the last round) to their triggers at
-        once; a FAILED one waits for its ``failureReason`` (a GetJob later in the round)."""
+        """Hand the jobs found ended on a page, or found by ARN (most often: ended since the last
+        round), to their triggers at once; a FAILED one waits for its ``failureReason`` (a GetJob
+        later in the round)."""
         for arn, summary in summaries.items():
             entry = self._tracked.get(arn)
             if entry is not None and summary["status"] != "FAILED":

@@ -38,6 +38,20 @@ def calls(service: Any) -> dict[str, int]:
     return dict(json.loads(service.admin("GET", "/_local/calls")))
 
 
+def point_tags(prefix: str) -> tuple[str, dict[str, str]]:
+    """A new DAG id, and the tags a mapped point of its run gives its job (less its map index)."""
+    dag_id = f"{prefix}_{uuid.uuid4().hex[:6]}"
+    return dag_id, {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
+
+
+def running_sleepers(hook: BraketHook, tags: dict[str, str], indices: range) -> list[dict[str, Any]]:
+    """Points that sleep, one per map index, once they all run."""
+    jobs = [start_job(hook, "sleep", tags={**tags, "airflow:map_index": str(n)}) for n in indices]
+    for job in jobs:
+        wait_for(hook.conn, job["jobArn"], ("RUNNING",))
+    return jobs
+
+
 def first_events(triggers: list[Any]) -> list[Any]:
     """Each trigger's first event's payload, the triggers run together in one event loop."""
     import asyncio
@@ -97,14 +111,11 @@ def recorded_searches(monkeypatch: pytest.MonkeyPatch) -> list[tuple[float, list
 
 def test_twenty_tasks_of_a_sweep_read_their_run_once_per_interval(service: Any) -> None:
     hook = BraketHook()
-    dag_id = f"budgeted_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
-    running = [start_job(hook, "sleep", tags={**tags, "airflow:map_index": str(n)}) for n in range(3)]
+    dag_id, tags = point_tags("budgeted")
+    running = running_sleepers(hook, tags, range(3))
     ended = [start_job(hook, "ok", tags={**tags, "airflow:map_index": str(3 + n)}) for n in range(3)]
     for job in ended:
         wait_for(hook.conn, job["jobArn"])
-    for job in running:
-        wait_for(hook.conn, job["jobArn"], ("RUNNING",))
     prices = configured_price_list("")
     shared = ScopeCosts(hook, prices)
     scope = BudgetScope(dag_id, RUN_ID, run_started_at=None)
@@ -150,8 +161,7 @@ def test_a_read_counts_the_jobs_that_ended_or_appeared_since_the_last_one(servic
     final cost, one created and ended in between is found, and one that never started costs no
     call."""
     hook = BraketHook()
-    dag_id = f"budgeted_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
+    dag_id, tags = point_tags("budgeted")
     first = start_job(hook, "sleep", tags={**tags, "airflow:map_index": "0"})
     wait_for(hook.conn, first["jobArn"], ("RUNNING",))
     prices = configured_price_list("")
@@ -189,11 +199,8 @@ def test_in_a_triggerer_budgets_read_their_scope_from_the_poller_s_rounds(
     from airflow_provider_braket.triggers.braket import JobStatusTrigger
 
     hook = BraketHook()
-    dag_id = f"budgeted_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
-    jobs = [start_job(hook, "sleep", tags={**tags, "airflow:map_index": str(n)}) for n in range(3)]
-    for job in jobs:
-        wait_for(hook.conn, job["jobArn"], ("RUNNING",))
+    dag_id, tags = point_tags("budgeted")
+    jobs = running_sleepers(hook, tags, range(3))
     searched = recorded_searches(monkeypatch)
     scope = {"dag_id": dag_id, "run_id": RUN_ID, "run_started_at": time.time() - 600}
     triggers = [
@@ -237,11 +244,8 @@ def test_deferred_points_tell_the_budget_their_instance_so_a_running_point_costs
     import time
 
     hook = BraketHook()
-    dag_id = f"instances_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
-    jobs = [start_job(hook, "sleep", tags={**tags, "airflow:map_index": str(n)}) for n in range(3)]
-    for job in jobs:
-        wait_for(hook.conn, job["jobArn"], ("RUNNING",))
+    dag_id, tags = point_tags("instances")
+    jobs = running_sleepers(hook, tags, range(3))
     triggers = budgeted_triggers(jobs, BudgetScope(dag_id, RUN_ID, run_started_at=time.time() - 600), 4)
     assert triggers[0].serialize()[1]["instance_config"] == jobs[0]["instanceConfig"]
     service.admin("DELETE", "/_local/calls")
@@ -270,8 +274,7 @@ def test_points_that_end_cost_a_deferred_budget_no_call_of_its_own(
     import time
 
     hook = BraketHook()
-    dag_id = f"ending_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
+    dag_id, tags = point_tags("ending")
     jobs = [start_job(hook, "sleep", tags={**tags, "airflow:map_index": str(n)}) for n in range(2)]
     # They end while they are watched, after the poller lists the scope (its second round).
     jobs += [
@@ -314,8 +317,7 @@ def test_ended_jobs_counted_at_a_bound_are_read_before_the_bound_could_decide(se
     from airflow_provider_braket.pricing.scope_costs import instance_time_bound
 
     hook = BraketHook()
-    dag_id = f"bounded_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
+    dag_id, tags = point_tags("bounded")
     jobs = [start_job(hook, "ok", tags={**tags, "airflow:map_index": str(n)}) for n in range(2)]
     ended = [wait_for(hook.conn, job["jobArn"]) for job in jobs]
     prices = configured_price_list("")
@@ -366,8 +368,7 @@ def test_a_read_narrows_how_far_back_the_next_listing_reaches(service: Any) -> N
     from airflow_provider_braket.jobs.progress import created_epoch
 
     hook = BraketHook()
-    dag_id = f"floor_{uuid.uuid4().hex[:6]}"
-    tags = {"airflow:dag_id": dag_id, "airflow:run_id": RUN_ID, "airflow:task_id": "point"}
+    dag_id, tags = point_tags("floor")
     first = start_job(hook, "ok", tags={**tags, "airflow:map_index": "0"})
     wait_for(hook.conn, first["jobArn"])
     time.sleep(1.5)  # more than the second a listing's floor keeps in hand
