@@ -29,6 +29,7 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import logging
+import math
 import random
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -46,8 +47,12 @@ from airflow_provider_braket.utils.shielding import set_within
 
 log = logging.getLogger(__name__)
 
-# Triggers that a triggerer starts together register before the first search, and share it.
+# Triggers that a triggerer starts together register before the first search, and share it: the
+# first round waits until none has registered for FIRST_ROUND_DELAY, at most FIRST_ROUND_MAX_DELAY
+# (a restarted triggerer resumes thousands over seconds; those late for the first round would wait
+# a whole interval for the second).
 FIRST_ROUND_DELAY = 0.5
+FIRST_ROUND_MAX_DELAY = 10.0
 JITTER = 0.1
 QUEUE_POSITION_MAX_AGE = 300.0
 QUEUE_POSITIONS_PER_ROUND = 2
@@ -103,6 +108,7 @@ class JobPoller:
         self._get_job_limit = asyncio.Semaphore(GET_JOB_CONCURRENCY)
         self._searches = RoundSearch(self.status_budget)
         self.rounds = 0
+        self._registered_at = -math.inf
 
     @property
     def watched(self) -> int:
@@ -129,6 +135,7 @@ class JobPoller:
         watch.list_since = list_since
         tracked = self._tracked.setdefault(job_arn, Tracked(created_at=created_at))
         tracked.watches.add(watch)
+        self._registered_at = time.monotonic()
         if tracked.job is not None:
             watch.job = tracked.job
             watch._wake()
@@ -228,7 +235,8 @@ class JobPoller:
 
     async def _poll(self, braket: Any) -> None:
         backoff = Backoff.from_delay(self._interval())
-        delay = FIRST_ROUND_DELAY
+        await self._registrations_settled()
+        delay = 0.0
         while not self._stopping:
             await self._sleep(delay)
             if self._stopping or not self._tracked:
@@ -248,6 +256,16 @@ class JobPoller:
             # Rounds start an interval apart: thousands of jobs' pages take much of one.
             took = time.monotonic() - started
             delay = max(0.0, self._interval() * random.uniform(1 - JITTER, 1 + JITTER) - took)
+
+    async def _registrations_settled(self) -> None:
+        """Wait until no trigger has registered for FIRST_ROUND_DELAY, at most FIRST_ROUND_MAX_DELAY."""
+        deadline = time.monotonic() + FIRST_ROUND_MAX_DELAY
+        while True:
+            now = time.monotonic()
+            quiet_at = self._registered_at + FIRST_ROUND_DELAY
+            if now >= min(quiet_at, deadline):
+                return
+            await self._sleep(min(quiet_at, deadline) - now)
 
     def _interval(self) -> float:
         intervals = [watch.waiter_delay for t in self._tracked.values() for watch in t.watches]

@@ -371,3 +371,40 @@ def test_pollers_of_closed_event_loops_are_dropped() -> None:
     assert fresh is not stale
     assert stale not in poller_module._pollers.values()
     poller_module._forget(fresh)
+
+
+def test_triggers_resumed_over_seconds_share_the_first_round(monkeypatch: Any) -> None:
+    """Found (issue 27): at 10,000 jobs, jobs that ended just before a triggerer restart were
+    noticed 35-40 s after it (30 s polls): the restarted poller began its first round half a second
+    after the first trigger came back, and the triggers that came back after that waited a whole
+    interval for the second. The first round now waits until triggers stop arriving (for half a
+    second), at most ten seconds. The rounds' calls are replaced, to see which jobs each covers."""
+    from airflow_provider_braket.triggers.poller import FIRST_ROUND_DELAY, JobPoller
+
+    poller = JobPoller(PollerKey.of("braket_default", "us-east-1", None, None), 5.0, 1000.0)
+    covered: list[int] = []
+
+    async def poll_once(braket: Any) -> None:
+        covered.append(len(poller._tracked))
+        poller._stopping = True
+
+    monkeypatch.setattr(poller, "poll_once", poll_once)
+
+    def start() -> None:  # the rounds alone, without the clients they would call
+        if poller._task is None:
+            poller._task = asyncio.get_running_loop().create_task(poller._poll(None))
+
+    monkeypatch.setattr(poller, "_start", start)
+
+    async def resume() -> None:
+        async with contextlib.AsyncExitStack() as watches:
+            for batch in range(4):  # each batch sooner after the last than the first round waits
+                for n in range(5):
+                    arn = f"arn:aws:braket:us-east-1:123456789012:job/{batch}-{n}"
+                    await watches.enter_async_context(poller.watch(arn, 5.0, time.time()))
+                await asyncio.sleep(FIRST_ROUND_DELAY * 0.6)
+            assert poller._task is not None
+            await asyncio.wait_for(asyncio.shield(poller._task), 5)
+
+    asyncio.run(resume())
+    assert covered == [20], covered  # before: 10, the first two batches
