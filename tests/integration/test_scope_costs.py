@@ -52,8 +52,9 @@ def running_sleepers(hook: BraketHook, tags: dict[str, str], indices: range) -> 
     return jobs
 
 
-def first_events(triggers: list[Any]) -> list[Any]:
-    """Each trigger's first event's payload, the triggers run together in one event loop."""
+def first_events(triggers: list[Any], then_cancel: list[dict[str, Any]] | None = None) -> list[Any]:
+    """Each trigger's first event's payload, the triggers run together in one event loop; then the
+    jobs ``then_cancel`` are cancelled, whatever happened."""
     import asyncio
 
     async def first(trigger: Any) -> Any:
@@ -64,7 +65,11 @@ def first_events(triggers: list[Any]) -> list[Any]:
     async def watch_all() -> list[Any]:
         return list(await asyncio.gather(*(first(trigger) for trigger in triggers)))
 
-    return list(asyncio.run(asyncio.wait_for(watch_all(), 60)))
+    try:
+        return list(asyncio.run(asyncio.wait_for(watch_all(), 60)))
+    finally:
+        for job in then_cancel or []:
+            BraketHook().cancel_job(job["jobArn"])
 
 
 def budgeted_triggers(
@@ -217,11 +222,7 @@ def test_in_a_triggerer_budgets_read_their_scope_from_the_poller_s_rounds(
         for job in jobs
     ]
 
-    try:
-        events = first_events(triggers)
-    finally:
-        for job in jobs:
-            hook.cancel_job(job["jobArn"])
+    events = first_events(triggers, then_cancel=jobs)
     assert [event["status"] for event in events] == ["timeout"] * 3
     status_names = [{item["name"] for item in filters} for _, filters in searched]
     lists_not_ended = [
@@ -250,11 +251,7 @@ def test_deferred_points_tell_the_budget_their_instance_so_a_running_point_costs
     assert triggers[0].serialize()[1]["instance_config"] == jobs[0]["instanceConfig"]
     service.admin("DELETE", "/_local/calls")
 
-    try:
-        events = first_events(triggers)
-    finally:
-        for job in jobs:
-            hook.cancel_job(job["jobArn"])
+    events = first_events(triggers, then_cancel=jobs)
     assert [event["status"] for event in events] == ["timeout"] * 3
     counted = calls(service)
     assert counted.get("braket:SearchQuantumTasks", 0) >= 1, counted  # the budget was read
@@ -288,11 +285,7 @@ def test_points_that_end_cost_a_deferred_budget_no_call_of_its_own(
     triggers = budgeted_triggers(jobs, scope, 9, waiter_delay=1.0)
     service.admin("DELETE", "/_local/calls")
     started = time.monotonic()
-    try:
-        events = first_events(triggers)
-    finally:
-        for job in jobs[:2]:
-            hook.cancel_job(job["jobArn"])
+    events = first_events(triggers, then_cancel=jobs[:2])
     assert [event["status"] for event in events] == ["timeout", "timeout", "COMPLETED", "COMPLETED"]
     counted = calls(service)
     assert counted.get("braket:SearchQuantumTasks", 0) >= 2, counted  # the budget was read

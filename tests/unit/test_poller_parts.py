@@ -170,6 +170,37 @@ def test_an_endpoint_that_refuses_the_status_filter_is_searched_by_creation_time
     assert poller._searches.works
 
 
+def six_jobs() -> list[dict[str, Any]]:
+    """Six watched jobs, RUNNING, created a second apart."""
+    arn, base = "arn:aws:braket:us-east-1:123456789012:job/{}", 1_800_000_000.0
+    return [{"jobArn": arn.format(n), "status": "RUNNING", "createdAt": base + n} for n in range(6)]
+
+
+class ScriptedPages:
+    """A SearchJobs client that answers ``listed`` in pages and records its calls in ``calls``
+    (``page N``, ``by ARN``), to see their order against what the round does between them.
+
+    :param by_arn: The answer to a search by ARN.
+    """
+
+    def __init__(self, listed: list[dict[str, Any]], calls: list[str], by_arn: list[dict[str, Any]]) -> None:
+        self.listed, self.calls, self.by_arn = listed, calls, by_arn
+        self.filters: list[list[dict[str, Any]]] = []
+
+    async def search_jobs(self, filters: list[dict[str, Any]], maxResults: int, nextToken: str = "0") -> Any:
+        self.filters.append(filters)
+        if filters[0]["name"] == "jobArn":
+            self.calls.append("by ARN")
+            return {"jobs": self.by_arn}
+        start = int(nextToken)
+        self.calls.append(f"page {start // maxResults}")
+        more = start + maxResults < len(self.listed)
+        return {
+            "jobs": self.listed[start : start + maxResults],
+            **({"nextToken": str(start + maxResults)} if more else {}),
+        }
+
+
 def test_a_job_that_ended_is_asked_for_as_soon_as_the_pages_pass_it() -> None:
     """With thousands of watched jobs a round is a hundred pages: a job that ended (no longer on
     the listing of jobs not ended) is asked for by ARN once the pages, newest first, have passed
@@ -178,33 +209,11 @@ def test_a_job_that_ended_is_asked_for_as_soon_as_the_pages_pass_it() -> None:
     from airflow_provider_braket.triggers import job_search
     from airflow_provider_braket.triggers.job_search import RoundSearch
 
-    base = 1_800_000_000.0
-    jobs = [
-        {
-            "jobArn": f"arn:aws:braket:us-east-1:123456789012:job/{n}",
-            "status": "RUNNING",
-            "createdAt": base + n,
-        }
-        for n in range(6)
-    ]
+    jobs = six_jobs()
     ended = jobs[4]  # the second newest: on the first page, were it not ended
     listed = [job for job in reversed(jobs) if job is not ended]
     calls: list[str] = []
-
-    class Pages:
-        async def search_jobs(
-            self, filters: list[dict[str, Any]], maxResults: int, nextToken: str = "0"
-        ) -> Any:
-            if filters[0]["name"] == "jobArn":
-                calls.append("by ARN")
-                return {"jobs": [{**ended, "status": "CANCELLED"}]}
-            start = int(nextToken)
-            calls.append(f"page {start // maxResults}")
-            more = start + maxResults < len(listed)
-            return {
-                "jobs": listed[start : start + maxResults],
-                **({"nextToken": str(start + maxResults)} if more else {}),
-            }
+    pages = ScriptedPages(listed, calls, by_arn=[{**ended, "status": "CANCELLED"}])
 
     sizes = job_search.PAGE_SIZE, job_search.ARNS_PER_SEARCH
     job_search.PAGE_SIZE, job_search.ARNS_PER_SEARCH = 2, 1  # a batch of ARNs is full at one
@@ -213,7 +222,7 @@ def test_a_job_that_ended_is_asked_for_as_soon_as_the_pages_pass_it() -> None:
         early: list[str] = []
         search = RoundSearch(RateBudget(1000.0))
         search._ended_in_window = 10_000  # a long sweep's window: only the jobs not ended are listed
-        found = asyncio.run(search.search(Pages(), tracked, lambda answered: early.extend(answered)))
+        found = asyncio.run(search.search(pages, tracked, lambda answered: early.extend(answered)))
     finally:
         job_search.PAGE_SIZE, job_search.ARNS_PER_SEARCH = sizes
     assert found[ended["jobArn"]]["status"] == "CANCELLED"
@@ -230,31 +239,10 @@ def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> Non
     from airflow_provider_braket.triggers import job_search
     from airflow_provider_braket.triggers.job_search import RoundSearch
 
-    base = 1_800_000_000.0
-    jobs = [
-        {
-            "jobArn": f"arn:aws:braket:us-east-1:123456789012:job/{n}",
-            "status": "RUNNING",
-            "createdAt": base + n,
-        }
-        for n in range(6)
-    ]
+    jobs = six_jobs()
     jobs[4] = {**jobs[4], "status": "COMPLETED"}
-    listed = list(reversed(jobs))
     calls: list[str] = []
-
-    class Pages:
-        async def search_jobs(
-            self, filters: list[dict[str, Any]], maxResults: int, nextToken: str = "0"
-        ) -> Any:
-            assert "status" not in [item["name"] for item in filters]  # a round of every status
-            start = int(nextToken)
-            calls.append(f"page {start // maxResults}")
-            more = start + maxResults < len(listed)
-            return {
-                "jobs": listed[start : start + maxResults],
-                **({"nextToken": str(start + maxResults)} if more else {}),
-            }
+    pages = ScriptedPages(list(reversed(jobs)), calls, by_arn=[])
 
     def handed(answered: dict[str, dict[str, Any]]) -> None:
         calls.extend(
@@ -265,10 +253,12 @@ def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> Non
     job_search.PAGE_SIZE = 2
     try:
         tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
-        found = asyncio.run(RoundSearch(RateBudget(1000.0)).search(Pages(), tracked, handed))
+        found = asyncio.run(RoundSearch(RateBudget(1000.0)).search(pages, tracked, handed))
     finally:
         job_search.PAGE_SIZE = size
     assert found[jobs[4]["jobArn"]]["status"] == "COMPLETED"
+    every_status = ["status" not in [item["name"] for item in filters] for filters in pages.filters]
+    assert all(every_status), pages.filters
     # Pages of 2: jobs 5, 4 | 3, 2 | 1, 0. Before: handed over after page 2, by the round's end.
     assert calls[:2] == ["page 0", "handed 4"], calls
 
