@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from airflow.sdk import DAG
 
@@ -182,30 +183,35 @@ with DAG("test_asset_outlets", schedule=None, start_date=START, params={"mode": 
 
 # Studies (tests/integration/test_sweeps.py): each keeps its trials in the database of the
 # connection braket_studies_test, which each test points at a file of its own.
-QUADRATIC = SearchSpace(
-    {"x": FloatRange(0.0, 1.0, step=0.25), "p": IntRange(1, 3)}, fixed={"mode": "objective"}
-)
-for sampler, deferrable in (("grid", False), ("tpe", True)):
-    with DAG(f"test_study_{sampler}", schedule=None, start_date=START):
-        suggest = SuggestPointsOperator(
-            task_id="suggest",
-            study=Study(
-                "quadratic",
-                QUADRATIC,
-                {"direction": "minimize", "results_key": "score"},
-                sampler=sampler,
-                seed=7,
-                conn_id="braket_studies_test",
-            ),
-            count=3,
-        )
+
+
+def study_dag(dag_id: str, study: Study, count: int, deferrable: bool, **point: Any) -> None:
+    """A DAG that asks ``study`` for ``count`` points and runs a job per point."""
+    with DAG(dag_id, schedule=None, start_date=START):
+        suggest = SuggestPointsOperator(task_id="suggest", study=study, count=count)
         CreateHybridJobOperator.partial(
             task_id="point",
             device=LOCAL_DEVICE,
             source_module="../jobs/behaviours.py",
             waiter_delay=0.5,
             deferrable=deferrable,
+            **point,
         ).expand_kwargs(suggest.output)
+
+
+QUADRATIC = SearchSpace(
+    {"x": FloatRange(0.0, 1.0, step=0.25), "p": IntRange(1, 3)}, fixed={"mode": "objective"}
+)
+for sampler, deferrable in (("grid", False), ("tpe", True)):
+    quadratic = Study(
+        "quadratic",
+        QUADRATIC,
+        {"direction": "minimize", "results_key": "score"},
+        sampler=sampler,
+        seed=7,
+        conn_id="braket_studies_test",
+    )
+    study_dag(f"test_study_{sampler}", quadratic, 3, deferrable)
 
 # A study with a pruner: one point a run, of 30 half-second steps; test_sweeps.py seeds the study
 # with two far better points, so the median pruner stops this one after its warm-up step.
@@ -214,26 +220,15 @@ LONG_OBJECTIVE = SearchSpace(
     fixed={"mode": "objective", "steps": "30", "tick_seconds": "0.5"},
 )
 for mode_name, deferrable in (("sync", False), ("deferrable", True)):
-    with DAG(f"test_study_pruned_{mode_name}", schedule=None, start_date=START):
-        suggest = SuggestPointsOperator(
-            task_id="suggest",
-            study=Study(
-                "pruned",
-                LONG_OBJECTIVE,
-                {"direction": "minimize", "metric": "loss"},
-                sampler="optuna-random",
-                seed=3,
-                pruner="median",
-                pruner_options={"n_startup_trials": 2, "n_warmup_steps": 1},
-                conn_id="braket_studies_test",
-            ),
-            count=1,
-        )
-        CreateHybridJobOperator.partial(
-            task_id="point",
-            device=LOCAL_DEVICE,
-            source_module="../jobs/behaviours.py",
-            waiter_delay=0.5,
-            deferrable=deferrable,
-            forward_logs=not deferrable,  # pruning reads the metric either way
-        ).expand_kwargs(suggest.output)
+    pruned = Study(
+        "pruned",
+        LONG_OBJECTIVE,
+        {"direction": "minimize", "metric": "loss"},
+        sampler="optuna-random",
+        seed=3,
+        pruner="median",
+        pruner_options={"n_startup_trials": 2, "n_warmup_steps": 1},
+        conn_id="braket_studies_test",
+    )
+    # Pruning reads the metric whether or not the lines are forwarded.
+    study_dag(f"test_study_pruned_{mode_name}", pruned, 1, deferrable, forward_logs=not deferrable)
