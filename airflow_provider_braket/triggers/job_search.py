@@ -6,7 +6,9 @@ those whose creation time is not known yet, and, when the listing holds only the
 not ended (``status`` QUEUED, RUNNING or CANCELLING), those that ended since the last round. Which
 listing a round makes is whichever cost fewer calls by the last round's counts: every status while
 few of the window's jobs have ended (no ARN asks), only the jobs not ended once a long sweep's ended
-points outnumber what ends per round (no page for each hundred of them). A job that ended is
+points outnumber what ends per round (no page for each hundred of them). A round of every status
+lists the ended jobs first, then the others, when that costs no page more, and on a poller's first
+round (a restarted triggerer's ends may have waited a round already). A job that ended is
 asked for as soon as the pages have passed its creation time, not after the last page, so that
 with thousands of jobs its trigger hears of it a page later rather than a whole listing later.
 """
@@ -22,7 +24,12 @@ from typing import Any
 
 from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.errors import error_code
-from airflow_provider_braket.jobs.models import ACTIVE_STATUSES, JobListing, format_timestamp
+from airflow_provider_braket.jobs.models import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    JobListing,
+    format_timestamp,
+)
 from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.triggers.job_watch import RateBudget, Tracked
 
@@ -134,41 +141,55 @@ class RoundSearch:
         created = _created_filter(since, until)
         active = {"name": "status", "operator": "EQUAL", "values": sorted(ACTIVE_STATUSES)}
         only_active = self._status_filter_works and self._status_filter_pays(since)
-        filters = [created, active] if only_active else [created]
+        ended_first = not only_active and self._status_filter_works and self._ended_first_pays()
+        if only_active:
+            listings = [[created, active]]
+        elif ended_first:
+            ended_filter = {"name": "status", "operator": "EQUAL", "values": sorted(TERMINAL_STATUSES)}
+            listings = [[created, ended_filter], [created, active]]
+        else:
+            listings = [[created]]
         listed: list[dict[str, Any]] = []
         missing: list[str] = []
         waited = asked = not_ended = ended_on_pages = watched_ended = 0
         try:
-            async for page in self._pages(braket, filters):
-                for summary in page:
-                    if summary["status"] in ACTIVE_STATUSES:
-                        not_ended += 1
-                    else:
-                        ended_on_pages += 1
-                        watched_ended += summary["jobArn"] in tracked
-                    if list_since is not None:
-                        listed.append(_for_budgets(summary))
-                on_page = {summary["jobArn"]: summary for summary in page if summary["jobArn"] in tracked}
-                found.update(on_page)
-                # An end is handed over now, not after the round's last page: at thousands of jobs
-                # that is most of an interval later. (Other news waits: a queued job's position
-                # is read later in the round.)
-                ended = {arn: job for arn, job in on_page.items() if job["status"] not in ACTIVE_STATUSES}
-                found_so_far(ended)
-                oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
-                while placed and placed[0][0] > oldest + PASSED_SLACK_SECONDS:
-                    _, arn = placed.pop(0)
-                    if arn not in found:
-                        missing.append(arn)
-                waited = waited + 1 if missing else 0
-                # Asked for ten at a time, or sooner when the first has waited a few pages.
-                while len(missing) >= ARNS_PER_SEARCH or (missing and waited >= PAGES_A_MISSING_JOB_WAITS):
-                    batch, missing = missing[:ARNS_PER_SEARCH], missing[ARNS_PER_SEARCH:]
-                    asked += len(batch)
-                    await self._by_arn(braket, batch, tracked, found, found_so_far)
-                    waited = 0
+            for filters in listings:
+                # Only a listing that holds the jobs not ended can show one missing from it.
+                shows_missing = filters is not listings[0] or not ended_first
+                async for page in self._pages(braket, filters):
+                    for summary in page:
+                        if summary["status"] in ACTIVE_STATUSES:
+                            not_ended += 1
+                        else:
+                            ended_on_pages += 1
+                            watched_ended += summary["jobArn"] in tracked
+                        if list_since is not None:
+                            listed.append(_for_budgets(summary))
+                    on_page = {summary["jobArn"]: summary for summary in page if summary["jobArn"] in tracked}
+                    found.update(on_page)
+                    # An end is handed over now, not after the round's last page: at thousands of
+                    # jobs that is most of an interval later. (Other news waits: a queued job's
+                    # position is read later in the round.)
+                    ended = {arn: job for arn, job in on_page.items() if job["status"] not in ACTIVE_STATUSES}
+                    found_so_far(ended)
+                    if not shows_missing:
+                        continue
+                    oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
+                    while placed and placed[0][0] > oldest + PASSED_SLACK_SECONDS:
+                        _, arn = placed.pop(0)
+                        if arn not in found:
+                            missing.append(arn)
+                    waited = waited + 1 if missing else 0
+                    # Asked for ten at a time, or sooner when the first has waited a few pages.
+                    while len(missing) >= ARNS_PER_SEARCH or (
+                        missing and waited >= PAGES_A_MISSING_JOB_WAITS
+                    ):
+                        batch, missing = missing[:ARNS_PER_SEARCH], missing[ARNS_PER_SEARCH:]
+                        asked += len(batch)
+                        await self._by_arn(braket, batch, tracked, found, found_so_far)
+                        waited = 0
         except Exception as error:
-            if not only_active or is_transient_error(error):
+            if not (only_active or ended_first) or is_transient_error(error):
                 raise
             if error_code(error) != "ValidationException":
                 raise
@@ -183,6 +204,17 @@ class RoundSearch:
         await self._by_arn(braket, missing, tracked, found, found_so_far)
         self._learn(not_ended, ended_on_pages, asked if only_active else watched_ended, only_active, since)
         return since, listed, not only_active
+
+    def _ended_first_pays(self) -> bool:
+        """Whether a round of every status should list the ended jobs first, then those not ended:
+        on a poller's first round (a restarted triggerer's, whose jobs may have ended while none
+        watched them, and whose pages are those of every job it watches), and whenever the split
+        costs no page more by the last round's counts. Listed newest first in one, an end among
+        the oldest jobs waits for the round's last page."""
+        if self._not_ended + self._ended_in_window == 0:
+            return True
+        split = math.ceil(self._ended_in_window / PAGE_SIZE) + math.ceil(self._not_ended / PAGE_SIZE)
+        return split <= math.ceil((self._not_ended + self._ended_in_window) / PAGE_SIZE)
 
     def _status_filter_pays(self, since: float) -> bool:
         """Whether listing only the jobs not ended (and asking by ARN, ten a call, for the watched

@@ -192,11 +192,15 @@ class ScriptedPages:
         if filters[0]["name"] == "jobArn":
             self.calls.append("by ARN")
             return {"jobs": self.by_arn}
+        statuses = [item["values"] for item in filters if item["name"] == "status"]
+        listed = [job for job in self.listed if not statuses or job["status"] in statuses[0]]
         start = int(nextToken)
-        self.calls.append(f"page {start // maxResults}")
-        more = start + maxResults < len(self.listed)
+        self.calls.append(
+            f"page {start // maxResults}" + ("" if not statuses else f" of {len(statuses[0])} statuses")
+        )
+        more = start + maxResults < len(listed)
         return {
-            "jobs": self.listed[start : start + maxResults],
+            "jobs": listed[start : start + maxResults],
             **({"nextToken": str(start + maxResults)} if more else {}),
         }
 
@@ -228,7 +232,8 @@ def test_a_job_that_ended_is_asked_for_as_soon_as_the_pages_pass_it() -> None:
     assert found[ended["jobArn"]]["status"] == "CANCELLED"
     assert early == [ended["jobArn"]]
     # Pages of 2: jobs 5, 3 | 2, 1 | 0. Job 4 is passed by the first page; asked for after it.
-    assert calls == ["page 0", "by ARN", "page 1", "page 2"], calls
+    active = " of 3 statuses"
+    assert calls == ["page 0" + active, "by ARN", "page 1" + active, "page 2" + active], calls
 
 
 def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> None:
@@ -253,7 +258,10 @@ def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> Non
     job_search.PAGE_SIZE = 2
     try:
         tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
-        found = asyncio.run(RoundSearch(RateBudget(1000.0)).search(pages, tracked, handed))
+        search = RoundSearch(RateBudget(1000.0))
+        # A window known from the last round, where listing the ended first would cost a page more.
+        search._learn(not_ended=5, ended_on_pages=1, ending=1, only_active=False, since=0.0)
+        found = asyncio.run(search.search(pages, tracked, handed))
     finally:
         job_search.PAGE_SIZE = size
     assert found[jobs[4]["jobArn"]]["status"] == "COMPLETED"
@@ -261,6 +269,45 @@ def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> Non
     assert all(every_status), pages.filters
     # Pages of 2: jobs 5, 4 | 3, 2 | 1, 0. Before: handed over after page 2, by the round's end.
     assert calls[:2] == ["page 0", "handed 4"], calls
+
+
+def test_a_new_poller_s_first_round_lists_the_ended_jobs_before_the_others() -> None:
+    """Found (issue 27): at 10,000 jobs, a job that ended half a minute before a triggerer restart
+    was noticed 71 s after its end (2.4 intervals of 30 s): the restarted poller's first round
+    listed every status, newest first, a hundred pages, and the job was among the oldest. A first
+    round lists the window's ended jobs first (a page more at most), then those not ended."""
+    from airflow_provider_braket.triggers import job_search
+    from airflow_provider_braket.triggers.job_search import RoundSearch
+
+    jobs = six_jobs()
+    jobs[0] = {**jobs[0], "status": "CANCELLED"}  # the oldest: on the last page of every status
+    calls: list[str] = []
+    pages = ScriptedPages(list(reversed(jobs)), calls, by_arn=[])
+
+    def handed(answered: dict[str, dict[str, Any]]) -> None:
+        calls.extend(
+            f"handed {arn.rsplit('/', 1)[1]}" for arn, job in answered.items() if job["status"] == "CANCELLED"
+        )
+
+    size = job_search.PAGE_SIZE
+    job_search.PAGE_SIZE = 2
+    try:
+        tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
+        search = RoundSearch(RateBudget(1000.0))
+        found = asyncio.run(search.search(pages, tracked, handed))
+    finally:
+        job_search.PAGE_SIZE = size
+    assert set(found) == {job["jobArn"] for job in jobs}
+    # Before: pages 5, 4 | 3, 2 | 1, 0 of every status, the end handed over after the third.
+    assert calls == [
+        "page 0 of 3 statuses",
+        "handed 0",
+        "page 0 of 3 statuses",
+        "page 1 of 3 statuses",
+        "page 2 of 3 statuses",
+    ], calls
+    assert (search._ended_in_window, search._not_ended) == (1, 5)  # counted as on every status
+    assert not search._ended_first_pays()  # known now: the split would cost a page more
 
 
 def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
