@@ -17,9 +17,11 @@ process and connection (a triggerer's, or a worker's) is shared by every task in
   call; a job that ended without starting cost nothing and costs no call;
 - a running job's instance time is priced from its summary's ``startedAt``, its instance type
   told by the trigger that watches it (:meth:`ScopeCosts.know_instance_config`) or read once;
-  its quantum tasks are read incrementally, ten jobs a search (:class:`QuantumTaskUsageReader`).
+  its quantum tasks are read incrementally, ten jobs a search, or in one search of every task
+  created since when the points sent fewer new tasks than that (:class:`QuantumTaskUsageReader`).
 
-A sweep's budget so costs, per poll interval, one search per ten running points for their tasks;
+A sweep's budget so costs, per poll interval, one search for its running points' tasks while they
+send few (else one per ten running points);
 outside a triggerer, a page per 100 running or queued points and one search for the points that
 ended since; and near its budget, a GetJob per point that ended: the same at any sweep size.
 

@@ -239,3 +239,57 @@ def test_a_file_that_is_no_offer_file_is_refused_at_start(tmp_path: Any) -> None
     )
     assert done.returncode == 2
     assert "not an AWS offer file" in done.stderr
+
+
+def _braket_calls(service: LocalServiceProcess) -> dict[str, int]:
+    counted = json.loads(service.admin("GET", "/_local/calls"))
+    service.admin("DELETE", "/_local/calls")
+    return {name: count for name, count in counted.items() if name.startswith("braket:")}
+
+
+def test_a_read_of_many_jobs_none_of_which_sent_a_new_task_costs_one_search(
+    sdk_env: LocalServiceProcess,
+) -> None:
+    """Found (issue 27): a budget read its running points' tasks ten jobs a search, so a sweep of
+    1,000 running points made 100 SearchQuantumTasks a poll interval whether or not any of them
+    had sent a task. One search of every task created since the points' floors comes first: when
+    it holds fewer tasks not seen before than there would be searches, those are read with
+    GetQuantumTask (which names the job) and no other search is made."""
+    from braket.aws import AwsDevice
+    from braket.circuits import Circuit
+
+    braket, s3 = sdk_env.client("braket"), sdk_env.client("s3")
+    script = upload_script(s3, "device_tasks.py")
+    request = job_request(script, "device_tasks:run", deviceConfig={"device": SV1})
+    job = wait_for(braket, braket.create_job(**request)["jobArn"], timeout=180)
+    assert job["status"] == "COMPLETED", job.get("failureReason")
+    job_arn, started = job["jobArn"], job["startedAt"]
+    offer = PriceList.parse(SYNTHETIC_OFFER_FILE.encode(), "synthetic")
+    expected = job_cost(offer, job, QuantumTaskUsageReader(braket, s3).job_quantum_tasks(job_arn))
+    assert expected.quantum_tasks > 0
+    idle = {f"{job_arn.rsplit('/', 1)[0]}/idle-point-{n}": started for n in range(34)}
+    jobs = {job_arn: started, **idle}  # 35 jobs: four searches of ten
+    reader = QuantumTaskUsageReader(braket, s3)
+    _braket_calls(sdk_env)
+
+    first = reader.jobs_quantum_tasks(jobs)
+    assert job_cost(offer, job, first[job_arn]) == expected
+    assert all(first[arn] == [] for arn in idle)
+    # The job's three tasks are new: one search, and the GetQuantumTask each would cost anyway.
+    assert _braket_calls(sdk_env) == {"braket:SearchQuantumTasks": 1, "braket:GetQuantumTask": 3}
+    assert job_cost(offer, job, reader.jobs_quantum_tasks(jobs)[job_arn]) == expected
+    assert _braket_calls(sdk_env) == {"braket:SearchQuantumTasks": 1}  # before: 4
+
+    # A task of no job: read once to learn so, then known.
+    AwsDevice(SV1).run(Circuit().h(0), (BUCKET, "outside-jobs"), shots=10).result()
+    _braket_calls(sdk_env)
+    assert reader.jobs_quantum_tasks(jobs)[job_arn] == first[job_arn]
+    assert _braket_calls(sdk_env) == {"braket:SearchQuantumTasks": 1, "braket:GetQuantumTask": 1}
+    reader.jobs_quantum_tasks(jobs)
+    assert _braket_calls(sdk_env) == {"braket:SearchQuantumTasks": 1}
+
+    # As many new tasks as searches: nothing is taken from the one search; the jobs are searched.
+    fewer = dict(list(jobs.items())[:15])  # two searches; four tasks not seen by a new reader
+    again = QuantumTaskUsageReader(braket, s3).jobs_quantum_tasks(fewer)
+    assert job_cost(offer, job, again[job_arn]) == expected
+    assert _braket_calls(sdk_env)["braket:SearchQuantumTasks"] == 3
