@@ -138,58 +138,30 @@ class RoundSearch:
         starts = [placed[-1][0] - WINDOW_SLACK_SECONDS] if placed else []
         since = min([*starts, list_since] if list_since is not None else starts)
         until = None if list_since is not None else placed[0][0] + WINDOW_SLACK_SECONDS
-        created = _created_filter(since, until)
-        active = {"name": "status", "operator": "EQUAL", "values": sorted(ACTIVE_STATUSES)}
-        only_active = self._status_filter_works and self._status_filter_pays(since)
-        ended_first = not only_active and self._status_filter_works and self._ended_first_pays()
-        if only_active:
-            listings = [[created, active]]
-        elif ended_first:
-            ended_filter = {"name": "status", "operator": "EQUAL", "values": sorted(TERMINAL_STATUSES)}
-            listings = [[created, ended_filter], [created, active]]
-        else:
-            listings = [[created]]
-        listed: list[dict[str, Any]] = []
-        missing: list[str] = []
-        waited = asked = not_ended = ended_on_pages = watched_ended = 0
+        listings, only_active = self._listings(_created_filter(since, until), since)
+        tally = _Tally(tracked, keep=list_since is not None)
+        passing = _PassedJobs(placed)
         try:
             for filters in listings:
                 # Only a listing that holds the jobs not ended can show one missing from it.
-                shows_missing = filters is not listings[0] or not ended_first
+                shows_missing = _has_active_jobs(filters)
                 async for page in self._pages(braket, filters):
-                    for summary in page:
-                        if summary["status"] in ACTIVE_STATUSES:
-                            not_ended += 1
-                        else:
-                            ended_on_pages += 1
-                            watched_ended += summary["jobArn"] in tracked
-                        if list_since is not None:
-                            listed.append(_for_budgets(summary))
+                    tally.count(page)
                     on_page = {summary["jobArn"]: summary for summary in page if summary["jobArn"] in tracked}
                     found.update(on_page)
                     # An end is handed over now, not after the round's last page: at thousands of
                     # jobs that is most of an interval later. (Other news waits: a queued job's
                     # position is read later in the round.)
-                    ended = {arn: job for arn, job in on_page.items() if job["status"] not in ACTIVE_STATUSES}
-                    found_so_far(ended)
-                    if not shows_missing:
-                        continue
-                    oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
-                    while placed and placed[0][0] > oldest + PASSED_SLACK_SECONDS:
-                        _, arn = placed.pop(0)
-                        if arn not in found:
-                            missing.append(arn)
-                    waited = waited + 1 if missing else 0
-                    # Asked for ten at a time, or sooner when the first has waited a few pages.
-                    while len(missing) >= ARNS_PER_SEARCH or (
-                        missing and waited >= PAGES_A_MISSING_JOB_WAITS
-                    ):
-                        batch, missing = missing[:ARNS_PER_SEARCH], missing[ARNS_PER_SEARCH:]
-                        asked += len(batch)
-                        await self._by_arn(braket, batch, tracked, found, found_so_far)
-                        waited = 0
+                    found_so_far(
+                        {arn: job for arn, job in on_page.items() if job["status"] not in ACTIVE_STATUSES}
+                    )
+                    if shows_missing:
+                        for batch in passing.due_after(page, found):
+                            tally.asked += len(batch)
+                            await self._by_arn(braket, batch, tracked, found, found_so_far)
         except Exception as error:
-            if not (only_active or ended_first) or is_transient_error(error):
+            filtered = any(item["name"] == "status" for filters in listings for item in filters)
+            if not filtered or is_transient_error(error):
                 raise
             if error_code(error) != "ValidationException":
                 raise
@@ -200,10 +172,25 @@ class RoundSearch:
             )
             self._status_filter_works = False
             return await self._window(braket, placed, tracked, found, found_so_far, list_since)
-        asked += len(missing)
-        await self._by_arn(braket, missing, tracked, found, found_so_far)
-        self._learn(not_ended, ended_on_pages, asked if only_active else watched_ended, only_active, since)
-        return since, listed, not only_active
+        tally.asked += len(passing.missing)
+        await self._by_arn(braket, passing.missing, tracked, found, found_so_far)
+        ending = tally.asked if only_active else tally.watched_ended
+        self._learn(tally.not_ended, tally.ended_on_pages, ending, only_active, since)
+        return since, tally.listed, not only_active
+
+    def _listings(self, created: dict[str, Any], since: float) -> tuple[list[list[dict[str, Any]]], bool]:
+        """The round's SearchJobs filters, one list per listing, and whether they hold only the
+        jobs not ended."""
+        if not self._status_filter_works:
+            return [[created]], False
+        if self._status_filter_pays(since):
+            return [[created, _status_filter(ACTIVE_STATUSES)]], True
+        if self._ended_first_pays():
+            return [
+                [created, _status_filter(TERMINAL_STATUSES)],
+                [created, _status_filter(ACTIVE_STATUSES)],
+            ], False
+        return [[created]], False
 
     def _ended_first_pays(self) -> bool:
         """Whether a round of every status should list the ended jobs first, then those not ended:
@@ -297,3 +284,62 @@ def _for_budgets(summary: dict[str, Any]) -> dict[str, Any]:
         key: value for key, value in (summary.get("tags") or {}).items() if key.startswith("airflow:")
     }
     return kept
+
+
+class _Tally:
+    """What a round's pages held: the jobs not ended and ended (the watched ones among them), the
+    summaries kept for budgets, and how many watched jobs were asked for by ARN."""
+
+    def __init__(self, tracked: dict[str, Tracked], keep: bool) -> None:
+        self._tracked, self._keep = tracked, keep
+        self.not_ended = self.ended_on_pages = self.watched_ended = self.asked = 0
+        self.listed: list[dict[str, Any]] = []
+
+    def count(self, page: list[dict[str, Any]]) -> None:
+        for summary in page:
+            if summary["status"] in ACTIVE_STATUSES:
+                self.not_ended += 1
+            else:
+                self.ended_on_pages += 1
+                self.watched_ended += summary["jobArn"] in self._tracked
+            if self._keep:
+                self.listed.append(_for_budgets(summary))
+
+
+class _PassedJobs:
+    """The watched jobs the pages, newest first, have passed without returning: asked for by ARN
+    ten at a time, or sooner when the first has waited a few pages.
+
+    :param placed: The watched jobs' (creation time, ARN), newest first; consumed.
+    """
+
+    def __init__(self, placed: list[tuple[float, str]]) -> None:
+        self._placed = placed
+        self._waited = 0
+        #: Passed and not asked for yet.
+        self.missing: list[str] = []
+
+    def due_after(self, page: list[dict[str, Any]], found: dict[str, dict[str, Any]]) -> list[list[str]]:
+        """The batches of ARNs to ask for now that ``page`` has been read."""
+        oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
+        while self._placed and self._placed[0][0] > oldest + PASSED_SLACK_SECONDS:
+            _, arn = self._placed.pop(0)
+            if arn not in found:
+                self.missing.append(arn)
+        self._waited = self._waited + 1 if self.missing else 0
+        batches = []
+        while len(self.missing) >= ARNS_PER_SEARCH or (
+            self.missing and self._waited >= PAGES_A_MISSING_JOB_WAITS
+        ):
+            batches.append(self.missing[:ARNS_PER_SEARCH])
+            self.missing = self.missing[ARNS_PER_SEARCH:]
+            self._waited = 0
+        return batches
+
+
+def _status_filter(statuses: frozenset[str]) -> dict[str, Any]:
+    return {"name": "status", "operator": "EQUAL", "values": sorted(statuses)}
+
+
+def _has_active_jobs(filters: list[dict[str, Any]]) -> bool:
+    return all(item["name"] != "status" or "RUNNING" in item["values"] for item in filters)
