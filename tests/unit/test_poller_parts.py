@@ -236,22 +236,25 @@ def test_a_job_that_ended_is_asked_for_as_soon_as_the_pages_pass_it() -> None:
     assert calls == ["page 0" + active, "by ARN", "page 1" + active, "page 2" + active], calls
 
 
-def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> None:
-    """Found (issue 27): at 10,000 jobs an end was noticed a whole 30 s interval after it, at the
-    median, where half of one was expected: on a round of every status, a job seen ended on a page
-    was handed to its trigger only after the round's last page, a hundred pages (25 s at the
-    paced rate) later. It is handed over as its page is read, as a job asked for by ARN is."""
+def round_of_six(ended: int, status: str, known_window: bool) -> tuple[list[str], dict[str, Any], Any, Any]:
+    """One round over :func:`six_jobs` in pages of 2, job ``ended`` having ended as ``status``:
+    the calls in order with each end handed over among them, what was found, the pages' client
+    and the round's search.
+
+    :param known_window: Whether the last round knew the window (5 jobs not ended, 1 ended), where
+        listing the ended jobs first would cost a page more; else it is a new poller's first round.
+    """
     from airflow_provider_braket.triggers import job_search
     from airflow_provider_braket.triggers.job_search import RoundSearch
 
     jobs = six_jobs()
-    jobs[4] = {**jobs[4], "status": "COMPLETED"}
+    jobs[ended] = {**jobs[ended], "status": status}
     calls: list[str] = []
     pages = ScriptedPages(list(reversed(jobs)), calls, by_arn=[])
 
     def handed(answered: dict[str, dict[str, Any]]) -> None:
         calls.extend(
-            f"handed {arn.rsplit('/', 1)[1]}" for arn, job in answered.items() if job["status"] == "COMPLETED"
+            f"handed {arn.rsplit('/', 1)[1]}" for arn, job in answered.items() if job["status"] == status
         )
 
     size = job_search.PAGE_SIZE
@@ -259,12 +262,22 @@ def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> Non
     try:
         tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
         search = RoundSearch(RateBudget(1000.0))
-        # A window known from the last round, where listing the ended first would cost a page more.
-        search._learn(not_ended=5, ended_on_pages=1, ending=1, only_active=False, since=0.0)
+        if known_window:
+            search._learn(not_ended=5, ended_on_pages=1, ending=1, only_active=False, since=0.0)
         found = asyncio.run(search.search(pages, tracked, handed))
     finally:
         job_search.PAGE_SIZE = size
-    assert found[jobs[4]["jobArn"]]["status"] == "COMPLETED"
+    assert set(found) == {job["jobArn"] for job in jobs}
+    assert found[jobs[ended]["jobArn"]]["status"] == status
+    return calls, found, pages, search
+
+
+def test_a_job_seen_ended_on_a_page_is_handed_over_before_the_next_page() -> None:
+    """Found (issue 27): at 10,000 jobs an end was noticed a whole 30 s interval after it, at the
+    median, where half of one was expected: on a round of every status, a job seen ended on a page
+    was handed to its trigger only after the round's last page, a hundred pages (25 s at the
+    paced rate) later. It is handed over as its page is read, as a job asked for by ARN is."""
+    calls, _, pages, _ = round_of_six(ended=4, status="COMPLETED", known_window=True)
     every_status = ["status" not in [item["name"] for item in filters] for filters in pages.filters]
     assert all(every_status), pages.filters
     # Pages of 2: jobs 5, 4 | 3, 2 | 1, 0. Before: handed over after page 2, by the round's end.
@@ -276,28 +289,8 @@ def test_a_new_poller_s_first_round_lists_the_ended_jobs_before_the_others() -> 
     was noticed 71 s after its end (2.4 intervals of 30 s): the restarted poller's first round
     listed every status, newest first, a hundred pages, and the job was among the oldest. A first
     round lists the window's ended jobs first (a page more at most), then those not ended."""
-    from airflow_provider_braket.triggers import job_search
-    from airflow_provider_braket.triggers.job_search import RoundSearch
-
-    jobs = six_jobs()
-    jobs[0] = {**jobs[0], "status": "CANCELLED"}  # the oldest: on the last page of every status
-    calls: list[str] = []
-    pages = ScriptedPages(list(reversed(jobs)), calls, by_arn=[])
-
-    def handed(answered: dict[str, dict[str, Any]]) -> None:
-        calls.extend(
-            f"handed {arn.rsplit('/', 1)[1]}" for arn, job in answered.items() if job["status"] == "CANCELLED"
-        )
-
-    size = job_search.PAGE_SIZE
-    job_search.PAGE_SIZE = 2
-    try:
-        tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
-        search = RoundSearch(RateBudget(1000.0))
-        found = asyncio.run(search.search(pages, tracked, handed))
-    finally:
-        job_search.PAGE_SIZE = size
-    assert set(found) == {job["jobArn"] for job in jobs}
+    # The oldest: on the last page of every status.
+    calls, _, _, search = round_of_six(ended=0, status="CANCELLED", known_window=False)
     # Before: pages 5, 4 | 3, 2 | 1, 0 of every status, the end handed over after the third.
     assert calls == [
         "page 0 of 3 statuses",
