@@ -7,10 +7,11 @@ not ended (``status`` QUEUED, RUNNING or CANCELLING), those that ended since the
 listing a round makes is whichever cost fewer calls by the last round's counts: every status while
 few of the window's jobs have ended (no ARN asks), only the jobs not ended once a long sweep's ended
 points outnumber what ends per round (no page for each hundred of them). A round of every status
-lists the ended jobs first, then the others, when that costs no page more, and on a poller's first
-round (a restarted triggerer's ends may have waited a round already). A job that ended is
-asked for as soon as the pages have passed its creation time, not after the last page, so that
-with thousands of jobs its trigger hears of it a page later rather than a whole listing later.
+lists the ended jobs first, then the others, when that costs no call more, and on a poller's
+first round over more than a page of jobs (a restarted triggerer's ends may have waited a round
+already). A job that ended is asked for as soon as the pages have passed its creation time, not
+after the last page, so that with thousands of jobs its trigger hears of it a page later rather
+than a whole listing later.
 """
 
 from __future__ import annotations
@@ -63,6 +64,7 @@ class RoundSearch:
         self._status_filter_works = True
         # The window's jobs by the last round, for choosing between its two listings.
         self._not_ended = self._ended_in_window = self._ending = 0
+        self._learned = False
         # Where the last round of every status began its window, and how many rounds ago.
         self._counted_since = -math.inf
         self._rounds_since_count = 0
@@ -138,7 +140,7 @@ class RoundSearch:
         starts = [placed[-1][0] - WINDOW_SLACK_SECONDS] if placed else []
         since = min([*starts, list_since] if list_since is not None else starts)
         until = None if list_since is not None else placed[0][0] + WINDOW_SLACK_SECONDS
-        listings, only_active = self._listings(_created_filter(since, until), since)
+        listings, only_active = self._listings(_created_filter(since, until), since, len(placed))
         tally = _Tally(tracked, keep=list_since is not None)
         passing = _PassedJobs(placed)
         try:
@@ -178,30 +180,35 @@ class RoundSearch:
         self._learn(tally.not_ended, tally.ended_on_pages, ending, only_active, since)
         return since, tally.listed, not only_active
 
-    def _listings(self, created: dict[str, Any], since: float) -> tuple[list[list[dict[str, Any]]], bool]:
+    def _listings(
+        self, created: dict[str, Any], since: float, watched: int
+    ) -> tuple[list[list[dict[str, Any]]], bool]:
         """The round's SearchJobs filters, one list per listing, and whether they hold only the
         jobs not ended."""
         if not self._status_filter_works:
             return [[created]], False
         if self._status_filter_pays(since):
             return [[created, _status_filter(ACTIVE_STATUSES)]], True
-        if self._ended_first_pays():
+        if self._ended_first_pays(watched):
             return [
                 [created, _status_filter(TERMINAL_STATUSES)],
                 [created, _status_filter(ACTIVE_STATUSES)],
             ], False
         return [[created]], False
 
-    def _ended_first_pays(self) -> bool:
+    def _ended_first_pays(self, watched: int) -> bool:
         """Whether a round of every status should list the ended jobs first, then those not ended:
-        on a poller's first round (a restarted triggerer's, whose jobs may have ended while none
-        watched them, and whose pages are those of every job it watches), and whenever the split
-        costs no page more by the last round's counts. Listed newest first in one, an end among
-        the oldest jobs waits for the round's last page."""
-        if self._not_ended + self._ended_in_window == 0:
-            return True
-        split = math.ceil(self._ended_in_window / PAGE_SIZE) + math.ceil(self._not_ended / PAGE_SIZE)
-        return split <= math.ceil((self._not_ended + self._ended_in_window) / PAGE_SIZE)
+        whenever the split costs no call more by the last round's counts (each listing is a call at
+        least, an empty page included), and on a poller's first round over more than a page of
+        watched jobs (a restarted triggerer's, whose jobs may have ended while none watched them).
+        Listed newest first in one listing, an end among the oldest jobs waits for its last page.
+
+        :param watched: How many jobs the round watches.
+        """
+        if not self._learned:
+            return watched > PAGE_SIZE
+        split = _calls(self._ended_in_window) + _calls(self._not_ended)
+        return split <= _calls(self._not_ended + self._ended_in_window)
 
     def _status_filter_pays(self, since: float) -> bool:
         """Whether listing only the jobs not ended (and asking by ARN, ten a call, for the watched
@@ -222,6 +229,7 @@ class RoundSearch:
     ) -> None:
         """What the window held this round: the jobs not ended, the ended ones (counted on
         every-status pages, else grown by those that ended since), and how many ended since."""
+        self._learned = True
         self._not_ended = not_ended
         self._ended_in_window = self._ended_in_window + ending if only_active else ended_on_pages
         self._ending = ending
@@ -335,6 +343,11 @@ class _PassedJobs:
             self.missing = self.missing[ARNS_PER_SEARCH:]
             self._waited = 0
         return batches
+
+
+def _calls(jobs: int) -> int:
+    """The SearchJobs calls a listing of ``jobs`` summaries costs: an empty one costs one too."""
+    return max(1, math.ceil(jobs / PAGE_SIZE))
 
 
 def _status_filter(statuses: frozenset[str]) -> dict[str, Any]:

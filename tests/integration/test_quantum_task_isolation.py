@@ -182,6 +182,7 @@ def test_the_api_answers_while_a_large_program_is_checked(service: LocalServiceP
             outcome["error"] = error
 
     thread = threading.Thread(target=create)
+    checking_since = time.monotonic()
     thread.start()
     latencies = []
     while thread.is_alive():
@@ -189,8 +190,15 @@ def test_the_api_answers_while_a_large_program_is_checked(service: LocalServiceP
         braket.get_device(deviceArn=SV1)
         latencies.append(time.monotonic() - started)
         time.sleep(0.05)
+    checked_for = time.monotonic() - checking_since
     assert len(latencies) > 5
-    assert max(latencies) < 1.0, f"p100 {max(latencies):.2f} s, median {statistics.median(latencies):.3f} s"
+    # Checked on the event loop, one call would wait for the whole check. Measured against the
+    # check's own length, not a fixed second: in CI a call beside a production-shaped Airflow on
+    # the other test worker once took 1.002 s of a 15 s check (2026-12-05).
+    worst, median = max(latencies), statistics.median(latencies)
+    assert worst < checked_for / 5, (
+        f"p100 {worst:.2f} s of a {checked_for:.1f} s check, median {median:.3f} s"
+    )
     assert outcome  # accepted, or refused with a message naming the limit; either way, answered
 
 

@@ -300,7 +300,27 @@ def test_a_new_poller_s_first_round_lists_the_ended_jobs_before_the_others() -> 
         "page 2 of 3 statuses",
     ], calls
     assert (search._ended_in_window, search._not_ended) == (1, 5)  # counted as on every status
-    assert not search._ended_first_pays()  # known now: the split would cost a page more
+    assert not search._ended_first_pays(watched=6)  # known now: the split would cost a page more
+
+
+def test_listing_the_ended_jobs_first_never_costs_a_call_more() -> None:
+    """Found in CI (2026-12-05): a sweep of 20 under a quota of 3 made more SearchJobs than a
+    GetJob per job per second would have: a window with no ended job was listed in two, an empty
+    page of ended jobs and a page of the others, every round. An empty listing costs a call too;
+    a first round over less than a page of jobs has every end on its one page anyway."""
+    from airflow_provider_braket.triggers.job_search import PAGE_SIZE, RoundSearch
+
+    jobs = six_jobs()[:3]
+    calls: list[str] = []
+    pages = ScriptedPages(list(reversed(jobs)), calls, by_arn=[])
+    tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in jobs}
+    search = RoundSearch(RateBudget(1000.0))
+    for _ in range(2):  # a new poller's first round, then one that knows no job has ended
+        asyncio.run(search.search(pages, tracked, lambda _: None))
+    assert calls == ["page 0", "page 0"], calls  # before: two listings a round
+    # Where the split costs no call more, a known window is listed ended first: 1 + 2 pages.
+    search._learn(not_ended=2 * PAGE_SIZE, ended_on_pages=PAGE_SIZE, ending=5, only_active=False, since=0.0)
+    assert search._ended_first_pays(watched=3 * PAGE_SIZE)
 
 
 def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
