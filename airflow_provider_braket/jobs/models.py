@@ -256,6 +256,11 @@ def created_since(moment: datetime) -> list[dict[str, Any]]:
     return [{"name": "createdAt", "operator": "GTE", "values": [format_timestamp(moment)]}]
 
 
+def status_filter(statuses: frozenset[str]) -> dict[str, Any]:
+    """A SearchJobs filter for the jobs in any of ``statuses``."""
+    return {"name": "status", "operator": "EQUAL", "values": sorted(statuses)}
+
+
 def format_timestamp(moment: datetime) -> str:
     """A SearchJobs ``createdAt`` value: ISO-8601 in UTC with milliseconds and ``Z``."""
     if moment.tzinfo is None:

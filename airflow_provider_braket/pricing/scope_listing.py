@@ -17,7 +17,13 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from airflow_provider_braket.jobs.errors import error_code
-from airflow_provider_braket.jobs.models import ACTIVE_STATUSES, TERMINAL_STATUSES, JobListing, created_since
+from airflow_provider_braket.jobs.models import (
+    ACTIVE_STATUSES,
+    TERMINAL_STATUSES,
+    JobListing,
+    created_since,
+    status_filter,
+)
 from airflow_provider_braket.pricing.quantum_task_usage import MAX_FILTER_VALUES
 
 if TYPE_CHECKING:
@@ -101,12 +107,12 @@ class ScopeLister:
         if listed is not None:
             jobs = list(listed.jobs)
         else:
-            jobs = self.hook.search_jobs([*filters, _status_filter(ACTIVE_STATUSES)])
+            jobs = self.hook.search_jobs([*filters, status_filter(ACTIVE_STATUSES)])
         if state.newest_created is not None:
             # Those created since the last read that ended before this one (a job no trigger here
             # watches: one a worker waits for, or one that ended before its task deferred).
             recent = created_since(state.newest_created)
-            jobs += self.hook.search_jobs([*recent, _status_filter(TERMINAL_STATUSES)])
+            jobs += self.hook.search_jobs([*recent, status_filter(TERMINAL_STATUSES)])
         return jobs
 
     def active_and_ended(
@@ -143,7 +149,3 @@ def listing_floor(state: ScopeState) -> float | None:
     ]
     # A second earlier: a listing's createdAt filter is in milliseconds.
     return min([*moments, state.newest_created]).timestamp() - 1.0
-
-
-def _status_filter(statuses: frozenset[str]) -> dict[str, Any]:
-    return {"name": "status", "operator": "EQUAL", "values": sorted(statuses)}

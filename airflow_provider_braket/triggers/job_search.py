@@ -30,6 +30,7 @@ from airflow_provider_braket.jobs.models import (
     TERMINAL_STATUSES,
     JobListing,
     format_timestamp,
+    status_filter,
 )
 from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.triggers.job_watch import RateBudget, Tracked
@@ -188,11 +189,11 @@ class RoundSearch:
         if not self._status_filter_works:
             return [[created]], False
         if self._status_filter_pays(since):
-            return [[created, _status_filter(ACTIVE_STATUSES)]], True
+            return [[created, status_filter(ACTIVE_STATUSES)]], True
         if self._ended_first_pays(watched):
             return [
-                [created, _status_filter(TERMINAL_STATUSES)],
-                [created, _status_filter(ACTIVE_STATUSES)],
+                [created, status_filter(TERMINAL_STATUSES)],
+                [created, status_filter(ACTIVE_STATUSES)],
             ], False
         return [[created]], False
 
@@ -348,10 +349,6 @@ class _PassedJobs:
 def _calls(jobs: int) -> int:
     """The SearchJobs calls a listing of ``jobs`` summaries costs: an empty one costs one too."""
     return max(1, math.ceil(jobs / PAGE_SIZE))
-
-
-def _status_filter(statuses: frozenset[str]) -> dict[str, Any]:
-    return {"name": "status", "operator": "EQUAL", "values": sorted(statuses)}
 
 
 def _has_active_jobs(filters: list[dict[str, Any]]) -> bool:
