@@ -12,6 +12,12 @@ first round over more than a page of jobs (a restarted triggerer's ends may have
 already). A job that ended is asked for as soon as the pages have passed its creation time, not
 after the last page, so that with thousands of jobs its trigger hears of it a page later rather
 than a whole listing later.
+
+A sweep under Braket's concurrent-job quota (3 by default) has nearly all its points QUEUED for
+most of its run, and a queued job can only leave the queue by being listed again: as RUNNING,
+CANCELLING, or ended. So a round with no budget to serve may list every status but QUEUED, when
+that costs fewer calls: a watched job last seen QUEUED and not on those pages is still QUEUED (its
+last summary is kept), and only the few running and the ended ones are paged through.
 """
 
 from __future__ import annotations
@@ -27,13 +33,14 @@ from airflow_provider_braket.hooks.connection import is_transient_error
 from airflow_provider_braket.jobs.errors import error_code
 from airflow_provider_braket.jobs.models import (
     ACTIVE_STATUSES,
+    JOB_STATUSES,
     TERMINAL_STATUSES,
     JobListing,
     format_timestamp,
     status_filter,
 )
-from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.triggers.job_watch import RateBudget, Tracked
+from airflow_provider_braket.triggers.round_pages import PassedJobs, Tally, for_budgets, last_seen_queued
 
 log = logging.getLogger(__name__)
 
@@ -41,12 +48,10 @@ PAGE_SIZE = 100
 ARNS_PER_SEARCH = 10  # SearchJobs takes at most 10 values per filter
 # Creation times come back with millisecond precision; a little slack keeps the window's ends in.
 WINDOW_SLACK_SECONDS = 1.0
-# A watched job created this much after a page's oldest summary would have been on that page.
-PASSED_SLACK_SECONDS = 0.002
-# Pages (of 100, paced by the status budget) a job missing from the listing waits for nine more.
-PAGES_A_MISSING_JOB_WAITS = 8
 # Rounds of only the jobs not ended between two that count the window's ended jobs again.
 RECOUNT_ROUNDS = 30
+#: Every status a job leaves the queue for.
+NOT_QUEUED_STATUSES = frozenset(JOB_STATUSES) - {"QUEUED"}
 
 #: Called with the summaries found so far, as they come.
 Found = Callable[[dict[str, dict[str, Any]]], None]
@@ -63,8 +68,10 @@ class RoundSearch:
         #: False once SearchJobs was refused (e.g. a role without braket:SearchJobs).
         self.works = True
         self._status_filter_works = True
-        # The window's jobs by the last round, for choosing between its two listings.
+        # The window's jobs by the last round, for choosing between its listings; of those not
+        # ended, the QUEUED ones (the unwatched among them as last listed).
         self._not_ended = self._ended_in_window = self._ending = 0
+        self._queued = self._queued_unwatched = 0
         self._learned = False
         # Where the last round of every status began its window, and how many rounds ago.
         self._counted_since = -math.inf
@@ -120,7 +127,7 @@ class RoundSearch:
         by ARN: a budget then needs no search of its own for how they ended."""
         on_pages = {job["jobArn"] for job in jobs}
         ended_by_arn = [
-            _for_budgets(summary)
+            for_budgets(summary)
             for arn, summary in found.items()
             if arn not in on_pages and summary["status"] not in ACTIVE_STATUSES
         ]
@@ -141,9 +148,13 @@ class RoundSearch:
         starts = [placed[-1][0] - WINDOW_SLACK_SECONDS] if placed else []
         since = min([*starts, list_since] if list_since is not None else starts)
         until = None if list_since is not None else placed[0][0] + WINDOW_SLACK_SECONDS
-        listings, only_active = self._listings(_created_filter(since, until), since, len(placed))
-        tally = _Tally(tracked, keep=list_since is not None)
-        passing = _PassedJobs(placed)
+        listings, only_active, skips_queued = self._listings(
+            _created_filter(since, until), since, len(placed), may_skip_queued=list_since is None
+        )
+        tally = Tally(tracked, keep=list_since is not None)
+        # Off a listing without QUEUED, a watched job last seen QUEUED is still QUEUED.
+        still_queued = last_seen_queued(tracked) if skips_queued else {}
+        passing = PassedJobs([job for job in placed if job[1] not in still_queued], ARNS_PER_SEARCH)
         try:
             for filters in listings:
                 # Only a listing that holds the jobs not ended can show one missing from it.
@@ -177,25 +188,55 @@ class RoundSearch:
             return await self._window(braket, placed, tracked, found, found_so_far, list_since)
         tally.asked += len(passing.missing)
         await self._by_arn(braket, passing.missing, tracked, found, found_so_far)
+        queued = tally.queued
+        if skips_queued:
+            kept = {arn: job for arn, job in still_queued.items() if arn not in found}
+            found.update(kept)
+            queued = len(kept) + self._queued_unwatched
+        else:
+            self._queued_unwatched = tally.queued - tally.watched_queued
         ending = tally.asked if only_active else tally.watched_ended
-        self._learn(tally.not_ended, tally.ended_on_pages, ending, only_active, since)
+        not_ended = tally.not_ended + (queued if skips_queued else 0)
+        self._learn(not_ended, tally.ended_on_pages, ending, only_active, since, queued=queued)
         return since, tally.listed, not only_active
 
     def _listings(
-        self, created: dict[str, Any], since: float, watched: int
-    ) -> tuple[list[list[dict[str, Any]]], bool]:
-        """The round's SearchJobs filters, one list per listing, and whether they hold only the
-        jobs not ended."""
+        self, created: dict[str, Any], since: float, watched: int, may_skip_queued: bool
+    ) -> tuple[list[list[dict[str, Any]]], bool, bool]:
+        """The round's SearchJobs filters, one list per listing, whether they hold only the jobs
+        not ended, and whether they leave out the QUEUED ones.
+
+        :param may_skip_queued: Whether the round may leave out the QUEUED jobs (a budget reads
+            every job not ended off a round's listing).
+        """
         if not self._status_filter_works:
-            return [[created]], False
+            return [[created]], False, False
+        if may_skip_queued and self._skipping_queued_pays(since):
+            return [[created, status_filter(NOT_QUEUED_STATUSES)]], False, True
         if self._status_filter_pays(since):
-            return [[created, status_filter(ACTIVE_STATUSES)]], True
+            return [[created, status_filter(ACTIVE_STATUSES)]], True, False
         if self._ended_first_pays(watched):
-            return [
-                [created, status_filter(TERMINAL_STATUSES)],
-                [created, status_filter(ACTIVE_STATUSES)],
-            ], False
-        return [[created]], False
+            return (
+                [
+                    [created, status_filter(TERMINAL_STATUSES)],
+                    [created, status_filter(ACTIVE_STATUSES)],
+                ],
+                False,
+                False,
+            )
+        return [[created]], False, False
+
+    def _skipping_queued_pays(self, since: float) -> bool:
+        """Whether listing every status but QUEUED costs fewer calls, by the last round, than
+        either other listing: while the window's queued jobs outnumber its ended ones, as in a
+        sweep far larger than the concurrent-job quota. Never on a poller's first round, which
+        has not seen the queued jobs yet."""
+        if not self._learned:
+            return False
+        every_status = _calls(self._not_ended + self._ended_in_window)
+        not_ended = _calls(self._not_ended) + math.ceil(self._ending / ARNS_PER_SEARCH)
+        not_queued = _calls(self._not_ended - self._queued + self._ended_in_window)
+        return not_queued < min(every_status, not_ended)
 
     def _ended_first_pays(self, watched: int) -> bool:
         """Whether a round of every status should list the ended jobs first, then those not ended:
@@ -226,12 +267,19 @@ class RoundSearch:
         return not_ended < every_status
 
     def _learn(
-        self, not_ended: int, ended_on_pages: int, ending: int, only_active: bool, since: float
+        self,
+        not_ended: int,
+        ended_on_pages: int,
+        ending: int,
+        only_active: bool,
+        since: float,
+        queued: int = 0,
     ) -> None:
-        """What the window held this round: the jobs not ended, the ended ones (counted on
-        every-status pages, else grown by those that ended since), and how many ended since."""
+        """What the window held this round: the jobs not ended (``queued`` of them QUEUED), the
+        ended ones (counted on pages that list them, else grown by those that ended since), and
+        how many ended since."""
         self._learned = True
-        self._not_ended = not_ended
+        self._not_ended, self._queued = not_ended, queued
         self._ended_in_window = self._ended_in_window + ending if only_active else ended_on_pages
         self._ending = ending
         if only_active:
@@ -280,70 +328,6 @@ def _created_filter(since: float, until: float | None) -> dict[str, Any]:
     if until is None:
         return {"name": "createdAt", "operator": "GTE", "values": [stamp(since)]}
     return {"name": "createdAt", "operator": "BETWEEN", "values": [stamp(since), stamp(until)]}
-
-
-def _for_budgets(summary: dict[str, Any]) -> dict[str, Any]:
-    """What a budget reads of a job it did not list itself: no more, for memory's sake."""
-    kept: dict[str, Any] = {
-        name: summary[name]
-        for name in ("jobArn", "status", "createdAt", "startedAt", "endedAt")
-        if name in summary
-    }
-    kept["tags"] = {
-        key: value for key, value in (summary.get("tags") or {}).items() if key.startswith("airflow:")
-    }
-    return kept
-
-
-class _Tally:
-    """What a round's pages held: the jobs not ended and ended (the watched ones among them), the
-    summaries kept for budgets, and how many watched jobs were asked for by ARN."""
-
-    def __init__(self, tracked: dict[str, Tracked], keep: bool) -> None:
-        self._tracked, self._keep = tracked, keep
-        self.not_ended = self.ended_on_pages = self.watched_ended = self.asked = 0
-        self.listed: list[dict[str, Any]] = []
-
-    def count(self, page: list[dict[str, Any]]) -> None:
-        for summary in page:
-            if summary["status"] in ACTIVE_STATUSES:
-                self.not_ended += 1
-            else:
-                self.ended_on_pages += 1
-                self.watched_ended += summary["jobArn"] in self._tracked
-            if self._keep:
-                self.listed.append(_for_budgets(summary))
-
-
-class _PassedJobs:
-    """The watched jobs the pages, newest first, have passed without returning: asked for by ARN
-    ten at a time, or sooner when the first has waited a few pages.
-
-    :param placed: The watched jobs' (creation time, ARN), newest first; consumed.
-    """
-
-    def __init__(self, placed: list[tuple[float, str]]) -> None:
-        self._placed = placed
-        self._waited = 0
-        #: Passed and not asked for yet.
-        self.missing: list[str] = []
-
-    def due_after(self, page: list[dict[str, Any]], found: dict[str, dict[str, Any]]) -> list[list[str]]:
-        """The batches of ARNs to ask for now that ``page`` has been read."""
-        oldest = min((created_epoch(summary) or 0.0 for summary in page), default=0.0)
-        while self._placed and self._placed[0][0] > oldest + PASSED_SLACK_SECONDS:
-            _, arn = self._placed.pop(0)
-            if arn not in found:
-                self.missing.append(arn)
-        self._waited = self._waited + 1 if self.missing else 0
-        batches = []
-        while len(self.missing) >= ARNS_PER_SEARCH or (
-            self.missing and self._waited >= PAGES_A_MISSING_JOB_WAITS
-        ):
-            batches.append(self.missing[:ARNS_PER_SEARCH])
-            self.missing = self.missing[ARNS_PER_SEARCH:]
-            self._waited = 0
-        return batches
 
 
 def _calls(jobs: int) -> int:

@@ -6,8 +6,8 @@ per account. So the triggers do not poll on their own: each registers its job wi
 its connection, which owns one Braket client and one CloudWatch Logs client and, every poll
 interval, learns the status of all registered jobs from
 
-- SearchJobs pages over the window of their creation times, of every status or of only the jobs
-  not ended, whichever cost fewer calls (:mod:`.job_search`);
+- SearchJobs pages over the window of their creation times, of every status, of only the jobs
+  not ended, or of every status but QUEUED, whichever cost fewer calls (:mod:`.job_search`);
 - one SearchJobs per 10 jobs those pages did not return (ended since the last round, or not placed
   in the window yet: ``jobArn EQUAL``);
 - GetJob only for jobs no search returned, for a job that FAILED (its ``failureReason``), and for

@@ -260,6 +260,50 @@ def test_jobs_that_ended_before_cost_the_poller_no_pages(
     assert calls(local)["braket:SearchJobs"] <= 4 + (rounds - 1) + 1, (calls(local), rounds)
 
 
+def test_a_sweep_mostly_queued_costs_a_page_of_its_running_and_ended_jobs_a_round(
+    service: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A sweep far above the concurrent-job quota is nearly all QUEUED for most of its run: each
+    round paged through every queued point (10 pages at 1,000 points) to find the few that had
+    started or ended. Once a round has seen them queued, later rounds list every status but QUEUED,
+    and a job cancelled while queued, or one that starts, is still seen in the round after."""
+    local = service("--job-quota", "20", "--job-slots", "1")
+    monkeypatch.setattr(job_search, "PAGE_SIZE", 2)
+    hook = BraketHook()
+    jobs = [start_job(hook, "sleep") for _ in range(7)]  # 1 running, 6 queued: 4 pages of 2
+    wait_for(hook.conn, jobs[0]["jobArn"], ("RUNNING",))
+    try:
+        local.admin("DELETE", "/_local/calls")
+        triggers = [trigger_for(job, waiter_delay=0.3, timeout_at=time.time() + 6) for job in jobs]
+
+        async def watch_all() -> tuple[list[dict[str, Any]], int]:
+            watchers = [asyncio.ensure_future(first_event(trigger)) for trigger in triggers]
+            await asyncio.sleep(1.5)
+            poller = next(iter(poller_module._pollers.values()))
+            # Cancelled while queued (it never runs), and the running one, so the next one starts.
+            await asyncio.to_thread(hook.cancel_job, jobs[3]["jobArn"])
+            await asyncio.to_thread(hook.cancel_job, jobs[0]["jobArn"])
+            events = await asyncio.gather(*watchers)
+            return list(events), poller.rounds
+
+        events, rounds = run(watch_all())
+        counted = calls(local)
+    finally:
+        for job in jobs:
+            hook.cancel_job(job["jobArn"])
+    outcomes = [event["status"] for event in events]
+    assert outcomes[0] == outcomes[3] == "CANCELLED", events
+    assert outcomes[1:3] + outcomes[4:] == ["timeout"] * 5, events
+    assert events[1]["lastStatus"] == "RUNNING", events  # the next in the queue was seen starting
+    assert [event["lastStatus"] for event in events[2:3] + events[4:]] == ["QUEUED"] * 4, events
+    # The first round: every status, its ended ones first (1 + 4 pages of 2). Then a page or two a
+    # round: the running job and the two cancelled. Before: 4 pages every round.
+    assert counted["braket:SearchJobs"] <= 5 + 2 * (rounds - 1), (counted, rounds)
+    # Each queued job's position once, and the trigger's read of its running job's hyperparameters
+    # (the names to mask; an operator tells its trigger them, this test does not).
+    assert counted.get("braket:GetJob", 0) <= 6 + 1, (counted, rounds)
+
+
 def test_the_poller_keeps_within_its_status_budget(service: Any, monkeypatch: pytest.MonkeyPatch) -> None:
     """AWS allows GetJob and SearchJobs 5 calls a second each per account: a triggerer watching
     many thousands of jobs must not spend more than ``[braket] status_requests_per_second``

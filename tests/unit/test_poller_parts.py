@@ -323,6 +323,64 @@ def test_listing_the_ended_jobs_first_never_costs_a_call_more() -> None:
     assert search._ended_first_pays(watched=3 * PAGE_SIZE)
 
 
+def queued_sweep_round(list_since: float | None) -> tuple[list[str], dict[str, Any], Any]:
+    """A round over :func:`six_jobs` in pages of 2 after one that saw jobs 0-4 QUEUED and job 5
+    RUNNING, job 2 cancelled since while still queued: the calls with each end handed over among
+    them, what was found, and the pages' client."""
+    from airflow_provider_braket.triggers import job_search
+    from airflow_provider_braket.triggers.job_search import RoundSearch
+
+    before = [{**job, "status": "QUEUED" if n < 5 else "RUNNING"} for n, job in enumerate(six_jobs())]
+    now = [{**job, "status": "CANCELLED"} if n == 2 else job for n, job in enumerate(before)]
+    calls: list[str] = []
+    pages = ScriptedPages(list(reversed(now)), calls, by_arn=[])
+    tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"], job=job) for job in before}
+    size = job_search.PAGE_SIZE
+    job_search.PAGE_SIZE = 2
+    try:
+        search = RoundSearch(RateBudget(1000.0))
+        search._learn(not_ended=6, ended_on_pages=0, ending=0, only_active=False, since=0.0, queued=5)
+        handed = lambda answered: calls.extend(f"handed {arn.rsplit('/', 1)[1]}" for arn in answered)  # noqa: E731
+        found = asyncio.run(search.search(pages, tracked, handed, list_since))
+    finally:
+        job_search.PAGE_SIZE = size
+    return calls, found, pages
+
+
+def test_a_round_leaves_out_the_jobs_it_knows_are_queued() -> None:
+    """A sweep far above Braket's concurrent-job quota (3 by default) is nearly all QUEUED for
+    most of its run; at 1,000 points each round paged through all of them, ten pages, to find the
+    few that had started or ended. A queued job leaves the queue only to a status the listing of
+    every status but QUEUED holds, so a job last seen QUEUED and not on it is still QUEUED."""
+    calls, found, pages = queued_sweep_round(list_since=None)
+    # Before: jobs 5, 4 | 3, 2 | 1, 0 of every status, three pages.
+    assert calls == ["page 0 of 5 statuses", "handed 2"], calls
+    assert "QUEUED" not in pages.filters[0][1]["values"]
+    statuses = {arn.rsplit("/", 1)[1]: job["status"] for arn, job in found.items()}
+    assert statuses == {
+        "0": "QUEUED",
+        "1": "QUEUED",
+        "2": "CANCELLED",
+        "3": "QUEUED",
+        "4": "QUEUED",
+        "5": "RUNNING",
+    }
+
+
+def test_a_round_a_budget_reads_lists_the_queued_jobs() -> None:
+    """A budget reads every job not ended of its scope off the round's listing, and searches by
+    ARN for one that is missing from it: that round lists them."""
+    calls, found, pages = queued_sweep_round(list_since=1_700_000_000.0)
+    assert all(
+        "QUEUED" in item["values"]
+        for filters in pages.filters
+        for item in filters
+        if item["name"] == "status"
+    )
+    assert found[six_jobs()[2]["jobArn"]]["status"] == "CANCELLED"
+    assert len([call for call in calls if call.startswith("page")]) >= 3, calls
+
+
 def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
     """At 1,000 jobs an hour into a sweep, listing every status costs a page more than listing the
     jobs not ended, which costs an ARN ask per ten that ended since; a sweep hours long has
