@@ -37,6 +37,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import math
 import os
 import random
 import resource
@@ -420,7 +421,7 @@ def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dic
         "median_latency": statistics.median(latencies) if latencies else float("nan"),
         "max_latency": max(latencies) if latencies else float("nan"),
         "missed": missed,
-        "late": sorted(late),
+        "late": sorted(late, key=lambda times: (times[0], math.inf if times[1] is None else times[1])),
         "calls": {
             name.split(":", 1)[1]: count
             for name, count in sorted(result["calls"].items())
