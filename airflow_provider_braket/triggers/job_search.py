@@ -15,9 +15,11 @@ than a whole listing later.
 
 A sweep under Braket's concurrent-job quota (3 by default) has nearly all its points QUEUED for
 most of its run, and a queued job can only leave the queue by being listed again: as RUNNING,
-CANCELLING, or ended. So a round with no budget to serve may list every status but QUEUED, when
-that costs fewer calls: a watched job last seen QUEUED and not on those pages is still QUEUED (its
-last summary is kept), and only the few running and the ended ones are paged through.
+CANCELLING, or ended. So a round may list every status but QUEUED, when that costs fewer calls: a
+watched job last seen QUEUED and not on those pages is still QUEUED (its last summary is kept),
+and only the few running and the ended ones are paged through. The budgets that read a round's
+listing get the queued jobs as the last listing of them showed them; at most
+:data:`RECOUNT_ROUNDS` rounds in a row leave QUEUED out.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from airflow_provider_braket.jobs.models import (
     format_timestamp,
     status_filter,
 )
+from airflow_provider_braket.jobs.progress import created_epoch
 from airflow_provider_braket.triggers.job_watch import RateBudget, Tracked
 from airflow_provider_braket.triggers.round_pages import PassedJobs, Tally, for_budgets, last_seen_queued
 
@@ -72,6 +75,10 @@ class RoundSearch:
         # ended, the QUEUED ones (the unwatched among them as last listed).
         self._not_ended = self._ended_in_window = self._ending = 0
         self._queued = self._queued_unwatched = 0
+        self._rounds_without_queued = 0
+        # For budgets: the window's QUEUED jobs as the last listing of them showed them, kept while
+        # no page shows them leaving the queue.
+        self._queued_listed: dict[str, dict[str, Any]] = {}
         self._learned = False
         # Where the last round of every status began its window, and how many rounds ago.
         self._counted_since = -math.inf
@@ -143,13 +150,13 @@ class RoundSearch:
         list_since: float | None = None,
     ) -> tuple[float, list[dict[str, Any]], bool]:
         """List the window's jobs; returns how far back it listed, the summaries a budget reads
-        (every job not ended; the ended ones too on a listing of every status), and whether that
-        listing had every status."""
+        (every job not ended, the queued ones as last listed on a round that leaves them out; the
+        ended ones too on a listing that holds them), and whether that listing had every ended one."""
         starts = [placed[-1][0] - WINDOW_SLACK_SECONDS] if placed else []
         since = min([*starts, list_since] if list_since is not None else starts)
         until = None if list_since is not None else placed[0][0] + WINDOW_SLACK_SECONDS
         listings, only_active, skips_queued = self._listings(
-            _created_filter(since, until), since, len(placed), may_skip_queued=list_since is None
+            _created_filter(since, until), since, len(placed)
         )
         tally = Tally(tracked, keep=list_since is not None)
         # Off a listing without QUEUED, a watched job last seen QUEUED is still QUEUED.
@@ -188,30 +195,53 @@ class RoundSearch:
             return await self._window(braket, placed, tracked, found, found_so_far, list_since)
         tally.asked += len(passing.missing)
         await self._by_arn(braket, passing.missing, tracked, found, found_so_far)
-        queued = tally.queued
         if skips_queued:
             kept = {arn: job for arn, job in still_queued.items() if arn not in found}
             found.update(kept)
             queued = len(kept) + self._queued_unwatched
+            listed = self._queued_left_out(tally, found, since)
         else:
-            self._queued_unwatched = tally.queued - tally.watched_queued
+            queued = tally.queued
+            listed = self._queued_seen(tally)
         ending = tally.asked if only_active else tally.watched_ended
         not_ended = tally.not_ended + (queued if skips_queued else 0)
         self._learn(not_ended, tally.ended_on_pages, ending, only_active, since, queued=queued)
-        return since, tally.listed, not only_active
+        return since, listed, not only_active
+
+    def _queued_seen(self, tally: Tally) -> list[dict[str, Any]]:
+        """Learn from a round that listed the QUEUED jobs; the summaries a budget reads."""
+        self._rounds_without_queued = 0
+        self._queued_unwatched = tally.queued - tally.watched_queued
+        self._queued_listed = {job["jobArn"]: job for job in tally.listed if job["status"] == "QUEUED"}
+        return tally.listed
+
+    def _queued_left_out(
+        self, tally: Tally, found: dict[str, dict[str, Any]], since: float
+    ) -> list[dict[str, Any]]:
+        """Learn from a round that left QUEUED out; the summaries a budget reads, the queued ones
+        as last listed."""
+        self._rounds_without_queued += 1
+        if not tally.keep:
+            return []
+        queued = self._queued_listed
+        for job in tally.listed:
+            queued.pop(job["jobArn"], None)  # it has left the queue
+        for arn, job in found.items():
+            # Asked for by ARN (not placed before), or, without tags, kept from the last round.
+            if job["status"] == "QUEUED" and "tags" in job:
+                queued.setdefault(arn, for_budgets(job))
+        for arn in [arn for arn, job in queued.items() if (created_epoch(job) or since) < since]:
+            del queued[arn]
+        return tally.listed + list(queued.values())
 
     def _listings(
-        self, created: dict[str, Any], since: float, watched: int, may_skip_queued: bool
+        self, created: dict[str, Any], since: float, watched: int
     ) -> tuple[list[list[dict[str, Any]]], bool, bool]:
         """The round's SearchJobs filters, one list per listing, whether they hold only the jobs
-        not ended, and whether they leave out the QUEUED ones.
-
-        :param may_skip_queued: Whether the round may leave out the QUEUED jobs (a budget reads
-            every job not ended off a round's listing).
-        """
+        not ended, and whether they leave out the QUEUED ones."""
         if not self._status_filter_works:
             return [[created]], False, False
-        if may_skip_queued and self._skipping_queued_pays(since):
+        if self._skipping_queued_pays(since):
             return [[created, status_filter(NOT_QUEUED_STATUSES)]], False, True
         if self._status_filter_pays(since):
             return [[created, status_filter(ACTIVE_STATUSES)]], True, False
@@ -230,8 +260,9 @@ class RoundSearch:
         """Whether listing every status but QUEUED costs fewer calls, by the last round, than
         either other listing: while the window's queued jobs outnumber its ended ones, as in a
         sweep far larger than the concurrent-job quota. Never on a poller's first round, which
-        has not seen the queued jobs yet."""
-        if not self._learned:
+        has not seen the queued jobs yet, nor after :data:`RECOUNT_ROUNDS` rounds without them (the
+        unwatched ones are counted, and remembered for budgets, off the pages that list them)."""
+        if not self._learned or self._rounds_without_queued >= RECOUNT_ROUNDS:
             return False
         every_status = _calls(self._not_ended + self._ended_in_window)
         not_ended = _calls(self._not_ended) + math.ceil(self._ending / ARNS_PER_SEARCH)

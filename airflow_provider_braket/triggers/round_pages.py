@@ -37,7 +37,7 @@ class Tally:
     summaries kept for budgets, and how many watched jobs were asked for by ARN."""
 
     def __init__(self, tracked: dict[str, Tracked], keep: bool) -> None:
-        self._tracked, self._keep = tracked, keep
+        self._tracked, self.keep = tracked, keep
         self.not_ended = self.ended_on_pages = self.watched_ended = self.asked = 0
         self.queued = self.watched_queued = 0
         self.listed: list[dict[str, Any]] = []
@@ -52,7 +52,7 @@ class Tally:
             else:
                 self.ended_on_pages += 1
                 self.watched_ended += summary["jobArn"] in self._tracked
-            if self._keep:
+            if self.keep:
                 self.listed.append(for_budgets(summary))
 
 

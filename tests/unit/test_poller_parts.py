@@ -323,28 +323,46 @@ def test_listing_the_ended_jobs_first_never_costs_a_call_more() -> None:
     assert search._ended_first_pays(watched=3 * PAGE_SIZE)
 
 
-def queued_sweep_round(list_since: float | None) -> tuple[list[str], dict[str, Any], Any]:
-    """A round over :func:`six_jobs` in pages of 2 after one that saw jobs 0-4 QUEUED and job 5
-    RUNNING, job 2 cancelled since while still queued: the calls with each end handed over among
-    them, what was found, and the pages' client."""
+AFTER_THE_CANCEL = {
+    "0": "QUEUED",
+    "1": "QUEUED",
+    "2": "CANCELLED",
+    "3": "QUEUED",
+    "4": "QUEUED",
+    "5": "RUNNING",
+}
+
+
+def queued_sweep_round(list_since: float | None) -> tuple[list[str], dict[str, Any], Any, Any]:
+    """Two rounds over :func:`six_jobs` in pages of 2: the first sees jobs 0-4 QUEUED and job 5
+    RUNNING; before the second, job 2 is cancelled while still queued. The second round's calls
+    with each end handed over among them, what it found, the pages' client and the round search."""
     from airflow_provider_braket.triggers import job_search
     from airflow_provider_braket.triggers.job_search import RoundSearch
 
     before = [{**job, "status": "QUEUED" if n < 5 else "RUNNING"} for n, job in enumerate(six_jobs())]
-    now = [{**job, "status": "CANCELLED"} if n == 2 else job for n, job in enumerate(before)]
     calls: list[str] = []
-    pages = ScriptedPages(list(reversed(now)), calls, by_arn=[])
-    tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"], job=job) for job in before}
+    pages = ScriptedPages(list(reversed(before)), calls, by_arn=[])
+    tracked = {job["jobArn"]: Tracked(created_at=job["createdAt"]) for job in before}
     size = job_search.PAGE_SIZE
     job_search.PAGE_SIZE = 2
     try:
         search = RoundSearch(RateBudget(1000.0))
-        search._learn(not_ended=6, ended_on_pages=0, ending=0, only_active=False, since=0.0, queued=5)
-        handed = lambda answered: calls.extend(f"handed {arn.rsplit('/', 1)[1]}" for arn in answered)  # noqa: E731
+        for arn, job in asyncio.run(search.search(pages, tracked, lambda _: None, list_since)).items():
+            tracked[arn].job = job  # as the poller publishes them
+        pages.listed = [
+            {**job, "status": "CANCELLED"} if job["jobArn"].endswith("/2") else job for job in pages.listed
+        ]
+        calls.clear()
+        pages.filters.clear()
+
+        def handed(answered: dict[str, dict[str, Any]]) -> None:
+            calls.extend(f"handed {arn.rsplit('/', 1)[1]}" for arn in answered)
+
         found = asyncio.run(search.search(pages, tracked, handed, list_since))
     finally:
         job_search.PAGE_SIZE = size
-    return calls, found, pages
+    return calls, found, pages, search
 
 
 def test_a_round_leaves_out_the_jobs_it_knows_are_queued() -> None:
@@ -352,33 +370,27 @@ def test_a_round_leaves_out_the_jobs_it_knows_are_queued() -> None:
     most of its run; at 1,000 points each round paged through all of them, ten pages, to find the
     few that had started or ended. A queued job leaves the queue only to a status the listing of
     every status but QUEUED holds, so a job last seen QUEUED and not on it is still QUEUED."""
-    calls, found, pages = queued_sweep_round(list_since=None)
+    calls, found, pages, _ = queued_sweep_round(list_since=None)
     # Before: jobs 5, 4 | 3, 2 | 1, 0 of every status, three pages.
     assert calls == ["page 0 of 5 statuses", "handed 2"], calls
     assert "QUEUED" not in pages.filters[0][1]["values"]
     statuses = {arn.rsplit("/", 1)[1]: job["status"] for arn, job in found.items()}
-    assert statuses == {
-        "0": "QUEUED",
-        "1": "QUEUED",
-        "2": "CANCELLED",
-        "3": "QUEUED",
-        "4": "QUEUED",
-        "5": "RUNNING",
-    }
+    assert statuses == AFTER_THE_CANCEL
 
 
-def test_a_round_a_budget_reads_lists_the_queued_jobs() -> None:
+def test_a_round_a_budget_reads_hands_it_the_queued_jobs_as_last_listed() -> None:
     """A budget reads every job not ended of its scope off the round's listing, and searches by
-    ARN for one that is missing from it: that round lists them."""
-    calls, found, pages = queued_sweep_round(list_since=1_700_000_000.0)
-    assert all(
-        "QUEUED" in item["values"]
-        for filters in pages.filters
-        for item in filters
-        if item["name"] == "status"
-    )
-    assert found[six_jobs()[2]["jobArn"]]["status"] == "CANCELLED"
-    assert len([call for call in calls if call.startswith("page")]) >= 3, calls
+    ARN, ten a call, for one missing from it: a round that leaves QUEUED out hands it the queued
+    jobs as the last listing of them showed them. (Before, a budget's round listed them all.)"""
+    since = 1_700_000_000.0
+    calls, _, _, search = queued_sweep_round(list_since=since)
+    assert calls == ["page 0 of 5 statuses", "handed 2"], calls
+    listing = search.listed_since(since, 60.0)
+    assert listing is not None
+    assert listing.complete
+    statuses = {job["jobArn"].rsplit("/", 1)[1]: job["status"] for job in listing.jobs}
+    assert statuses == AFTER_THE_CANCEL
+    assert len(listing.jobs) == 6
 
 
 def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
