@@ -79,6 +79,7 @@ class RoundSearch:
         # For budgets: the window's QUEUED jobs as the last listing of them showed them, kept while
         # no page shows them leaving the queue.
         self._queued_listed: dict[str, dict[str, Any]] = {}
+        self._queued_listed_since: float | None = None  # the window they were listed in
         self._learned = False
         # Where the last round of every status began its window, and how many rounds ago.
         self._counted_since = -math.inf
@@ -155,8 +156,9 @@ class RoundSearch:
         starts = [placed[-1][0] - WINDOW_SLACK_SECONDS] if placed else []
         since = min([*starts, list_since] if list_since is not None else starts)
         until = None if list_since is not None else placed[0][0] + WINDOW_SLACK_SECONDS
+        created = _created_filter(since, until)
         listings, only_active, skips_queued = self._listings(
-            _created_filter(since, until), since, len(placed)
+            created, since, len(placed), list_since is not None
         )
         tally = Tally(tracked, keep=list_since is not None)
         # Off a listing without QUEUED, a watched job last seen QUEUED is still QUEUED.
@@ -202,17 +204,18 @@ class RoundSearch:
             listed = self._queued_left_out(tally, found, since)
         else:
             queued = tally.queued
-            listed = self._queued_seen(tally)
+            listed = self._queued_seen(tally, since)
         ending = tally.asked if only_active else tally.watched_ended
         not_ended = tally.not_ended + (queued if skips_queued else 0)
         self._learn(not_ended, tally.ended_on_pages, ending, only_active, since, queued=queued)
         return since, listed, not only_active
 
-    def _queued_seen(self, tally: Tally) -> list[dict[str, Any]]:
+    def _queued_seen(self, tally: Tally, since: float) -> list[dict[str, Any]]:
         """Learn from a round that listed the QUEUED jobs; the summaries a budget reads."""
         self._rounds_without_queued = 0
         self._queued_unwatched = tally.queued - tally.watched_queued
         self._queued_listed = {job["jobArn"]: job for job in tally.listed if job["status"] == "QUEUED"}
+        self._queued_listed_since = since if tally.keep else None
         return tally.listed
 
     def _queued_left_out(
@@ -235,13 +238,18 @@ class RoundSearch:
         return tally.listed + list(queued.values())
 
     def _listings(
-        self, created: dict[str, Any], since: float, watched: int
+        self, created: dict[str, Any], since: float, watched: int, for_budgets: bool
     ) -> tuple[list[list[dict[str, Any]]], bool, bool]:
         """The round's SearchJobs filters, one list per listing, whether they hold only the jobs
-        not ended, and whether they leave out the QUEUED ones."""
+        not ended, and whether they leave out the QUEUED ones.
+
+        :param for_budgets: Whether budgets read the round's listing: it may leave out only the
+            QUEUED jobs a listing for budgets has shown, over a window reaching as far back.
+        """
         if not self._status_filter_works:
             return [[created]], False, False
-        if self._skipping_queued_pays(since):
+        remembered = self._queued_listed_since is not None and self._queued_listed_since <= since
+        if (remembered or not for_budgets) and self._skipping_queued_pays(since):
             return [[created, status_filter(NOT_QUEUED_STATUSES)]], False, True
         if self._status_filter_pays(since):
             return [[created, status_filter(ACTIVE_STATUSES)]], True, False

@@ -333,10 +333,16 @@ AFTER_THE_CANCEL = {
 }
 
 
-def queued_sweep_round(list_since: float | None) -> tuple[list[str], dict[str, Any], Any, Any]:
+def queued_sweep_round(
+    list_since: float | None, first_list_since: float | None = -1.0
+) -> tuple[list[str], dict[str, Any], Any, Any]:
     """Two rounds over :func:`six_jobs` in pages of 2: the first sees jobs 0-4 QUEUED and job 5
     RUNNING; before the second, job 2 is cancelled while still queued. The second round's calls
-    with each end handed over among them, what it found, the pages' client and the round search."""
+    with each end handed over among them, what it found, the pages' client and the round search.
+
+    :param first_list_since: The first round's ``list_since``; the second's unless given.
+    """
+    first_list_since = list_since if first_list_since == -1.0 else first_list_since
     from airflow_provider_braket.triggers import job_search
     from airflow_provider_braket.triggers.job_search import RoundSearch
 
@@ -348,7 +354,7 @@ def queued_sweep_round(list_since: float | None) -> tuple[list[str], dict[str, A
     job_search.PAGE_SIZE = 2
     try:
         search = RoundSearch(RateBudget(1000.0))
-        for arn, job in asyncio.run(search.search(pages, tracked, lambda _: None, list_since)).items():
+        for arn, job in asyncio.run(search.search(pages, tracked, lambda _: None, first_list_since)).items():
             tracked[arn].job = job  # as the poller publishes them
         pages.listed = [
             {**job, "status": "CANCELLED"} if job["jobArn"].endswith("/2") else job for job in pages.listed
@@ -391,6 +397,26 @@ def test_a_round_a_budget_reads_hands_it_the_queued_jobs_as_last_listed() -> Non
     statuses = {job["jobArn"].rsplit("/", 1)[1]: job["status"] for job in listing.jobs}
     assert statuses == AFTER_THE_CANCEL
     assert len(listing.jobs) == 6
+
+
+def test_a_budget_s_first_round_lists_the_queued_jobs_even_where_the_poller_knows_them(
+    monkeypatch: Any,
+) -> None:
+    """Found with benchmarks/watching.py (200 points with ``run_budget``: 94 SearchJobs where the
+    same sweep without made 15): a trigger tells the poller to list for its budget after its first
+    check, so the poller's first round had listed for no budget, the next left QUEUED out, and
+    the budgets, handed no queued job, searched for every one of them by ARN at every read."""
+    since = 1_700_000_000.0
+    calls, _, _, search = queued_sweep_round(list_since=since, first_list_since=None)
+    assert "of 5 statuses" not in calls[0], calls
+    listing = search.listed_since(since, 60.0)
+    assert listing is not None
+    assert {job["jobArn"].rsplit("/", 1)[1]: job["status"] for job in listing.jobs} == AFTER_THE_CANCEL
+    # Listed for a budget once, the rounds after leave QUEUED out again.
+    from airflow_provider_braket.triggers import job_search
+
+    monkeypatch.setattr(job_search, "PAGE_SIZE", 2)
+    assert search._listings({}, since, 6, for_budgets=True)[2]
 
 
 def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
