@@ -238,18 +238,18 @@ class RoundSearch:
         return tally.listed + list(queued.values())
 
     def _listings(
-        self, created: dict[str, Any], since: float, watched: int, for_budgets: bool
+        self, created: dict[str, Any], since: float, watched: int, budgets_read: bool
     ) -> tuple[list[list[dict[str, Any]]], bool, bool]:
         """The round's SearchJobs filters, one list per listing, whether they hold only the jobs
         not ended, and whether they leave out the QUEUED ones.
 
-        :param for_budgets: Whether budgets read the round's listing: it may leave out only the
+        :param budgets_read: Whether budgets read the round's listing: it may leave out only the
             QUEUED jobs a listing for budgets has shown, over a window reaching as far back.
         """
         if not self._status_filter_works:
             return [[created]], False, False
         remembered = self._queued_listed_since is not None and self._queued_listed_since <= since
-        if (remembered or not for_budgets) and self._skipping_queued_pays(since):
+        if (remembered or not budgets_read) and self._skipping_queued_pays(since):
             return [[created, status_filter(NOT_QUEUED_STATUSES)]], False, True
         if self._status_filter_pays(since):
             return [[created, status_filter(ACTIVE_STATUSES)]], True, False

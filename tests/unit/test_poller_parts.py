@@ -416,7 +416,7 @@ def test_a_budget_s_first_round_lists_the_queued_jobs_even_where_the_poller_know
     from airflow_provider_braket.triggers import job_search
 
     monkeypatch.setattr(job_search, "PAGE_SIZE", 2)
-    assert search._listings({}, since, 6, for_budgets=True)[2]
+    assert search._listings({}, since, 6, budgets_read=True)[2]
 
 
 def test_a_round_lists_every_status_until_the_window_s_ended_jobs_outnumber_what_ends_per_round() -> None:
