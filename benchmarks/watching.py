@@ -155,7 +155,25 @@ def watch(
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
 
+    # What a steady round costs: the calls from three intervals after the restart (or the start),
+    # once the first rounds and first budget reads are over, to the window's end.
+    settled_after = (window * restart_at if 0 < restart_at < 1 else 0.0) + 3 * poll
+    settled: dict[str, Any] = {}
+
+    async def count_when_settled() -> None:
+        await asyncio.sleep(settled_after)
+        counted = await asyncio.to_thread(admin, endpoint, "GET", "/_local/calls")
+        settled.update(at=time.time(), calls=json.loads(counted))
+
     async def all_of_them() -> None:
+        counting = asyncio.ensure_future(count_when_settled())
+        try:
+            await watch_for_the_window()
+        finally:
+            counting.cancel()
+            await asyncio.gather(counting, return_exceptions=True)
+
+    async def watch_for_the_window() -> None:
         if 0 < restart_at < 1:
             await run_triggers(window * restart_at)
             # A triggerer restart: every trigger that has not fired runs again from its serialised
@@ -175,6 +193,7 @@ def watch(
         "elapsed": elapsed,
         "fired": fired,
         "calls": calls,
+        "settled": settled,
         "cpu": cpu_seconds() - cpu_before,
         "rss_before_mib": rss_before / 1024,
         "peak_rss_mib": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
@@ -387,14 +406,23 @@ def connection_uri(endpoint: str) -> str:
     return json.dumps({"conn_type": "aws", "login": "testing", "password": "testing", "extra": extra})
 
 
+def watching_calls(calls: dict[str, int]) -> int:
+    """The Braket calls of the watching process, of a count the service made."""
+    return sum(
+        count for name, count in calls.items() if name.startswith("braket:") and name not in DRIVER_OPERATIONS
+    )
+
+
 def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dict[str, Any]:
     minutes = result["elapsed"] / 60
-    reads = sum(
-        count
-        for name, count in result["calls"].items()
-        if name.startswith("braket:") and name not in DRIVER_OPERATIONS
-    )
+    reads = watching_calls(result["calls"])
     watch_start, watch_end = result["started"], result["started"] + result["elapsed"]
+    settled = result.get("settled") or {}
+    steady = (
+        (reads - watching_calls(settled["calls"])) / ((watch_end - settled["at"]) / 60)
+        if settled and watch_end > settled["at"]
+        else float("nan")
+    )
     latencies, considered, missed, late = [], 0, 0, []
     for job_arn, ended in result["ended"].items():
         if ended > watch_end - 2 * poll:
@@ -414,6 +442,7 @@ def summarise(kind: str, count: int, result: dict[str, Any], poll: float) -> dic
         "kind": kind,
         "count": count,
         "calls_per_min": reads / minutes,
+        "steady_calls_per_min": steady,
         "peak_rss_mib": result["peak_rss_mib"],
         "rss_before_mib": result["rss_before_mib"],
         "cpu_per_min": result["cpu"] / minutes,
@@ -458,12 +487,17 @@ def print_table(rows: list[dict[str, Any]], args: argparse.Namespace) -> None:
         (count, pair) for count, pair in sorted(by_count.items()) if {"shared", "budget"} <= pair.keys()
     ]
     if budgets:
-        print("\n| N | calls/min, with run_budget / without | CPU, with / without |")
-        print("|---|---|---|")
+        print(
+            "\n| N | calls/min, with run_budget / without | settled calls/min, with / without "
+            "| CPU, with / without |"
+        )
+        print("|---|---|---|---|")
         for count, pair in budgets:
             with_budget, without = pair["budget"], pair["shared"]
             print(
                 f"| {count} | {with_budget['calls_per_min'] / max(without['calls_per_min'], 1e-9):.2f}x | "
+                f"{with_budget['steady_calls_per_min']:.1f} / {without['steady_calls_per_min']:.1f} = "
+                f"{with_budget['steady_calls_per_min'] / max(without['steady_calls_per_min'], 1e-9):.2f}x | "
                 f"{with_budget['cpu_per_min'] / max(without['cpu_per_min'], 1e-9):.2f}x |"
             )
 
@@ -537,6 +571,7 @@ def main() -> None:
                     print(
                         f"N={count} {kind}: {row['calls_per_min']:.1f} calls/min, "
                         f"{row['peak_rss_mib']:.0f} MiB, {row['cpu_per_min']:.2f} CPU s/min, "
+                        f"{row['steady_calls_per_min']:.1f} settled, "
                         f"{row['ended']} ended, max {row['max_latency']:.2f} intervals, "
                         f"{row['missed']} late; calls: {row['calls']}",
                         flush=True,
